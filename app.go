@@ -1,0 +1,51 @@
+// Command crossregionapi is the CDK app: a private REST API in one Region
+// and a Lambda client in another that reaches it over VPC peering.
+//
+// This is the only place that reads CDK context; everything below receives
+// one validated config.Config through typed props.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/jsii-runtime-go"
+
+	"crossregionapi/config"
+	"crossregionapi/stacks"
+)
+
+func main() {
+	os.Exit(run(os.Stderr))
+}
+
+// run synthesizes the app and returns the process exit status. It exists
+// apart from main so that deferred cleanup runs before the process exits.
+func run(stderr io.Writer) int {
+	defer jsii.Close()
+	app := awscdk.NewApp(nil)
+	cfg, err := loadConfig(app)
+	if err != nil {
+		var cerr *config.Error
+		if errors.As(err, &cerr) {
+			fmt.Fprintf(stderr, "invalid configuration (cdk.json \"context\" or -c key=value), nothing was synthesized:\n%v\n", err)
+		} else {
+			fmt.Fprintf(stderr, "invalid configuration: %v\n", err)
+		}
+		return 1
+	}
+	stacks.NewApp(app, &stacks.AppProps{Config: cfg, ModuleRoot: "."})
+	app.Synth(nil)
+	return 0
+}
+
+// loadConfig reads every configuration key from the app's context.
+func loadConfig(app awscdk.App) (config.Config, error) {
+	return config.Load(func(key string) (any, bool) {
+		v := app.Node().TryGetContext(jsii.String(key))
+		return v, v != nil
+	})
+}

@@ -1,0 +1,35 @@
+// Package isolatedvpc builds the VPC shape both sides of the pattern share.
+package isolatedvpc
+
+import (
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+)
+
+// SubnetGroupName names the only subnet group, one isolated subnet per AZ.
+const SubnetGroupName = "Isolated"
+
+// New returns a VPC over cidr with one isolated subnet in each of two
+// Availability Zones and nothing that reaches the Internet: no Internet
+// gateway, no NAT gateway, no Elastic IP. Everything in it talks to AWS
+// through interface endpoints or a peering connection. The AZs are those of
+// the enclosing stack, so a stack can pin them without a context lookup.
+func New(scope constructs.Construct, id string, cidr *string) awsec2.Vpc {
+	return awsec2.NewVpc(scope, jsii.String(id), &awsec2.VpcProps{
+		IpAddresses:        awsec2.IpAddresses_Cidr(cidr),
+		MaxAzs:             jsii.Number(2),
+		NatGateways:        jsii.Number(0),
+		EnableDnsHostnames: jsii.Bool(true),
+		EnableDnsSupport:   jsii.Bool(true),
+		SubnetConfiguration: &[]*awsec2.SubnetConfiguration{{
+			Name:       jsii.String(SubnetGroupName),
+			SubnetType: awsec2.SubnetType_PRIVATE_ISOLATED,
+		}},
+	})
+}
+
+// Subnets selects the isolated subnets of a VPC made by New.
+func Subnets() *awsec2.SubnetSelection {
+	return &awsec2.SubnetSelection{SubnetType: awsec2.SubnetType_PRIVATE_ISOLATED}
+}

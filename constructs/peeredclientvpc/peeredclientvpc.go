@@ -1,0 +1,229 @@
+// Package peeredclientvpc provides PeeredClientVpc: a client VPC peered
+// with a private API's VPC in another Region, DNS that sends the API's
+// hostname to that API's interface endpoint, and a Lambda client that calls
+// the API across the peering connection.
+package peeredclientvpc
+
+import (
+	"fmt"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsroute53"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+
+	"crossregionapi/constructs/internal/isolatedvpc"
+)
+
+// PeeredClientVpcProps configures a PeeredClientVpc. The peer and API
+// values are usually references to another stack's resources; within one
+// app, CDK carries them across Regions.
+type PeeredClientVpcProps struct {
+	// Cidr is the IPv4 range of the client VPC; it must not overlap
+	// PeerCidr. Required.
+	Cidr *string
+	// PeerVpcId is the id of the API's VPC. Required.
+	PeerVpcId *string
+	// PeerRegion is the Region of the API's VPC and of the API. Required.
+	PeerRegion *string
+	// PeerCidr is the IPv4 range of the API's VPC. Required.
+	PeerCidr *string
+	// ApiId is the id of the private REST API. Required.
+	ApiId *string
+	// EndpointDnsName is the Regional DNS name of the API's execute-api
+	// interface endpoint. Required.
+	EndpointDnsName *string
+	// EndpointHostedZoneId is the Route 53 hosted zone id of
+	// EndpointDnsName. Required.
+	EndpointHostedZoneId *string
+	// Code is the client function's code: a `bootstrap` binary for
+	// provided.al2023 on arm64. Required.
+	Code awslambda.Code
+	// StageName of the API. Default: "v1".
+	StageName *string
+	// ResourcePath is the path of the API resource the client GETs.
+	// Default: "hello".
+	ResourcePath *string
+	// FunctionTimeout bounds one invocation; the client's own HTTP timeout
+	// is kept below it. Default: 15 seconds.
+	FunctionTimeout awscdk.Duration
+	// LogRetention of the function's log group. Default: one month.
+	LogRetention awslogs.RetentionDays
+}
+
+// PeeredClientVpc is what other constructs and stacks need from the client
+// side.
+type PeeredClientVpc interface {
+	constructs.Construct
+	// Vpc holds the client function.
+	Vpc() awsec2.IVpc
+	// PeeringConnectionId is the id of the peering connection to the API's
+	// VPC; the API side needs it for its return route.
+	PeeringConnectionId() *string
+	// HostedZone makes the API's hostname resolve to the endpoint.
+	HostedZone() awsroute53.IHostedZone
+	// Function is the Lambda client.
+	Function() awslambda.IFunction
+	// ApiUrl is the base URL of the API's stage as the client calls it.
+	ApiUrl() *string
+}
+
+type peeredClientVpc struct {
+	constructs.Construct
+	vpc       awsec2.IVpc
+	peeringId *string
+	zone      awsroute53.IHostedZone
+	fn        awslambda.IFunction
+	apiUrl    *string
+}
+
+// NewPeeredClientVpc builds the client VPC, the peering connection and its
+// routes, the private hosted zone and the client function.
+func NewPeeredClientVpc(scope constructs.Construct, id string, props *PeeredClientVpcProps) PeeredClientVpc {
+	requireProps(id, props)
+	this := constructs.NewConstruct(scope, &id)
+	stageName := orDefault(props.StageName, "v1")
+	resourcePath := orDefault(props.ResourcePath, "hello")
+	timeout := props.FunctionTimeout
+	if timeout == nil {
+		timeout = awscdk.Duration_Seconds(jsii.Number(15))
+	}
+	retention := props.LogRetention
+	if retention == "" {
+		retention = awslogs.RetentionDays_ONE_MONTH
+	}
+
+	vpc := isolatedvpc.New(this, "Vpc", props.Cidr)
+
+	// L1: there is no L2 construct for VPC peering. Same account, so the
+	// cross-Region request is accepted without a peer role.
+	peering := awsec2.NewCfnVPCPeeringConnection(this, jsii.String("Peering"), &awsec2.CfnVPCPeeringConnectionProps{
+		VpcId:      vpc.VpcId(),
+		PeerVpcId:  props.PeerVpcId,
+		PeerRegion: props.PeerRegion,
+	})
+	for i, subnet := range *vpc.IsolatedSubnets() {
+		// L1: the L2 subnet's AddRoute is not reachable through ISubnet.
+		awsec2.NewCfnRoute(this, jsii.String(fmt.Sprintf("PeerRoute%d", i)), &awsec2.CfnRouteProps{
+			RouteTableId:           subnet.RouteTable().RouteTableId(),
+			DestinationCidrBlock:   props.PeerCidr,
+			VpcPeeringConnectionId: peering.AttrId(),
+		})
+	}
+
+	// A zone for exactly the API's hostname, not for all of
+	// execute-api.{region}.amazonaws.com: every other API of that Region
+	// keeps resolving through public DNS from this VPC.
+	host := jsii.String(*props.ApiId + ".execute-api." + *props.PeerRegion + ".amazonaws.com")
+	zone := awsroute53.NewPrivateHostedZone(this, jsii.String("ApiZone"), &awsroute53.PrivateHostedZoneProps{
+		ZoneName: host,
+		Vpc:      vpc,
+		Comment:  jsii.String("Resolves one private API's hostname to its execute-api endpoint across the peering connection"),
+	})
+	awsroute53.NewARecord(this, jsii.String("ApiAlias"), &awsroute53.ARecordProps{
+		Zone:   zone,
+		Target: awsroute53.RecordTarget_FromAlias(&endpointAlias{dnsName: props.EndpointDnsName, zoneId: props.EndpointHostedZoneId}),
+	})
+
+	// The function may only open HTTPS connections to the API's VPC.
+	sg := awsec2.NewSecurityGroup(this, jsii.String("FunctionSecurityGroup"), &awsec2.SecurityGroupProps{
+		Vpc:              vpc,
+		Description:      jsii.String("API client: no ingress; egress HTTPS to the private API VPC only"),
+		AllowAllOutbound: jsii.Bool(false),
+	})
+	sg.AddEgressRule(awsec2.Peer_Ipv4(props.PeerCidr), awsec2.Port_Tcp(jsii.Number(443)),
+		jsii.String("HTTPS to the private API endpoint"), jsii.Bool(false))
+
+	logGroup := awslogs.NewLogGroup(this, jsii.String("FunctionLogs"), &awslogs.LogGroupProps{
+		Retention:     retention,
+		RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
+	})
+	apiUrl := jsii.String("https://" + *host + "/" + *stageName)
+	fn := awslambda.NewFunction(this, jsii.String("Function"), &awslambda.FunctionProps{
+		Description:    jsii.String("Calls the private API in " + *props.PeerRegion + " across VPC peering"),
+		Runtime:        awslambda.Runtime_PROVIDED_AL2023(),
+		Architecture:   awslambda.Architecture_ARM_64(),
+		Handler:        jsii.String("bootstrap"),
+		Code:           props.Code,
+		MemorySize:     jsii.Number(128),
+		Timeout:        timeout,
+		Vpc:            vpc,
+		VpcSubnets:     isolatedvpc.Subnets(),
+		SecurityGroups: &[]awsec2.ISecurityGroup{sg},
+		LogGroup:       logGroup,
+		Environment: &map[string]*string{
+			"API_URL":            apiUrl,
+			"API_REGION":         props.PeerRegion,
+			"API_RESOURCE":       resourcePath,
+			"ATTEMPT_TIMEOUT_MS": jsii.String(fmt.Sprint(attemptTimeoutMs(timeout))),
+		},
+	})
+	// The function must not call before its DNS answer exists.
+	fn.Node().AddDependency(zone)
+
+	return &peeredClientVpc{
+		Construct: this,
+		vpc:       vpc,
+		peeringId: peering.AttrId(),
+		zone:      zone,
+		fn:        fn,
+		apiUrl:    apiUrl,
+	}
+}
+
+// attemptTimeoutMs keeps one HTTP attempt well inside the invocation, so a
+// stalled connection is reported by the client, with its cause, instead of
+// by Lambda as a bare timeout.
+func attemptTimeoutMs(functionTimeout awscdk.Duration) int {
+	ms := int(*functionTimeout.ToMilliseconds(nil))
+	t := ms / 3
+	if t > 5000 {
+		t = 5000
+	}
+	return t
+}
+
+// endpointAlias is an alias target for an interface endpoint's Regional DNS
+// name. CDK's InterfaceVpcEndpointTarget reads the endpoint's DnsEntries
+// list, which cannot cross Regions; this takes the two strings instead.
+type endpointAlias struct {
+	dnsName, zoneId *string
+}
+
+// Bind implements awsroute53.IAliasRecordTarget.
+func (a *endpointAlias) Bind(_ awsroute53.IRecordSet, _ awsroute53.IHostedZone) *awsroute53.AliasRecordTargetConfig {
+	return &awsroute53.AliasRecordTargetConfig{DnsName: a.dnsName, HostedZoneId: a.zoneId}
+}
+
+func requireProps(id string, p *PeeredClientVpcProps) {
+	if p == nil {
+		panic(fmt.Sprintf("PeeredClientVpc %q: props are required", id))
+	}
+	for name, v := range map[string]*string{
+		"Cidr": p.Cidr, "PeerVpcId": p.PeerVpcId, "PeerRegion": p.PeerRegion, "PeerCidr": p.PeerCidr,
+		"ApiId": p.ApiId, "EndpointDnsName": p.EndpointDnsName, "EndpointHostedZoneId": p.EndpointHostedZoneId,
+	} {
+		if v == nil {
+			panic(fmt.Sprintf("PeeredClientVpc %q: %s is required", id, name))
+		}
+	}
+	if p.Code == nil {
+		panic(fmt.Sprintf("PeeredClientVpc %q: Code is required", id))
+	}
+}
+
+func orDefault(v *string, def string) *string {
+	if v == nil || *v == "" {
+		return jsii.String(def)
+	}
+	return v
+}
+
+func (c *peeredClientVpc) Vpc() awsec2.IVpc                   { return c.vpc }
+func (c *peeredClientVpc) PeeringConnectionId() *string       { return c.peeringId }
+func (c *peeredClientVpc) HostedZone() awsroute53.IHostedZone { return c.zone }
+func (c *peeredClientVpc) Function() awslambda.IFunction      { return c.fn }
+func (c *peeredClientVpc) ApiUrl() *string                    { return c.apiUrl }

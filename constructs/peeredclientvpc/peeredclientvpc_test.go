@@ -1,0 +1,133 @@
+package peeredclientvpc_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/google/go-cmp/cmp"
+
+	"crossregionapi/constructs/peeredclientvpc"
+	"crossregionapi/internal/cdktest"
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	jsii.Close()
+	os.Exit(code)
+}
+
+func fakeCode(t *testing.T) awslambda.Code {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "bootstrap"), []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return awslambda.Code_FromAsset(jsii.String(dir), nil)
+}
+
+// The construct stands alone with literal peer values, as a user would
+// wire it to an API deployed by other means.
+func TestStandalone(t *testing.T) {
+	app := awscdk.NewApp(nil)
+	stack := awscdk.NewStack(app, jsii.String("Client"), &awscdk.StackProps{Env: &awscdk.Environment{Region: jsii.String("eu-west-1")}})
+	c := peeredclientvpc.NewPeeredClientVpc(stack, "Client", &peeredclientvpc.PeeredClientVpcProps{
+		Cidr:                 jsii.String("192.168.10.0/24"),
+		PeerVpcId:            jsii.String("vpc-0123456789abcdef0"),
+		PeerRegion:           jsii.String("us-east-2"),
+		PeerCidr:             jsii.String("10.20.0.0/16"),
+		ApiId:                jsii.String("a1b2c3d4e5"),
+		EndpointDnsName:      jsii.String("vpce-0abc-xyz.execute-api.us-east-2.vpce.amazonaws.com"),
+		EndpointHostedZoneId: jsii.String("ZC8PG0KIFKBRI"),
+		Code:                 fakeCode(t),
+		FunctionTimeout:      awscdk.Duration_Seconds(jsii.Number(9)),
+		LogRetention:         awslogs.RetentionDays_ONE_WEEK,
+	})
+	tmpl := cdktest.Template(t, stack)
+
+	if got, want := *c.ApiUrl(), "https://a1b2c3d4e5.execute-api.us-east-2.amazonaws.com/v1"; got != want {
+		t.Errorf("ApiUrl: got %s, want %s", got, want)
+	}
+	zone := cdktest.Props(tmpl, "AWS::Route53::HostedZone")[0]
+	if got, want := zone["Name"], "a1b2c3d4e5.execute-api.us-east-2.amazonaws.com."; got != want {
+		t.Errorf("zone: got %v, want %v", got, want)
+	}
+	record := cdktest.Props(tmpl, "AWS::Route53::RecordSet")[0]
+	wantAlias := map[string]any{"DNSName": "vpce-0abc-xyz.execute-api.us-east-2.vpce.amazonaws.com", "HostedZoneId": "ZC8PG0KIFKBRI"}
+	if diff := cmp.Diff(wantAlias, record["AliasTarget"]); diff != "" {
+		t.Errorf("alias target (-want +got):\n%s", diff)
+	}
+	peering := cdktest.Props(tmpl, "AWS::EC2::VPCPeeringConnection")[0]
+	if peering["PeerVpcId"] != "vpc-0123456789abcdef0" || peering["PeerRegion"] != "us-east-2" {
+		t.Errorf("peering: got %s", cdktest.JSON(peering))
+	}
+	routes := cdktest.Props(tmpl, "AWS::EC2::Route")
+	if len(routes) != 2 {
+		t.Fatalf("routes: got %d, want one per route table (2)", len(routes))
+	}
+	for _, r := range routes {
+		if r["DestinationCidrBlock"] != "10.20.0.0/16" {
+			t.Errorf("route destination: got %v, want 10.20.0.0/16", r["DestinationCidrBlock"])
+		}
+	}
+	var fn map[string]any
+	for _, p := range cdktest.Props(tmpl, "AWS::Lambda::Function") {
+		if p["Runtime"] == "provided.al2023" {
+			fn = p
+		}
+	}
+	if fn == nil {
+		t.Fatal("no provided.al2023 function")
+	}
+	env := fn["Environment"].(map[string]any)["Variables"].(map[string]any)
+	want := map[string]any{
+		"API_URL": "https://a1b2c3d4e5.execute-api.us-east-2.amazonaws.com/v1", "API_REGION": "us-east-2",
+		"API_RESOURCE": "hello", "ATTEMPT_TIMEOUT_MS": "3000",
+	}
+	if diff := cmp.Diff(want, env, cmpIgnoreExtraKeys(want)); diff != "" {
+		t.Errorf("environment (-want +got):\n%s", diff)
+	}
+	if fn["Timeout"] != float64(9) {
+		t.Errorf("timeout: got %v, want 9", fn["Timeout"])
+	}
+	if got := cdktest.Props(tmpl, "AWS::Logs::LogGroup")[0]["RetentionInDays"]; got != float64(7) {
+		t.Errorf("retention: got %v, want 7", got)
+	}
+	sg := cdktest.JSON(cdktest.Props(tmpl, "AWS::EC2::SecurityGroup"))
+	if strings.Contains(sg, "SecurityGroupIngress") || !strings.Contains(sg, `"CidrIp":"10.20.0.0/16"`) {
+		t.Errorf("function security group: got %s, want no ingress and egress to 10.20.0.0/16", sg)
+	}
+}
+
+// cmpIgnoreExtraKeys compares only the keys present in want, so later
+// settings added to the environment do not break this test.
+func cmpIgnoreExtraKeys(want map[string]any) cmp.Option {
+	return cmp.FilterPath(func(p cmp.Path) bool {
+		if mi, ok := p.Last().(cmp.MapIndex); ok {
+			_, known := want[mi.Key().String()]
+			return !known
+		}
+		return false
+	}, cmp.Ignore())
+}
+
+func TestMissingRequiredPropPanicsWithName(t *testing.T) {
+	app := awscdk.NewApp(nil)
+	stack := awscdk.NewStack(app, jsii.String("Client"), nil)
+	defer func() {
+		r := recover()
+		if r == nil || !strings.Contains(r.(string), "PeerCidr is required") {
+			t.Errorf("got %v, want a panic naming PeerCidr", r)
+		}
+	}()
+	peeredclientvpc.NewPeeredClientVpc(stack, "Client", &peeredclientvpc.PeeredClientVpcProps{
+		Cidr: jsii.String("192.168.0.0/16"), PeerVpcId: jsii.String("vpc-1"), PeerRegion: jsii.String("us-east-1"),
+		ApiId: jsii.String("x"), EndpointDnsName: jsii.String("d"), EndpointHostedZoneId: jsii.String("z"),
+		Code: awslambda.Code_FromInline(jsii.String("x")),
+	})
+}

@@ -1,0 +1,94 @@
+package privateapivpc_test
+
+import (
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/jsii-runtime-go"
+
+	"crossregionapi/constructs/privateapivpc"
+	"crossregionapi/internal/cdktest"
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	jsii.Close()
+	os.Exit(code)
+}
+
+// The construct stands alone: one stack, no context, no peers, defaults
+// for everything optional.
+func TestStandaloneDefaults(t *testing.T) {
+	app := awscdk.NewApp(nil)
+	stack := awscdk.NewStack(app, jsii.String("Standalone"), &awscdk.StackProps{Env: &awscdk.Environment{Region: jsii.String("eu-west-1")}})
+	p := privateapivpc.NewPrivateApiVpc(stack, "Api", &privateapivpc.PrivateApiVpcProps{Cidr: jsii.String("10.1.0.0/24")})
+	tmpl := cdktest.Template(t, stack)
+
+	if got := *p.StageName(); got != "v1" {
+		t.Errorf("StageName: got %s, want v1", got)
+	}
+	if got := *p.ResourcePath(); got != "hello" {
+		t.Errorf("ResourcePath: got %s, want hello", got)
+	}
+	names := *p.RouteTableParameterNames()
+	if len(names) != 2 || *names[0] != "/Standalone/Api/route-table-0" || *names[1] != "/Standalone/Api/route-table-1" {
+		t.Errorf("RouteTableParameterNames: got %v, want /Standalone/Api/route-table-{0,1}", cdktest.JSON(names))
+	}
+	var params []string
+	for _, p := range cdktest.Props(tmpl, "AWS::SSM::Parameter") {
+		params = append(params, p["Name"].(string))
+	}
+	if len(params) != 4 {
+		t.Errorf("SSM parameters: got %v, want two route tables and two endpoint DNS values", params)
+	}
+	for _, name := range params {
+		if !strings.HasPrefix(name, "/Standalone/Api/") {
+			t.Errorf("parameter %s is not under the default prefix /Standalone/Api/", name)
+		}
+	}
+	// Without client ranges, only the VPC itself may reach the endpoint.
+	for _, sg := range cdktest.Props(tmpl, "AWS::EC2::SecurityGroup") {
+		ingress, _ := sg["SecurityGroupIngress"].([]any)
+		if len(ingress) != 1 || !strings.Contains(cdktest.JSON(ingress[0]), "CidrBlock") {
+			t.Errorf("endpoint ingress: got %s, want only the VPC's own range", cdktest.JSON(ingress))
+		}
+	}
+	if got := cdktest.JSON(cdktest.Props(tmpl, "AWS::EC2::VPCEndpoint")[0]["ServiceName"]); got != `"com.amazonaws.eu-west-1.execute-api"` {
+		t.Errorf("endpoint service: got %s", got)
+	}
+	if n := len(cdktest.Resources(tmpl, "AWS::ApiGateway::Account")); n != 0 {
+		t.Errorf("API Gateway account settings: got %d, want none (a Region-wide singleton)", n)
+	}
+}
+
+func TestClientCidrsAndPrefix(t *testing.T) {
+	app := awscdk.NewApp(nil)
+	stack := awscdk.NewStack(app, jsii.String("Custom"), nil)
+	privateapivpc.NewPrivateApiVpc(stack, "Api", &privateapivpc.PrivateApiVpcProps{
+		Cidr:               jsii.String("10.1.0.0/16"),
+		AllowedClientCidrs: jsii.Strings("192.168.0.0/24", "172.16.0.0/16"),
+		StageName:          jsii.String("prod"),
+		ResourcePath:       jsii.String("ping"),
+		ParameterPrefix:    jsii.String("/team/app"),
+	})
+	tmpl := cdktest.Template(t, stack)
+	sg := cdktest.JSON(cdktest.Props(tmpl, "AWS::EC2::SecurityGroup"))
+	for _, cidr := range []string{"192.168.0.0/24", "172.16.0.0/16"} {
+		if !strings.Contains(sg, `"CidrIp":"`+cidr+`"`) {
+			t.Errorf("endpoint security group does not admit %s: %s", cidr, sg)
+		}
+	}
+	if got := cdktest.Props(tmpl, "AWS::ApiGateway::Stage")[0]["StageName"]; got != "prod" {
+		t.Errorf("stage: got %v, want prod", got)
+	}
+	if got := cdktest.Props(tmpl, "AWS::ApiGateway::Resource")[0]["PathPart"]; got != "ping" {
+		t.Errorf("resource: got %v, want ping", got)
+	}
+	for _, p := range cdktest.Props(tmpl, "AWS::SSM::Parameter") {
+		if !strings.HasPrefix(p["Name"].(string), "/team/app/") {
+			t.Errorf("parameter %v ignores ParameterPrefix", p["Name"])
+		}
+	}
+}

@@ -1,0 +1,151 @@
+package handler
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"syscall"
+)
+
+// Kind sorts a failed call by where its cause most likely lies.
+type Kind string
+
+// The kinds of CallError.
+const (
+	KindForbidden   Kind = "forbidden"         // HTTP 403
+	KindThrottled   Kind = "throttled"         // HTTP 429 on every attempt
+	KindServer      Kind = "server_error"      // HTTP 5xx on every attempt
+	KindStatus      Kind = "unexpected_status" // any other non-2xx status
+	KindDNS         Kind = "dns"               // the hostname did not resolve
+	KindTimeout     Kind = "timeout"           // no connection or answer in time
+	KindConnection  Kind = "connection"        // refused, reset or closed
+	KindTLS         Kind = "tls"               // handshake or certificate failure
+	KindCredentials Kind = "credentials"       // no AWS credentials to sign with
+	KindResponse    Kind = "response"          // the response could not be used
+	KindTransport   Kind = "transport"         // any other failure to call
+)
+
+// CallError is a failed invocation: what was called, how it failed and
+// where to look.
+type CallError struct {
+	URL string
+	// Status is the last HTTP status, 0 when no response arrived.
+	Status   int
+	Attempts int
+	Kind     Kind
+	Cause    error
+	Hint     string
+}
+
+func (e *CallError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "GET %s failed after %d attempt", e.URL, e.Attempts)
+	if e.Attempts != 1 {
+		b.WriteByte('s')
+	}
+	if e.Status != 0 {
+		fmt.Fprintf(&b, ": HTTP %d", e.Status)
+	}
+	fmt.Fprintf(&b, " (%s)", e.Kind)
+	if e.Cause != nil {
+		fmt.Fprintf(&b, ": %s", oneLine(e.Cause.Error()))
+	}
+	if e.Hint != "" {
+		fmt.Fprintf(&b, "; check %s", e.Hint)
+	}
+	return b.String()
+}
+
+func (e *CallError) Unwrap() error { return e.Cause }
+
+const networkHint = "the network path: security groups (the execute-api endpoint admits TCP 443 from the client VPC CIDR; " +
+	"the function allows egress 443 to the API VPC CIDR), the routes to the peer CIDR in both VPCs' route tables, " +
+	"and that the VPC peering connection is active"
+
+// hint says where in the deployment a failure of kind k is most likely
+// fixed.
+func hint(k Kind, status int, region string) string {
+	switch k {
+	case KindForbidden:
+		return "the API's resource policy (aws:SourceVpce must be the client's execute-api VPC endpoint), " +
+			"the function role's execute-api:Invoke grant for this method and stage, " +
+			"and the signing Region (API_REGION=" + region + " must be the API's Region)"
+	case KindThrottled:
+		return "the API stage's throttling limits and usage plan; the API throttled every attempt"
+	case KindServer:
+		return "the API's integration and the stage's execution logs in " + region + "; the API failed every attempt"
+	case KindStatus:
+		if status == http.StatusNotFound || status/100 == 3 {
+			return "API_URL (host and stage) and API_RESOURCE: they must name a deployed stage and method"
+		}
+		return "the request the API expects from this method (API_URL, API_RESOURCE)"
+	case KindDNS:
+		return "the Route 53 private hosted zone for the API's hostname and its association with the client VPC, " +
+			"and that API_URL uses the API's execute-api hostname"
+	case KindTimeout, KindConnection:
+		return networkHint
+	case KindTLS:
+		return "that API_URL uses the API's own execute-api hostname ({api-id}.execute-api." + region +
+			".amazonaws.com), so the endpoint's certificate matches it"
+	case KindCredentials:
+		return "the function's execution role and the credentials Lambda passes to it"
+	}
+	return ""
+}
+
+// statusKind sorts a non-2xx status and says whether another attempt may
+// succeed.
+func statusKind(status int) (Kind, bool) {
+	switch {
+	case status == http.StatusForbidden:
+		return KindForbidden, false
+	case status == http.StatusTooManyRequests:
+		return KindThrottled, true
+	case status >= 500:
+		return KindServer, true
+	}
+	return KindStatus, false
+}
+
+// errorKind sorts a failure to get a response and says whether another
+// attempt may succeed.
+func errorKind(err error) (Kind, bool) {
+	var dnsErr *net.DNSError
+	if errors.As(err, &dnsErr) {
+		// A name that does not exist will not exist a moment later.
+		return KindDNS, !dnsErr.IsNotFound && (dnsErr.IsTimeout || dnsErr.IsTemporary)
+	}
+	var (
+		verifyErr    *tls.CertificateVerificationError
+		authorityErr x509.UnknownAuthorityError
+		hostErr      x509.HostnameError
+		invalidErr   x509.CertificateInvalidError
+		recordErr    tls.RecordHeaderError
+		alertErr     tls.AlertError
+	)
+	if errors.As(err, &verifyErr) || errors.As(err, &authorityErr) || errors.As(err, &hostErr) ||
+		errors.As(err, &invalidErr) || errors.As(err, &recordErr) || errors.As(err, &alertErr) {
+		return KindTLS, false
+	}
+	var netErr net.Error
+	if errors.Is(err, context.DeadlineExceeded) || errors.As(err, &netErr) && netErr.Timeout() {
+		return KindTimeout, true
+	}
+	if errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) ||
+		errors.Is(err, syscall.ECONNABORTED) || errors.Is(err, syscall.EPIPE) ||
+		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return KindConnection, true
+	}
+	return KindTransport, false
+}
+
+// oneLine keeps a log line or an error message on one line.
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(s), " ")
+}

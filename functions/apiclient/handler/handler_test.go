@@ -1,0 +1,423 @@
+package handler
+
+import (
+	"bytes"
+	"context"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/google/go-cmp/cmp"
+
+	"crossregionapi/functions/apiclient/internal/apitest"
+)
+
+const (
+	forbiddenHint   = "aws:SourceVpce"
+	networkHintPart = "security groups"
+	dnsHint         = "Route 53 private hosted zone"
+	tlsHint         = "certificate matches"
+)
+
+// testHandler is a Handler whose waits are recorded, not slept, and whose
+// clock moves on by each wait.
+type testHandler struct {
+	*Handler
+	logs   *bytes.Buffer
+	mu     sync.Mutex
+	slept  time.Duration
+	sleeps []time.Duration
+}
+
+func testConfig(apiURL string) Config {
+	return Config{
+		APIURL: apiURL, APIRegion: "us-east-1", APIResource: "hello",
+		AttemptTimeout: 2 * time.Second, MaxAttempts: 3,
+		BackoffBase: 100 * time.Millisecond, BackoffMax: 2 * time.Second,
+	}
+}
+
+// newTestHandler trusts the certificates of the given servers only.
+func newTestHandler(t *testing.T, cfg Config, trusted ...*httptest.Server) *testHandler {
+	t.Helper()
+	client := NewHTTPClient(cfg)
+	pool := x509.NewCertPool()
+	for _, s := range trusted {
+		pool.AddCert(s.Certificate())
+	}
+	client.Transport.(*http.Transport).TLSClientConfig.RootCAs = pool
+	t.Cleanup(client.CloseIdleConnections)
+
+	th := &testHandler{logs: &bytes.Buffer{}}
+	creds := credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "secret", "session-token")
+	th.Handler = New(cfg, client, creds, slog.New(slog.NewJSONHandler(th.logs, nil)))
+	th.Now = func() time.Time {
+		th.mu.Lock()
+		defer th.mu.Unlock()
+		return time.Now().Add(th.slept)
+	}
+	th.Sleep = func(ctx context.Context, d time.Duration) error {
+		th.mu.Lock()
+		defer th.mu.Unlock()
+		th.sleeps = append(th.sleeps, d)
+		th.slept += d
+		return ctx.Err()
+	}
+	// The longest wait the backoff allows, so the deadline budget is tested
+	// against the worst case.
+	th.RandInt64N = func(n int64) int64 { return n - 1 }
+	return th
+}
+
+// lastLog is the last JSON log record.
+func (th *testHandler) lastLog(t *testing.T) map[string]any {
+	t.Helper()
+	lines := strings.Split(strings.TrimSpace(th.logs.String()), "\n")
+	var rec map[string]any
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &rec); err != nil {
+		t.Fatalf("log line %q is not JSON: %v", lines[len(lines)-1], err)
+	}
+	return rec
+}
+
+func TestHandleStatuses(t *testing.T) {
+	tests := []struct {
+		name       string
+		statuses   []int
+		wantStatus int
+		wantBody   string
+		// wantAttempts is also the number of requests the server must see.
+		wantAttempts int
+		wantSleeps   []time.Duration
+		wantKind     Kind
+		wantErr      []string
+	}{
+		{name: "200", statuses: []int{200}, wantStatus: 200, wantBody: apitest.HelloBody, wantAttempts: 1},
+		{
+			name: "403 is not retried", statuses: []int{403}, wantAttempts: 1, wantKind: KindForbidden,
+			wantErr: []string{"/v1/hello", "HTTP 403", "1 attempt", forbiddenHint, "execute-api:Invoke", "API_REGION=us-east-1"},
+		},
+		{
+			name: "404 is not retried", statuses: []int{404}, wantAttempts: 1, wantKind: KindStatus,
+			wantErr: []string{"HTTP 404", "API_RESOURCE"},
+		},
+		{
+			name: "500 on every attempt", statuses: []int{500}, wantAttempts: 3, wantKind: KindServer,
+			wantSleeps: []time.Duration{100 * time.Millisecond, 200 * time.Millisecond},
+			wantErr:    []string{"/v1/hello", "HTTP 500", "3 attempts", "execution logs"},
+		},
+		{
+			name: "500, 500, 200 succeeds on the third attempt", statuses: []int{500, 500, 200},
+			wantStatus: 200, wantBody: apitest.HelloBody, wantAttempts: 3,
+			wantSleeps: []time.Duration{100 * time.Millisecond, 200 * time.Millisecond},
+		},
+		{
+			name: "429 is retried", statuses: []int{429, 200}, wantStatus: 200, wantBody: apitest.HelloBody, wantAttempts: 2,
+			wantSleeps: []time.Duration{100 * time.Millisecond},
+		},
+		{
+			name: "429 on every attempt", statuses: []int{429}, wantAttempts: 3, wantKind: KindThrottled,
+			wantSleeps: []time.Duration{100 * time.Millisecond, 200 * time.Millisecond},
+			wantErr:    []string{"HTTP 429", "3 attempts", "throttling"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := apitest.NewServer(t, tt.statuses...)
+			th := newTestHandler(t, testConfig(srv.URL+"/v1"), srv.Server)
+			url := srv.URL + "/v1/hello"
+
+			got, err := th.Handle(context.Background(), json.RawMessage(`{}`))
+
+			if diff := cmp.Diff(tt.wantSleeps, th.sleeps); diff != "" {
+				t.Errorf("waits between attempts (-want +got):\n%s", diff)
+			}
+			if n := srv.Requests(); n != tt.wantAttempts {
+				t.Errorf("requests the server saw: got %d, want %d", n, tt.wantAttempts)
+			}
+			// Drained bodies let every attempt, failed or not, reuse one
+			// connection.
+			if n := srv.Conns(); n != 1 {
+				t.Errorf("TCP connections: got %d, want 1", n)
+			}
+			if tt.wantKind == "" {
+				if err != nil {
+					t.Fatalf("Handle: got error %v, want none", err)
+				}
+				got.LatencyMs = 0
+				want := Result{StatusCode: tt.wantStatus, Body: tt.wantBody, Attempts: tt.wantAttempts, URL: url}
+				if diff := cmp.Diff(want, got); diff != "" {
+					t.Errorf("Handle (-want +got):\n%s", diff)
+				}
+				rec := th.lastLog(t)
+				if rec["level"] != "INFO" || rec["url"] != url || rec["status"] != float64(200) ||
+					rec["attempts"] != float64(tt.wantAttempts) || rec["latencyMs"] == nil {
+					t.Errorf("success log: got %v, want INFO with url, status 200, attempts %d, latencyMs", rec, tt.wantAttempts)
+				}
+				return
+			}
+			checkCallError(t, err, url, tt.wantKind, tt.wantAttempts, tt.wantErr)
+			rec := th.lastLog(t)
+			for _, key := range []string{"url", "status", "attempts", "kind", "hint", "error"} {
+				if rec[key] == nil {
+					t.Errorf("failure log: got %v, want field %q", rec, key)
+				}
+			}
+			if rec["level"] != "ERROR" || rec["kind"] != string(tt.wantKind) || rec["attempts"] != float64(tt.wantAttempts) {
+				t.Errorf("failure log: got %v, want ERROR, kind %s, attempts %d", rec, tt.wantKind, tt.wantAttempts)
+			}
+		})
+	}
+}
+
+func checkCallError(t *testing.T, err error, url string, kind Kind, attempts int, parts []string) {
+	t.Helper()
+	var ce *CallError
+	if !errors.As(err, &ce) {
+		t.Fatalf("Handle: got error %v (%T), want a *CallError", err, err)
+	}
+	if ce.URL != url || ce.Kind != kind || ce.Attempts != attempts {
+		t.Errorf("CallError: got URL %q, kind %q, %d attempts; want %q, %q, %d", ce.URL, ce.Kind, ce.Attempts, url, kind, attempts)
+	}
+	msg := err.Error()
+	if strings.Contains(msg, "\n") {
+		t.Errorf("error text: got %q, want one line", msg)
+	}
+	for _, part := range parts {
+		if !strings.Contains(msg, part) {
+			t.Errorf("error text: got %q, want it to contain %q", msg, part)
+		}
+	}
+}
+
+func TestHandleNetworkFailures(t *testing.T) {
+	tests := []struct {
+		name string
+		// setup returns the API_URL and the servers the client trusts.
+		setup        func(t *testing.T) (string, []*httptest.Server)
+		wantKind     Kind
+		wantAttempts int
+		wantErr      []string
+	}{
+		{
+			name: "stalled server",
+			setup: func(t *testing.T) (string, []*httptest.Server) {
+				srv := apitest.NewServer(t, apitest.Stall)
+				return srv.URL + "/v1", []*httptest.Server{srv.Server}
+			},
+			wantKind: KindTimeout, wantAttempts: 2,
+			wantErr: []string{"2 attempts", networkHintPart, "peering"},
+		},
+		{
+			name: "unresolvable host",
+			setup: func(t *testing.T) (string, []*httptest.Server) {
+				return "https://nonexistent.invalid/v1", nil
+			},
+			wantKind: KindDNS, wantAttempts: 1,
+			wantErr: []string{"no such host", "1 attempt", dnsHint, "association with the client VPC"},
+		},
+		{
+			name: "closed port",
+			setup: func(t *testing.T) (string, []*httptest.Server) {
+				return apitest.ClosedPortURL(t) + "/v1", nil
+			},
+			wantKind: KindConnection, wantAttempts: 2,
+			wantErr: []string{"connection refused", networkHintPart},
+		},
+		{
+			name: "untrusted certificate",
+			setup: func(t *testing.T) (string, []*httptest.Server) {
+				trusted := apitest.NewServer(t)
+				return apitest.NewUntrustedServer(t).URL + "/v1", []*httptest.Server{trusted.Server}
+			},
+			wantKind: KindTLS, wantAttempts: 1,
+			wantErr: []string{"certificate", "1 attempt", tlsHint},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			apiURL, trusted := tt.setup(t)
+			cfg := testConfig(apiURL)
+			cfg.AttemptTimeout = 150 * time.Millisecond
+			cfg.MaxAttempts = 2
+			th := newTestHandler(t, cfg, trusted...)
+
+			start := time.Now()
+			_, err := th.Handle(context.Background(), json.RawMessage(`{}`))
+			elapsed := time.Since(start)
+
+			checkCallError(t, err, apiURL+"/hello", tt.wantKind, tt.wantAttempts, tt.wantErr)
+			if limit := time.Duration(tt.wantAttempts)*cfg.AttemptTimeout + time.Second; elapsed > limit {
+				t.Errorf("Handle took %v, want under %v", elapsed, limit)
+			}
+			if rec := th.lastLog(t); rec["level"] != "ERROR" || rec["kind"] != string(tt.wantKind) || rec["hint"] == "" {
+				t.Errorf("failure log: got %v, want ERROR with kind %s and a hint", rec, tt.wantKind)
+			}
+		})
+	}
+}
+
+func TestHandleDeadline(t *testing.T) {
+	tests := []struct {
+		name        string
+		deadline    time.Duration
+		base        time.Duration
+		maxAttempts int
+		// jitterMax picks the longest possible wait, otherwise none.
+		jitterMax    bool
+		wantAttempts int
+		wantSleeps   []time.Duration
+	}{
+		{
+			name: "first wait does not fit", deadline: 300 * time.Millisecond, base: time.Second,
+			maxAttempts: 3, jitterMax: true, wantAttempts: 1,
+		},
+		{
+			name: "stops when the third wait would not fit", deadline: 2 * time.Second, base: 400 * time.Millisecond,
+			maxAttempts: 5, jitterMax: true, wantAttempts: 3,
+			wantSleeps: []time.Duration{400 * time.Millisecond, 800 * time.Millisecond},
+		},
+		{
+			name: "zero jitter fits every attempt", deadline: 300 * time.Millisecond, base: time.Second,
+			maxAttempts: 3, wantAttempts: 3, wantSleeps: []time.Duration{0, 0},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := apitest.NewServer(t, 500)
+			cfg := testConfig(srv.URL + "/v1")
+			cfg.BackoffBase, cfg.BackoffMax, cfg.MaxAttempts = tt.base, 10*time.Second, tt.maxAttempts
+			th := newTestHandler(t, cfg, srv.Server)
+			if !tt.jitterMax {
+				th.RandInt64N = func(int64) int64 { return 0 }
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), tt.deadline)
+			defer cancel()
+			deadline, _ := ctx.Deadline()
+
+			_, err := th.Handle(ctx, json.RawMessage(`{}`))
+
+			checkCallError(t, err, srv.URL+"/v1/hello", KindServer, tt.wantAttempts, []string{"HTTP 500"})
+			if diff := cmp.Diff(tt.wantSleeps, th.sleeps); diff != "" {
+				t.Errorf("waits (-want +got):\n%s", diff)
+			}
+			if end := th.Now(); end.After(deadline) {
+				t.Errorf("Handle ended %v after the deadline, want before it", end.Sub(deadline))
+			}
+			if tt.wantAttempts < tt.maxAttempts && !strings.Contains(err.Error(), "deadline") {
+				t.Errorf("error text: got %q, want it to say the deadline stopped the retries", err)
+			}
+		})
+	}
+}
+
+func TestHandleReusesConnection(t *testing.T) {
+	srv := apitest.NewServer(t, 200)
+	th := newTestHandler(t, testConfig(srv.URL+"/v1"), srv.Server)
+	for i := range 5 {
+		if _, err := th.Handle(context.Background(), json.RawMessage(`{}`)); err != nil {
+			t.Fatalf("invocation %d: %v", i+1, err)
+		}
+	}
+	if got, want := srv.Conns(), 1; got != want {
+		t.Errorf("TCP connections over 5 invocations: got %d, want %d", got, want)
+	}
+}
+
+func TestHandleSignsForAPIRegion(t *testing.T) {
+	t.Setenv("AWS_REGION", "us-west-2")
+	t.Setenv("AWS_DEFAULT_REGION", "us-west-2")
+	signingTime := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+
+	tests := []struct {
+		name              string
+		token             string
+		wantSignedHeaders string
+	}{
+		{name: "with session token", token: "session-token", wantSignedHeaders: "host;x-amz-date;x-amz-security-token"},
+		{name: "without session token", wantSignedHeaders: "host;x-amz-date"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			creds := credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "secret", tt.token)
+			var got, resigned http.Header
+			srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				got = r.Header.Clone()
+				resigned = resign(t, r, creds, "us-east-1")
+			}))
+			t.Cleanup(srv.Close)
+			th := newTestHandler(t, testConfig(srv.URL+"/v1"), srv)
+			th.Credentials = creds
+			th.Now = func() time.Time { return signingTime }
+
+			if _, err := th.Handle(context.Background(), json.RawMessage(`{}`)); err != nil {
+				t.Fatalf("Handle: %v", err)
+			}
+
+			want := "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20260102/us-east-1/execute-api/aws4_request, SignedHeaders=" + tt.wantSignedHeaders + ", Signature="
+			if auth := got.Get("Authorization"); !strings.HasPrefix(auth, want) {
+				t.Errorf("Authorization: got %q, want prefix %q", auth, want)
+			}
+			if diff := cmp.Diff(resigned.Get("Authorization"), got.Get("Authorization")); diff != "" {
+				t.Errorf("signature of the received request, re-signed for us-east-1 (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tt.token, got.Get("X-Amz-Security-Token")); diff != "" {
+				t.Errorf("X-Amz-Security-Token (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff("20260102T030405Z", got.Get("X-Amz-Date")); diff != "" {
+				t.Errorf("X-Amz-Date (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// resign signs a copy of the received request the way API Gateway checks
+// it, so a mismatch means the sent signature was not made for what arrived.
+func resign(t *testing.T, r *http.Request, creds aws.CredentialsProvider, region string) http.Header {
+	t.Helper()
+	c, err := creds.Retrieve(r.Context())
+	if err != nil {
+		t.Error(err)
+		return nil
+	}
+	when, err := time.Parse("20060102T150405Z", r.Header.Get("X-Amz-Date"))
+	if err != nil {
+		t.Errorf("X-Amz-Date: %v", err)
+		return nil
+	}
+	req, err := http.NewRequest(r.Method, "https://"+r.Host+r.URL.RequestURI(), nil)
+	if err != nil {
+		t.Error(err)
+		return nil
+	}
+	if err := v4.NewSigner().SignHTTP(r.Context(), c, req, emptyPayloadHash, "execute-api", region, when); err != nil {
+		t.Error(err)
+		return nil
+	}
+	return req.Header
+}
+
+func TestHandleWithoutCredentials(t *testing.T) {
+	srv := apitest.NewServer(t, 200)
+	th := newTestHandler(t, testConfig(srv.URL+"/v1"), srv.Server)
+	th.Credentials = aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
+		return aws.Credentials{}, errors.New("no EC2 IMDS role found")
+	})
+
+	_, err := th.Handle(context.Background(), json.RawMessage(`{}`))
+
+	checkCallError(t, err, srv.URL+"/v1/hello", KindCredentials, 1, []string{"no EC2 IMDS role found", "execution role"})
+	if n := srv.Requests(); n != 0 {
+		t.Errorf("requests the server saw: got %d, want 0 (nothing unsigned may leave)", n)
+	}
+}

@@ -1,0 +1,108 @@
+// Package gobundle turns a Go main package into a Lambda code asset by
+// running the local Go toolchain during synthesis.
+//
+// The Go Lambda alpha module is not available everywhere and Docker is not
+// either, so the asset is built with `go build` through CDK's local bundling
+// hook. The binary is built reproducibly (-trimpath, -buildvcs=false, an empty
+// build id, no timestamps) and the asset is hashed by its output, so an
+// unchanged function keeps its asset hash and is not uploaded again, while a
+// change anywhere in the module (go.mod, go.sum, a shared package) that
+// changes the binary gives a new hash.
+package gobundle
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3assets"
+	"github.com/aws/jsii-runtime-go"
+)
+
+// BinaryName is the file name the provided.al2023 runtime executes.
+const BinaryName = "bootstrap"
+
+// Props says what to build.
+type Props struct {
+	// ModuleRoot is the directory holding go.mod. Required.
+	ModuleRoot string
+	// Package is the main package to build, relative to ModuleRoot, e.g.
+	// "./functions/apiclient". Required.
+	Package string
+	// Architecture of the function. Default: awslambda.Architecture_ARM_64().
+	Architecture awslambda.Architecture
+}
+
+// BuildArgs returns the `go build` arguments (without the output path and
+// the package) shared by the asset build and anything that must reproduce it
+// byte for byte, such as tests and benchmarks.
+func BuildArgs() []string {
+	return []string{
+		"build",
+		"-tags", "lambda.norpc",
+		"-trimpath",
+		"-buildvcs=false",
+		"-ldflags=-s -w -buildid=",
+	}
+}
+
+// Build compiles pkg (relative to moduleRoot) for linux/goarch into
+// outputDir/bootstrap. It is what the local bundler runs; it is exported so
+// that tests and benchmarks build exactly the same binary.
+func Build(moduleRoot, pkg, goarch, outputDir string) error {
+	out := filepath.Join(outputDir, BinaryName)
+	args := append(BuildArgs(), "-o", out, pkg)
+	cmd := exec.Command("go", args...)
+	cmd.Dir = moduleRoot
+	// The toolchain needs the caller's environment (GOPATH, GOCACHE, HOME,
+	// proxy settings); only the target platform is forced.
+	cmd.Env = append(os.Environ(), "GOOS=linux", "GOARCH="+goarch, "CGO_ENABLED=0")
+	if output, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("go %s (in %s, GOOS=linux GOARCH=%s): %w\n%s",
+			strings.Join(args, " "), moduleRoot, goarch, err, output)
+	}
+	return nil
+}
+
+// Code returns a Lambda code asset holding the bootstrap binary built from
+// props.Package. The build runs during synthesis; a build failure stops
+// synthesis with the compiler's output.
+func Code(props *Props) awslambda.Code {
+	arch := props.Architecture
+	if arch == nil {
+		arch = awslambda.Architecture_ARM_64()
+	}
+	goarch := "arm64"
+	if *arch.Name() == *awslambda.Architecture_X86_64().Name() {
+		goarch = "amd64"
+	}
+	src := filepath.Join(props.ModuleRoot, props.Package)
+	return awslambda.Code_FromAsset(jsii.String(src), &awss3assets.AssetOptions{
+		AssetHashType: awscdk.AssetHashType_OUTPUT,
+		Bundling: &awscdk.BundlingOptions{
+			// Never pulled: the local bundler always answers. CDK requires
+			// an image, so name one that says what went wrong if it is used.
+			Image: awscdk.DockerImage_FromRegistry(jsii.String("local-go-build-is-required")),
+			Local: &localBundler{moduleRoot: props.ModuleRoot, pkg: props.Package, goarch: goarch},
+		},
+	})
+}
+
+// localBundler implements awscdk.ILocalBundling.
+type localBundler struct {
+	moduleRoot, pkg, goarch string
+}
+
+// TryBundle builds the binary. A failure panics with the compiler output
+// instead of returning false, because false would make CDK fall back to
+// Docker and hide the real cause behind a Docker error.
+func (b *localBundler) TryBundle(outputDir *string, _ *awscdk.BundlingOptions) *bool {
+	if err := Build(b.moduleRoot, b.pkg, b.goarch, *outputDir); err != nil {
+		panic(fmt.Errorf("bundling the Lambda function: %w", err))
+	}
+	return jsii.Bool(true)
+}

@@ -1,0 +1,44 @@
+package stacks
+
+import (
+	"fmt"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+)
+
+// azStack is a Stack whose Availability Zones never come from a context
+// lookup. With a concrete account, CDK's Stack looks the Region's AZs up
+// through the AWS API at synth time (VpcProps.AvailabilityZones does not
+// prevent it); this type answers with the zones it was given, or else with
+// Fn::GetAZs tokens that CloudFormation resolves at deploy time, so synthesis
+// never needs credentials and any Region pair works.
+type azStack struct {
+	awscdk.Stack
+	zones []string
+}
+
+// zoneCount is how many AZs every VPC of the app spans.
+const zoneCount = 2
+
+func newAzStack(scope constructs.Construct, id string, props *awscdk.StackProps, zones []string) awscdk.Stack {
+	s := &azStack{zones: zones}
+	awscdk.NewStack_Override(s, scope, jsii.String(id), props)
+	return s
+}
+
+// AvailabilityZones overrides Stack.AvailabilityZones.
+func (s *azStack) AvailabilityZones() *[]*string {
+	if len(s.zones) > 0 {
+		return jsii.Strings(s.zones...)
+	}
+	azs := make([]*string, zoneCount)
+	for i := range azs {
+		azs[i] = awscdk.Fn_Select(jsii.Number(float64(i)), awscdk.Fn_GetAzs(s.Region()))
+	}
+	return &azs
+}
+
+// String helps debugging output name the stack.
+func (s *azStack) String() string { return fmt.Sprintf("stack %s", *s.StackName()) }

@@ -1,0 +1,137 @@
+// Package stacks composes the constructs into the app's three stacks: the
+// private API and the return route in the API's Region, the peered client
+// in the client's Region.
+package stacks
+
+import (
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+
+	"crossregionapi/constructs/peeredclientvpc"
+	"crossregionapi/constructs/peeringroute"
+	"crossregionapi/constructs/privateapivpc"
+)
+
+// ApiStackProps configures the API stack.
+type ApiStackProps struct {
+	awscdk.StackProps
+	// VpcCidr is the API VPC's range. Required.
+	VpcCidr string
+	// ClientCidr may reach the endpoint on 443. Required.
+	ClientCidr string
+	// StageName of the API. Required.
+	StageName string
+	// ParameterPrefix of the SSM parameters the stack publishes. Required.
+	ParameterPrefix string
+	// AvailabilityZones pins the VPC's AZs. Default: resolved at deploy time.
+	AvailabilityZones []string
+}
+
+// ApiStack holds the private API, its VPC and its endpoint. The stack is a
+// named field, not embedded: jsii refuses a Go value that wraps a stack it
+// already knows.
+type ApiStack struct {
+	Stack   awscdk.Stack
+	Network privateapivpc.PrivateApiVpc
+}
+
+// NewApiStack builds the API side.
+func NewApiStack(scope constructs.Construct, id string, props *ApiStackProps) *ApiStack {
+	stack := newAzStack(scope, id, &props.StackProps, props.AvailabilityZones)
+	network := privateapivpc.NewPrivateApiVpc(stack, "PrivateApi", &privateapivpc.PrivateApiVpcProps{
+		Cidr:               jsii.String(props.VpcCidr),
+		AllowedClientCidrs: jsii.Strings(props.ClientCidr),
+		StageName:          jsii.String(props.StageName),
+		ParameterPrefix:    jsii.String(props.ParameterPrefix),
+	})
+	api := network.Api()
+	output(stack, "ApiId", api.RestApiId(), "Id of the private REST API")
+	output(stack, "ApiUrl", api.Url(), "Base URL of the API's stage (resolves only inside the VPCs)")
+	output(stack, "EndpointDnsName", network.EndpointDnsName(), "Regional DNS name of the execute-api endpoint")
+	output(stack, "VpcId", network.Vpc().VpcId(), "Id of the API's VPC")
+	return &ApiStack{Stack: stack, Network: network}
+}
+
+// ClientStackProps configures the client stack.
+type ClientStackProps struct {
+	awscdk.StackProps
+	// VpcCidr is the client VPC's range. Required.
+	VpcCidr string
+	// Api is the API side, from the API stack; its deploy-time values
+	// (VPC id, API id, endpoint DNS) cross Regions as stack references.
+	// Required.
+	Api privateapivpc.PrivateApiVpc
+	// ApiRegion and ApiVpcCidr describe the API side at synth time. Required.
+	ApiRegion  string
+	ApiVpcCidr string
+	// Code of the client function. Required.
+	Code awslambda.Code
+	// LogRetention of the function's logs. Required.
+	LogRetention awslogs.RetentionDays
+	// AvailabilityZones pins the VPC's AZs. Default: resolved at deploy time.
+	AvailabilityZones []string
+}
+
+// ClientStack holds the client VPC, the peering connection, the DNS and the
+// client function.
+type ClientStack struct {
+	Stack  awscdk.Stack
+	Client peeredclientvpc.PeeredClientVpc
+}
+
+// NewClientStack builds the client side.
+func NewClientStack(scope constructs.Construct, id string, props *ClientStackProps) *ClientStack {
+	stack := newAzStack(scope, id, &props.StackProps, props.AvailabilityZones)
+	api := props.Api
+	client := peeredclientvpc.NewPeeredClientVpc(stack, "Client", &peeredclientvpc.PeeredClientVpcProps{
+		Cidr:                 jsii.String(props.VpcCidr),
+		PeerVpcId:            api.Vpc().VpcId(),
+		PeerRegion:           jsii.String(props.ApiRegion),
+		PeerCidr:             jsii.String(props.ApiVpcCidr),
+		ApiId:                api.Api().RestApiId(),
+		StageName:            api.StageName(),
+		ResourcePath:         api.ResourcePath(),
+		EndpointDnsName:      api.EndpointDnsName(),
+		EndpointHostedZoneId: api.EndpointHostedZoneId(),
+		Code:                 props.Code,
+		LogRetention:         props.LogRetention,
+	})
+	output(stack, "PeeringConnectionId", client.PeeringConnectionId(), "Id of the VPC peering connection to the API's VPC")
+	output(stack, "FunctionName", client.Function().FunctionName(), "Name of the client function: invoke it to call the API")
+	output(stack, "ApiUrl", client.ApiUrl(), "Base URL the client calls")
+	return &ClientStack{Stack: stack, Client: client}
+}
+
+// PeeringRouteStackProps configures the return-route stack.
+type PeeringRouteStackProps struct {
+	awscdk.StackProps
+	// PeeringConnectionId, from the client stack. Required.
+	PeeringConnectionId *string
+	// ClientCidr is the destination of the routes. Required.
+	ClientCidr string
+	// RouteTableParameterNames, published by the API stack. Required.
+	RouteTableParameterNames *[]*string
+}
+
+// NewPeeringRouteStack builds the route back from the API's VPC to the
+// client's. It is a stack of its own because the peering connection exists
+// only once the client stack is deployed, which needs the API stack first.
+func NewPeeringRouteStack(scope constructs.Construct, id string, props *PeeringRouteStackProps) awscdk.Stack {
+	stack := awscdk.NewStack(scope, jsii.String(id), &props.StackProps)
+	peeringroute.NewPeeringRoute(stack, "ReturnRoute", &peeringroute.PeeringRouteProps{
+		PeeringConnectionId:      props.PeeringConnectionId,
+		DestinationCidr:          jsii.String(props.ClientCidr),
+		RouteTableParameterNames: props.RouteTableParameterNames,
+	})
+	return stack
+}
+
+func output(stack awscdk.Stack, id string, value *string, description string) {
+	awscdk.NewCfnOutput(stack, jsii.String(id), &awscdk.CfnOutputProps{
+		Value:       value,
+		Description: jsii.String(description),
+	})
+}

@@ -1,0 +1,129 @@
+package main
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// testBinary returns a command that runs this test binary as the app (see
+// TestMain).
+func testBinary(t *testing.T) *exec.Cmd {
+	t.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatalf("finding the test binary: %v", err)
+	}
+	return exec.Command(exe, "-test.run=^$")
+}
+
+// Valid overrides must synthesize without any lookup: a concrete account
+// would otherwise make the VPCs ask AWS for the Regions' AZs.
+func TestGoodOverridesSynthesizeOffline(t *testing.T) {
+	if testing.Short() {
+		t.Skip("synthesizes the whole app per case")
+	}
+	cases := []struct {
+		name       string
+		ctx        map[string]any
+		account    string
+		apiRegion  string
+		clientAZs  []string
+		stackNames []string
+	}{
+		{
+			name:       "concrete account",
+			ctx:        map[string]any{"account": "123456789012"},
+			account:    "123456789012",
+			apiRegion:  "us-east-1",
+			stackNames: []string{"CrossRegionApi-Api", "CrossRegionApi-Client", "CrossRegionApi-PeeringRoute"},
+		},
+		{
+			name: "other regions, ranges, stage and app name; pinned AZs",
+			ctx: map[string]any{
+				"appName": "Demo", "apiRegion": "eu-central-1", "clientRegion": "ap-southeast-2",
+				"apiVpcCidr": "172.16.0.0/20", "clientVpcCidr": "10.10.0.0/24", "stageName": "prod_2",
+				"account": "210987654321", "clientAvailabilityZones": "ap-southeast-2b,ap-southeast-2c",
+				"logRetentionDays": "90",
+			},
+			account:    "210987654321",
+			apiRegion:  "eu-central-1",
+			clientAZs:  []string{"ap-southeast-2b", "ap-southeast-2c"},
+			stackNames: []string{"Demo-Api", "Demo-Client", "Demo-PeeringRoute"},
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			res, err := synthesize(tc.ctx, t.TempDir())
+			if err != nil {
+				t.Fatalf("synthesis failed: %v", err)
+			}
+			stacks := []string{*res.app.Api.Stack.StackName(), *res.app.Client.Stack.StackName(), *res.app.PeeringRoute.StackName()}
+			if strings.Join(stacks, ",") != strings.Join(tc.stackNames, ",") {
+				t.Errorf("stack names: got %v, want %v", stacks, tc.stackNames)
+			}
+			if got := *res.app.Api.Stack.Account(); got != tc.account {
+				t.Errorf("account: got %s, want %s", got, tc.account)
+			}
+			if got := *res.app.PeeringRoute.Region(); got != tc.apiRegion {
+				t.Errorf("route stack region: got %s, want %s", got, tc.apiRegion)
+			}
+			manifest, err := os.ReadFile(filepath.Join(res.outdir, "manifest.json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if strings.Contains(string(manifest), `"missing"`) {
+				t.Errorf("the assembly asks for context lookups:\n%s", manifest)
+			}
+			if tc.clientAZs != nil {
+				var got []string
+				for _, s := range resources(res.templates["Client"], "AWS::EC2::Subnet") {
+					got = append(got, s["Properties"].(map[string]any)["AvailabilityZone"].(string))
+				}
+				if strings.Join(slices.Sorted(slices.Values(got)), ",") != strings.Join(tc.clientAZs, ",") {
+					t.Errorf("client AZs: got %v, want %v", got, tc.clientAZs)
+				}
+			}
+		})
+	}
+}
+
+// The pinned CLI synthesizes through cdk.json's app command with no AWS
+// credentials or configuration at all, for a concrete account and a Region
+// pair nobody committed context for.
+func TestCLISynthWithoutCredentials(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the CDK CLI")
+	}
+	cdk, err := filepath.Abs(filepath.Join("node_modules", ".bin", "cdk"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(cdk); err != nil {
+		t.Fatalf("the pinned CDK CLI is not installed (%v): run `make deps` (npm ci)", err)
+	}
+	out := t.TempDir()
+	cmd := exec.Command(cdk, "synth", "--no-lookups", "--quiet", "--output", out,
+		"-c", "account=123456789012", "-c", "apiRegion=eu-west-3", "-c", "clientRegion=ca-central-1")
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "AWS_") && !strings.HasPrefix(kv, "CDK_") {
+			env = append(env, kv)
+		}
+	}
+	empty := filepath.Join(t.TempDir(), "none")
+	cmd.Env = append(env, "AWS_CONFIG_FILE="+empty, "AWS_SHARED_CREDENTIALS_FILE="+empty,
+		"AWS_EC2_METADATA_DISABLED=true", "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20")
+	output, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("cdk synth: %v\n%s", err, output)
+	}
+	for _, name := range []string{"CrossRegionApi-Api", "CrossRegionApi-Client", "CrossRegionApi-PeeringRoute"} {
+		if _, err := os.Stat(filepath.Join(out, name+".template.json")); err != nil {
+			t.Errorf("no template for %s: %v", name, err)
+		}
+	}
+}
