@@ -13,6 +13,7 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/jsii-runtime-go"
+	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"crossregionapi/config"
 	"crossregionapi/stacks"
@@ -37,9 +38,18 @@ func run(stderr io.Writer) int {
 		}
 		return 1
 	}
-	stacks.NewApp(app, &stacks.AppProps{Config: cfg, ModuleRoot: "."})
+	build(app, cfg)
 	app.Synth(nil)
 	return 0
+}
+
+// build adds the stacks to app and checks them against the AWS Solutions
+// rules of cdk-nag: an unsuppressed finding is an error annotation, which
+// fails `cdk synth` and the tests.
+func build(app awscdk.App, cfg config.Config) *stacks.App {
+	built := stacks.NewApp(app, &stacks.AppProps{Config: cfg, ModuleRoot: "."})
+	awscdk.Aspects_Of(app).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
+	return built
 }
 
 // loadConfig reads every configuration key from the app's context.

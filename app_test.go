@@ -79,7 +79,7 @@ func synthesize(context map[string]any, outdir string) (res *synthResult, err er
 	if err != nil {
 		return nil, err
 	}
-	built := stacks.NewApp(app, &stacks.AppProps{Config: cfg, ModuleRoot: "."})
+	built := build(app, cfg)
 	app.Synth(nil)
 	res = &synthResult{
 		app:       built,
@@ -314,12 +314,8 @@ func TestSecurityGroups(t *testing.T) {
 	res := defaultApp(t)
 	t.Run("endpoint", func(t *testing.T) {
 		ingress, egress := securityGroupRules(res.templates[config.RoleApi])
-		vpcID, _ := onlyProps(t, res.templates[config.RoleApi], "AWS::EC2::VPC")
 		sgID := endpointSecurityGroup(t, res)
-		want := []string{
-			"tcp 443-443 " + asJSON(getAtt(vpcID, "CidrBlock")),
-			`tcp 443-443 "192.168.0.0/16"`,
-		}
+		want := []string{`tcp 443-443 "10.0.0.0/16"`, `tcp 443-443 "192.168.0.0/16"`}
 		if diff := cmp.Diff(want, ingress[sgID], sortStrings); diff != "" {
 			t.Errorf("endpoint ingress (-want +got):\n%s", diff)
 		}
@@ -663,17 +659,24 @@ func TestClientFunction(t *testing.T) {
 		t.Errorf("ATTEMPT_TIMEOUT_MS: got %v, want between 0 and the function's 15000 ms", env["ATTEMPT_TIMEOUT_MS"])
 	}
 
-	logID, logGroup := onlyProps(t, client, "AWS::Logs::LogGroup")
-	if logGroup["RetentionInDays"] != float64(30) {
-		t.Errorf("log retention: got %v, want 30", logGroup["RetentionInDays"])
+	logID := fn["LoggingConfig"].(map[string]any)["LogGroup"].(map[string]any)["Ref"].(string)
+	logGroup := resources(client, "AWS::Logs::LogGroup")[logID]
+	if logGroup == nil || logGroup["Properties"].(map[string]any)["RetentionInDays"] != float64(30) || logGroup["DeletionPolicy"] != "Delete" {
+		t.Errorf("function log group %s: got %s, want 30 days' retention, removed with the stack", logID, asJSON(logGroup))
 	}
-	if r := resources(client, "AWS::Logs::LogGroup")[logID]; r["DeletionPolicy"] != "Delete" {
-		t.Errorf("log group DeletionPolicy: got %v, want Delete", r["DeletionPolicy"])
+	wantLogging := map[string]any{
+		"LogGroup": ref(logID), "LogFormat": "JSON", "ApplicationLogLevel": "INFO", "SystemLogLevel": "INFO",
 	}
-	if diff := cmp.Diff(map[string]any{"LogGroup": ref(logID)}, fn["LoggingConfig"], cmp.FilterPath(func(p cmp.Path) bool {
-		return strings.Contains(p.GoString(), "LogFormat") || strings.Contains(p.GoString(), "Level")
-	}, cmp.Ignore())); diff != "" {
+	if diff := cmp.Diff(wantLogging, fn["LoggingConfig"]); diff != "" {
 		t.Errorf("LoggingConfig (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(map[string]any{"Mode": "Active"}, fn["TracingConfig"]); diff != "" {
+		t.Errorf("TracingConfig (-want +got):\n%s", diff)
+	}
+	for key, want := range map[string]any{"MAX_ATTEMPTS": "3", "BACKOFF_BASE_MS": "100", "BACKOFF_MAX_MS": "2000"} {
+		if env[key] != want {
+			t.Errorf("%s: got %v, want %v", key, env[key], want)
+		}
 	}
 }
 
@@ -716,7 +719,8 @@ func TestStatefulLogicalIdsArePinned(t *testing.T) {
 		{config.RoleClient, "AWS::EC2::VPC", []string{"ClientVpc2DE12A6C"}},
 		{config.RoleClient, "AWS::EC2::VPCPeeringConnection", []string{"ClientPeering17E995E6"}},
 		{config.RoleClient, "AWS::Route53::HostedZone", []string{"ClientApiZone64858F6C"}},
-		{config.RoleClient, "AWS::Logs::LogGroup", []string{"ClientFunctionLogs76E45F1E"}},
+		{config.RoleClient, "AWS::Logs::LogGroup", []string{"ClientFunctionLogs76E45F1E", "ClientVpcFlowLogsD99727E5"}},
+		{config.RoleApi, "AWS::Logs::LogGroup", []string{"PrivateApiAccessLogs91F4282E", "PrivateApiVpcFlowLogs4DED3BF0"}},
 	}
 	for _, tc := range cases {
 		got := keys(toAny(resources(res.templates[tc.role], tc.typ)))

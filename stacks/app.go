@@ -54,12 +54,15 @@ func NewApp(scope constructs.Construct, props *AppProps) *App {
 	}
 
 	api := NewApiStack(scope, cfg.StackName(config.RoleApi), &ApiStackProps{
-		StackProps:        stackProps(cfg.ApiRegion, "Private REST API, its VPC and execute-api endpoint"),
-		VpcCidr:           cfg.ApiVpcCidr,
-		ClientCidr:        cfg.ClientVpcCidr,
-		StageName:         cfg.StageName,
-		ParameterPrefix:   cfg.SSMPrefix() + "/api",
-		AvailabilityZones: cfg.ApiAvailabilityZones,
+		StackProps:         stackProps(cfg.ApiRegion, "Private REST API, its VPC and execute-api endpoint"),
+		VpcCidr:            cfg.ApiVpcCidr,
+		ClientCidr:         cfg.ClientVpcCidr,
+		StageName:          cfg.StageName,
+		ParameterPrefix:    cfg.SSMPrefix() + "/api",
+		LogRetention:       RetentionDays(cfg.LogRetentionDays),
+		ThrottleRateLimit:  cfg.ThrottleRateLimit,
+		ThrottleBurstLimit: cfg.ThrottleBurstLimit,
+		AvailabilityZones:  cfg.ApiAvailabilityZones,
 	})
 	client := NewClientStack(scope, cfg.StackName(config.RoleClient), &ClientStackProps{
 		StackProps: stackProps(cfg.ClientRegion, fmt.Sprintf("Client VPC peered with %s, DNS for the private API, and the Lambda client", cfg.ApiRegion)),
@@ -72,6 +75,9 @@ func NewApp(scope constructs.Construct, props *AppProps) *App {
 			Package:    ClientPackage,
 		}),
 		LogRetention:      RetentionDays(cfg.LogRetentionDays),
+		MaxAttempts:       cfg.ClientMaxAttempts,
+		BackoffBaseMs:     cfg.ClientBackoffBaseMs,
+		BackoffMaxMs:      cfg.ClientBackoffMaxMs,
 		AvailabilityZones: cfg.ClientAvailabilityZones,
 	})
 	route := NewPeeringRouteStack(scope, cfg.StackName(config.RolePeeringRoute), &PeeringRouteStackProps{

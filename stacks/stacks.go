@@ -26,6 +26,10 @@ type ApiStackProps struct {
 	StageName string
 	// ParameterPrefix of the SSM parameters the stack publishes. Required.
 	ParameterPrefix string
+	// LogRetention of every log group. Required.
+	LogRetention awslogs.RetentionDays
+	// ThrottleRateLimit and ThrottleBurstLimit of the stage. Required.
+	ThrottleRateLimit, ThrottleBurstLimit int
 	// AvailabilityZones pins the VPC's AZs. Default: resolved at deploy time.
 	AvailabilityZones []string
 }
@@ -42,10 +46,13 @@ type ApiStack struct {
 func NewApiStack(scope constructs.Construct, id string, props *ApiStackProps) *ApiStack {
 	stack := newAzStack(scope, id, &props.StackProps, props.AvailabilityZones)
 	network := privateapivpc.NewPrivateApiVpc(stack, "PrivateApi", &privateapivpc.PrivateApiVpcProps{
-		Cidr:               jsii.String(props.VpcCidr),
-		AllowedClientCidrs: jsii.Strings(props.ClientCidr),
-		StageName:          jsii.String(props.StageName),
-		ParameterPrefix:    jsii.String(props.ParameterPrefix),
+		Cidr:                 jsii.String(props.VpcCidr),
+		AllowedClientCidrs:   jsii.Strings(props.ClientCidr),
+		StageName:            jsii.String(props.StageName),
+		ParameterPrefix:      jsii.String(props.ParameterPrefix),
+		LogRetention:         props.LogRetention,
+		ThrottlingRateLimit:  jsii.Number(float64(props.ThrottleRateLimit)),
+		ThrottlingBurstLimit: jsii.Number(float64(props.ThrottleBurstLimit)),
 	})
 	api := network.Api()
 	output(stack, "ApiId", api.RestApiId(), "Id of the private REST API")
@@ -69,8 +76,11 @@ type ClientStackProps struct {
 	ApiVpcCidr string
 	// Code of the client function. Required.
 	Code awslambda.Code
-	// LogRetention of the function's logs. Required.
+	// LogRetention of every log group. Required.
 	LogRetention awslogs.RetentionDays
+	// MaxAttempts, BackoffBaseMs and BackoffMaxMs tune the client's
+	// retries. Required.
+	MaxAttempts, BackoffBaseMs, BackoffMaxMs int
 	// AvailabilityZones pins the VPC's AZs. Default: resolved at deploy time.
 	AvailabilityZones []string
 }
@@ -98,6 +108,9 @@ func NewClientStack(scope constructs.Construct, id string, props *ClientStackPro
 		EndpointHostedZoneId: api.EndpointHostedZoneId(),
 		Code:                 props.Code,
 		LogRetention:         props.LogRetention,
+		MaxAttempts:          jsii.Number(float64(props.MaxAttempts)),
+		BackoffBase:          awscdk.Duration_Millis(jsii.Number(float64(props.BackoffBaseMs))),
+		BackoffMax:           awscdk.Duration_Millis(jsii.Number(float64(props.BackoffMaxMs))),
 	})
 	output(stack, "PeeringConnectionId", client.PeeringConnectionId(), "Id of the VPC peering connection to the API's VPC")
 	output(stack, "FunctionName", client.Function().FunctionName(), "Name of the client function: invoke it to call the API")

@@ -9,11 +9,13 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsroute53"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"crossregionapi/constructs/internal/isolatedvpc"
 )
@@ -50,8 +52,17 @@ type PeeredClientVpcProps struct {
 	// FunctionTimeout bounds one invocation; the client's own HTTP timeout
 	// is kept below it. Default: 15 seconds.
 	FunctionTimeout awscdk.Duration
-	// LogRetention of the function's log group. Default: one month.
+	// LogRetention of the function's and the VPC's log groups.
+	// Default: one month.
 	LogRetention awslogs.RetentionDays
+	// MaxAttempts bounds the client's calls per invocation, the first
+	// included (1 means no retry). Default: 3.
+	MaxAttempts *float64
+	// BackoffBase and BackoffMax bound the client's capped exponential
+	// backoff with full jitter between attempts.
+	// Default: 100 milliseconds and 2 seconds.
+	BackoffBase awscdk.Duration
+	BackoffMax  awscdk.Duration
 }
 
 // PeeredClientVpc is what other constructs and stacks need from the client
@@ -96,7 +107,7 @@ func NewPeeredClientVpc(scope constructs.Construct, id string, props *PeeredClie
 		retention = awslogs.RetentionDays_ONE_MONTH
 	}
 
-	vpc := isolatedvpc.New(this, "Vpc", props.Cidr)
+	vpc := isolatedvpc.New(this, "Vpc", props.Cidr, retention)
 
 	// L1: there is no L2 construct for VPC peering. Same account, so the
 	// cross-Region request is accepted without a peer role.
@@ -141,25 +152,73 @@ func NewPeeredClientVpc(scope constructs.Construct, id string, props *PeeredClie
 		Retention:     retention,
 		RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
 	})
+	// A role of our own instead of the Lambda defaults: the managed
+	// policies AWSLambdaBasicExecutionRole and AWSLambdaVPCAccessExecutionRole
+	// allow writing to every log group of the account; this role writes to
+	// its own log group only.
+	role := awsiam.NewRole(this, jsii.String("FunctionRole"), &awsiam.RoleProps{
+		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
+		Description: jsii.String("API client: its own logs, its VPC network interfaces, X-Ray, and execute-api:Invoke on one method"),
+	})
+	logGroup.GrantWrite(role)
+	// Lambda creates and deletes the function's network interfaces with
+	// the function's role; these EC2 actions take no resource narrower
+	// than "*".
+	role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid: jsii.String("VpcNetworkInterfaces"),
+		Actions: jsii.Strings("ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets",
+			"ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses"),
+		Resources: jsii.Strings("*"),
+	}))
+
 	apiUrl := jsii.String("https://" + *host + "/" + *stageName)
 	fn := awslambda.NewFunction(this, jsii.String("Function"), &awslambda.FunctionProps{
-		Description:    jsii.String("Calls the private API in " + *props.PeerRegion + " across VPC peering"),
-		Runtime:        awslambda.Runtime_PROVIDED_AL2023(),
-		Architecture:   awslambda.Architecture_ARM_64(),
-		Handler:        jsii.String("bootstrap"),
-		Code:           props.Code,
-		MemorySize:     jsii.Number(128),
-		Timeout:        timeout,
-		Vpc:            vpc,
-		VpcSubnets:     isolatedvpc.Subnets(),
-		SecurityGroups: &[]awsec2.ISecurityGroup{sg},
-		LogGroup:       logGroup,
+		Description:           jsii.String("Calls the private API in " + *props.PeerRegion + " across VPC peering"),
+		Runtime:               awslambda.Runtime_PROVIDED_AL2023(),
+		Architecture:          awslambda.Architecture_ARM_64(),
+		Handler:               jsii.String("bootstrap"),
+		Code:                  props.Code,
+		MemorySize:            jsii.Number(128),
+		Timeout:               timeout,
+		Vpc:                   vpc,
+		VpcSubnets:            isolatedvpc.Subnets(),
+		SecurityGroups:        &[]awsec2.ISecurityGroup{sg},
+		Role:                  role,
+		LogGroup:              logGroup,
+		LoggingFormat:         awslambda.LoggingFormat_JSON,
+		ApplicationLogLevelV2: awslambda.ApplicationLogLevel_INFO,
+		SystemLogLevelV2:      awslambda.SystemLogLevel_INFO,
+		Tracing:               awslambda.Tracing_ACTIVE,
 		Environment: &map[string]*string{
 			"API_URL":            apiUrl,
 			"API_REGION":         props.PeerRegion,
 			"API_RESOURCE":       resourcePath,
 			"ATTEMPT_TIMEOUT_MS": jsii.String(fmt.Sprint(attemptTimeoutMs(timeout))),
+			"MAX_ATTEMPTS":       jsii.String(fmt.Sprint(int(*orDefaultNumber(props.MaxAttempts, 3)))),
+			"BACKOFF_BASE_MS":    jsii.String(fmt.Sprint(millis(props.BackoffBase, 100))),
+			"BACKOFF_MAX_MS":     jsii.String(fmt.Sprint(millis(props.BackoffMax, 2000))),
 		},
+	})
+	cdknag.NagSuppressions_AddResourceSuppressions(role.Node().FindChild(jsii.String("DefaultPolicy")), &[]*cdknag.NagPackSuppression{{
+		Id: jsii.String("AwsSolutions-IAM5"),
+		Reason: jsii.String("Only the actions that take no narrower resource: the EC2 network-interface actions Lambda needs to attach " +
+			"the function to its VPC, and X-Ray's PutTraceSegments/PutTelemetryRecords for active tracing."),
+		AppliesTo: &[]interface{}{"Resource::*"},
+	}}, jsii.Bool(false))
+
+	// Least privilege: invoke this API's demo method, nothing else. The
+	// grant lands on the role, in this stack, so the API stack (deployed
+	// first) never refers to it.
+	awsiam.Grant_AddToPrincipal(&awsiam.GrantOnPrincipalOptions{
+		Grantee: role,
+		Actions: jsii.Strings("execute-api:Invoke"),
+		ResourceArns: jsii.Strings(*awscdk.Stack_Of(this).FormatArn(&awscdk.ArnComponents{
+			Service:      jsii.String("execute-api"),
+			Region:       props.PeerRegion,
+			Resource:     props.ApiId,
+			ResourceName: jsii.String(*stageName + "/GET/" + *resourcePath),
+			ArnFormat:    awscdk.ArnFormat_SLASH_RESOURCE_NAME,
+		})),
 	})
 	// The function must not call before its DNS answer exists.
 	fn.Node().AddDependency(zone)
@@ -213,6 +272,20 @@ func requireProps(id string, p *PeeredClientVpcProps) {
 	if p.Code == nil {
 		panic(fmt.Sprintf("PeeredClientVpc %q: Code is required", id))
 	}
+}
+
+func orDefaultNumber(v *float64, def float64) *float64 {
+	if v == nil {
+		return jsii.Number(def)
+	}
+	return v
+}
+
+func millis(d awscdk.Duration, def int) int {
+	if d == nil {
+		return def
+	}
+	return int(*d.ToMilliseconds(nil))
 }
 
 func orDefault(v *string, def string) *string {

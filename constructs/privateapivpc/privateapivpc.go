@@ -10,9 +10,11 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigateway"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsssm"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"crossregionapi/constructs/internal/isolatedvpc"
 )
@@ -29,6 +31,14 @@ type PrivateApiVpcProps struct {
 	StageName *string
 	// ResourcePath is the path part of the demo GET resource. Default: "hello".
 	ResourcePath *string
+	// LogRetention of the access log, flow log and execution log groups.
+	// Default: one month.
+	LogRetention awslogs.RetentionDays
+	// ThrottlingRateLimit is the stage's steady-state request rate per
+	// second. Default: 10.
+	ThrottlingRateLimit *float64
+	// ThrottlingBurstLimit is the stage's burst. Default: 20.
+	ThrottlingBurstLimit *float64
 	// ParameterPrefix is the SSM path under which the route table ids and
 	// the endpoint's DNS values are published, e.g. "/MyApp/api". It must
 	// start with "/" and be unique per copy of the app in an account and
@@ -45,6 +55,11 @@ type PrivateApiVpc interface {
 	Endpoint() awsec2.IInterfaceVpcEndpoint
 	// Api is the private REST API.
 	Api() awsapigateway.RestApi
+	// Method is the demo GET method; grant callers execute-api:Invoke on
+	// it (Method.GrantExecute, or its ARN from another Region).
+	Method() awsapigateway.Method
+	// AccessLogs holds the stage's JSON access log.
+	AccessLogs() awslogs.ILogGroup
 	// StageName is the stage the API is deployed to.
 	StageName() *string
 	// ResourcePath is the path of the demo resource below the stage.
@@ -66,6 +81,8 @@ type privateApiVpc struct {
 	vpc              awsec2.IVpc
 	endpoint         awsec2.IInterfaceVpcEndpoint
 	api              awsapigateway.RestApi
+	method           awsapigateway.Method
+	accessLogs       awslogs.ILogGroup
 	stageName        *string
 	resourcePath     *string
 	routeTableParams []*string
@@ -87,7 +104,11 @@ func NewPrivateApiVpc(scope constructs.Construct, id string, props *PrivateApiVp
 		prefix = jsii.String("/" + *awscdk.Stack_Of(this).StackName() + "/" + id)
 	}
 
-	vpc := isolatedvpc.New(this, "Vpc", props.Cidr)
+	retention := props.LogRetention
+	if retention == "" {
+		retention = awslogs.RetentionDays_ONE_MONTH
+	}
+	vpc := isolatedvpc.New(this, "Vpc", props.Cidr, retention)
 
 	// The endpoint's security group admits HTTPS from the VPC and from the
 	// client ranges it is told about, and nothing else.
@@ -96,7 +117,7 @@ func NewPrivateApiVpc(scope constructs.Construct, id string, props *PrivateApiVp
 		Description:      jsii.String("execute-api endpoint: HTTPS from this VPC and the peered client VPCs only"),
 		AllowAllOutbound: jsii.Bool(false),
 	})
-	endpointSg.AddIngressRule(awsec2.Peer_Ipv4(vpc.VpcCidrBlock()), awsec2.Port_Tcp(jsii.Number(443)),
+	endpointSg.AddIngressRule(awsec2.Peer_Ipv4(props.Cidr), awsec2.Port_Tcp(jsii.Number(443)),
 		jsii.String("HTTPS from this VPC"), jsii.Bool(false))
 	if props.AllowedClientCidrs != nil {
 		for _, cidr := range *props.AllowedClientCidrs {
@@ -116,20 +137,69 @@ func NewPrivateApiVpc(scope constructs.Construct, id string, props *PrivateApiVp
 		Open: jsii.Bool(false),
 	})
 
+	// The endpoint serves only this account's principals calling this
+	// account's APIs in this Region, so it cannot be used to reach private
+	// APIs of other accounts. It cannot name the API itself: the API's
+	// policy already names the endpoint, and the two would form a cycle.
+	stack := awscdk.Stack_Of(this)
+	endpoint.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("InvokeOwnAccountApisOnly"),
+		Effect:     awsiam.Effect_ALLOW,
+		Principals: &[]awsiam.IPrincipal{awsiam.NewAnyPrincipal()},
+		Actions:    jsii.Strings("execute-api:Invoke"),
+		Resources: jsii.Strings(*stack.FormatArn(&awscdk.ArnComponents{
+			Service:      jsii.String("execute-api"),
+			Resource:     jsii.String("*"),
+			ResourceName: jsii.String("*"),
+			ArnFormat:    awscdk.ArnFormat_SLASH_RESOURCE_NAME,
+		})),
+		Conditions: &map[string]interface{}{
+			"StringEquals": map[string]interface{}{"aws:PrincipalAccount": stack.Account()},
+		},
+	}))
+
+	accessLogs := awslogs.NewLogGroup(this, jsii.String("AccessLogs"), &awslogs.LogGroupProps{
+		Retention:     retention,
+		RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
+	})
 	api := awsapigateway.NewRestApi(this, jsii.String("Api"), &awsapigateway.RestApiProps{
 		Description: jsii.String("Private REST API reachable only through its execute-api VPC endpoint"),
 		EndpointConfiguration: &awsapigateway.EndpointConfiguration{
 			Types:        &[]awsapigateway.EndpointType{awsapigateway.EndpointType_PRIVATE},
 			VpcEndpoints: &[]awsec2.IVpcEndpoint{endpoint},
 		},
-		Policy:        resourcePolicy(endpoint),
-		DeployOptions: &awsapigateway.StageOptions{StageName: stageName},
-		// No account-wide CloudWatch role: it is a Region-wide singleton
-		// that another stack may own.
-		CloudWatchRole: jsii.Bool(false),
+		Policy: resourcePolicy(endpoint),
+		DeployOptions: &awsapigateway.StageOptions{
+			StageName:            stageName,
+			AccessLogDestination: awsapigateway.NewLogGroupLogDestination(accessLogs),
+			AccessLogFormat:      awsapigateway.AccessLogFormat_Custom(jsii.String(accessLogFormat)),
+			LoggingLevel:         awsapigateway.MethodLoggingLevel_ERROR,
+			// Request and response bodies stay out of the logs.
+			DataTraceEnabled:     jsii.Bool(false),
+			MetricsEnabled:       jsii.Bool(true),
+			TracingEnabled:       jsii.Bool(true),
+			ThrottlingRateLimit:  orDefaultNumber(props.ThrottlingRateLimit, 10),
+			ThrottlingBurstLimit: orDefaultNumber(props.ThrottlingBurstLimit, 20),
+		},
+		// Execution logging needs API Gateway's Region-wide CloudWatch
+		// role (AWS::ApiGateway::Account). It is created here and removed
+		// with the stack; see the README for what that means for other APIs
+		// of the account in this Region.
+		CloudWatchRole:              jsii.Bool(true),
+		CloudWatchRoleRemovalPolicy: awscdk.RemovalPolicy_DESTROY,
+		// Every method is signed with SigV4 and checked by IAM.
+		DefaultMethodOptions: &awsapigateway.MethodOptions{
+			AuthorizationType: awsapigateway.AuthorizationType_IAM,
+		},
 	})
-	region := awscdk.Stack_Of(this).Region()
-	api.Root().AddResource(resourcePath, nil).AddMethod(jsii.String("GET"),
+	// The demo method takes no parameters or body; the validator makes
+	// API Gateway refuse malformed requests before the integration runs.
+	validator := api.AddRequestValidator(jsii.String("Validator"), &awsapigateway.RequestValidatorOptions{
+		ValidateRequestParameters: jsii.Bool(true),
+		ValidateRequestBody:       jsii.Bool(true),
+	})
+	region := stack.Region()
+	method := api.Root().AddResource(resourcePath, nil).AddMethod(jsii.String("GET"),
 		awsapigateway.NewMockIntegration(&awsapigateway.IntegrationOptions{
 			PassthroughBehavior: awsapigateway.PassthroughBehavior_NEVER,
 			RequestTemplates: &map[string]*string{
@@ -143,8 +213,12 @@ func NewPrivateApiVpc(scope constructs.Construct, id string, props *PrivateApiVp
 			}},
 		}),
 		&awsapigateway.MethodOptions{
-			MethodResponses: &[]*awsapigateway.MethodResponse{{StatusCode: jsii.String("200")}},
+			AuthorizationType: awsapigateway.AuthorizationType_IAM,
+			RequestValidator:  validator,
+			MethodResponses:   &[]*awsapigateway.MethodResponse{{StatusCode: jsii.String("200")}},
 		})
+
+	suppressNagFindings(api, method)
 
 	// Publish the route table ids so the return route can be added later,
 	// from another stack, without copying them by hand.
@@ -182,6 +256,8 @@ func NewPrivateApiVpc(scope constructs.Construct, id string, props *PrivateApiVp
 		vpc:              vpc,
 		endpoint:         endpoint,
 		api:              api,
+		method:           method,
+		accessLogs:       accessLogs,
 		stageName:        stageName,
 		resourcePath:     resourcePath,
 		routeTableParams: names,
@@ -190,9 +266,43 @@ func NewPrivateApiVpc(scope constructs.Construct, id string, props *PrivateApiVp
 	}
 }
 
-// resourcePolicy denies every call that does not come through endpoint.
-// The explicit Deny wins over any Allow, so the API stays private even if a
-// broader Allow is added later.
+// suppressNagFindings records, on the one resource each concerns, the
+// AWS Solutions (cdk-nag) findings that have no fix here, and why.
+func suppressNagFindings(api awsapigateway.RestApi, method awsapigateway.Method) {
+	cdknag.NagSuppressions_AddResourceSuppressions(api.Node().FindChild(jsii.String("CloudWatchRole")), &[]*cdknag.NagPackSuppression{{
+		Id: jsii.String("AwsSolutions-IAM4"),
+		Reason: jsii.String("API Gateway's Region-wide execution-logging role serves every REST API of the account in this Region, " +
+			"so it cannot be narrowed to this API; AmazonAPIGatewayPushToCloudWatchLogs is the policy AWS maintains for exactly this role."),
+		AppliesTo: &[]interface{}{"Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"},
+	}}, jsii.Bool(false))
+	cdknag.NagSuppressions_AddResourceSuppressions(method, &[]*cdknag.NagPackSuppression{{
+		Id: jsii.String("AwsSolutions-COG4"),
+		Reason: jsii.String("Callers are AWS principals, not end users: the method uses AWS_IAM (SigV4) authorization, " +
+			"and the resource policy admits only calls through this app's VPC endpoint."),
+	}}, jsii.Bool(false))
+	cdknag.NagSuppressions_AddResourceSuppressions(api.DeploymentStage(), &[]*cdknag.NagPackSuppression{{
+		Id: jsii.String("AwsSolutions-APIG3"),
+		Reason: jsii.String("The API is PRIVATE: reachable only through one VPC endpoint from two VPCs, IAM-signed and throttled at the stage; " +
+			"a WAF web ACL would add cost without an Internet-facing surface to protect."),
+	}}, jsii.Bool(false))
+}
+
+// accessLogFormat is one JSON object per request: who called (IAM caller,
+// user ARN), through which endpoint, what and with which result.
+const accessLogFormat = `{"requestId":"$context.requestId","extendedRequestId":"$context.extendedRequestId",` +
+	`"requestTime":"$context.requestTime","httpMethod":"$context.httpMethod","resourcePath":"$context.resourcePath",` +
+	`"status":"$context.status","protocol":"$context.protocol","responseLength":"$context.responseLength",` +
+	`"sourceIp":"$context.identity.sourceIp","vpceId":"$context.identity.vpceId","caller":"$context.identity.caller",` +
+	`"userArn":"$context.identity.userArn","errorMessage":"$context.error.message"}`
+
+// resourcePolicy denies every call that does not come through endpoint and
+// allows invocation only to principals of this account. The explicit Deny
+// wins over any Allow, so the API stays private even if a broader Allow is
+// added later. The account principal delegates to IAM: a caller of this
+// account still needs execute-api:Invoke in its own policy (the client's
+// role gets it for the demo method only). Naming that role here instead
+// would make this stack depend on the client stack, which depends on this
+// one.
 func resourcePolicy(endpoint awsec2.IInterfaceVpcEndpoint) awsiam.PolicyDocument {
 	invoke := &[]*string{jsii.String("execute-api:Invoke")}
 	anyMethod := &[]*string{jsii.String("execute-api:/*")}
@@ -209,14 +319,21 @@ func resourcePolicy(endpoint awsec2.IInterfaceVpcEndpoint) awsiam.PolicyDocument
 				},
 			}),
 			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-				Sid:        jsii.String("AllowThroughEndpoint"),
+				Sid:        jsii.String("AllowOwnAccount"),
 				Effect:     awsiam.Effect_ALLOW,
-				Principals: &[]awsiam.IPrincipal{awsiam.NewAnyPrincipal()},
+				Principals: &[]awsiam.IPrincipal{awsiam.NewAccountRootPrincipal()},
 				Actions:    invoke,
 				Resources:  anyMethod,
 			}),
 		},
 	})
+}
+
+func orDefaultNumber(v *float64, def float64) *float64 {
+	if v == nil {
+		return jsii.Number(def)
+	}
+	return v
 }
 
 func orDefault(v *string, def string) *string {
@@ -229,6 +346,8 @@ func orDefault(v *string, def string) *string {
 func (p *privateApiVpc) Vpc() awsec2.IVpc                       { return p.vpc }
 func (p *privateApiVpc) Endpoint() awsec2.IInterfaceVpcEndpoint { return p.endpoint }
 func (p *privateApiVpc) Api() awsapigateway.RestApi             { return p.api }
+func (p *privateApiVpc) Method() awsapigateway.Method           { return p.method }
+func (p *privateApiVpc) AccessLogs() awslogs.ILogGroup          { return p.accessLogs }
 func (p *privateApiVpc) StageName() *string                     { return p.stageName }
 func (p *privateApiVpc) ResourcePath() *string                  { return p.resourcePath }
 func (p *privateApiVpc) RouteTableParameterNames() *[]*string   { return &p.routeTableParams }

@@ -51,15 +51,25 @@ func TestStandaloneDefaults(t *testing.T) {
 	// Without client ranges, only the VPC itself may reach the endpoint.
 	for _, sg := range cdktest.Props(tmpl, "AWS::EC2::SecurityGroup") {
 		ingress, _ := sg["SecurityGroupIngress"].([]any)
-		if len(ingress) != 1 || !strings.Contains(cdktest.JSON(ingress[0]), "CidrBlock") {
+		if len(ingress) != 1 || !strings.Contains(cdktest.JSON(ingress[0]), `"CidrIp":"10.1.0.0/24"`) {
 			t.Errorf("endpoint ingress: got %s, want only the VPC's own range", cdktest.JSON(ingress))
 		}
 	}
 	if got := cdktest.JSON(cdktest.Props(tmpl, "AWS::EC2::VPCEndpoint")[0]["ServiceName"]); got != `"com.amazonaws.eu-west-1.execute-api"` {
 		t.Errorf("endpoint service: got %s", got)
 	}
-	if n := len(cdktest.Resources(tmpl, "AWS::ApiGateway::Account")); n != 0 {
-		t.Errorf("API Gateway account settings: got %d, want none (a Region-wide singleton)", n)
+	// Execution logging needs API Gateway's Region-wide CloudWatch role.
+	if n := len(cdktest.Resources(tmpl, "AWS::ApiGateway::Account")); n != 1 {
+		t.Errorf("API Gateway account settings: got %d, want 1", n)
+	}
+	stage := cdktest.Props(tmpl, "AWS::ApiGateway::Stage")[0]
+	if got := cdktest.JSON(stage["MethodSettings"]); !strings.Contains(got, `"ThrottlingBurstLimit":20`) || !strings.Contains(got, `"ThrottlingRateLimit":10`) {
+		t.Errorf("default throttling: got %s, want rate 10 and burst 20", got)
+	}
+	for _, g := range cdktest.Props(tmpl, "AWS::Logs::LogGroup") {
+		if g["RetentionInDays"] != float64(30) {
+			t.Errorf("default retention: got %v, want 30", g["RetentionInDays"])
+		}
 	}
 }
 

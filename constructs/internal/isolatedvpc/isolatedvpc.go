@@ -2,7 +2,9 @@
 package isolatedvpc
 
 import (
+	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 )
@@ -15,8 +17,12 @@ const SubnetGroupName = "Isolated"
 // gateway, no NAT gateway, no Elastic IP. Everything in it talks to AWS
 // through interface endpoints or a peering connection. The AZs are those of
 // the enclosing stack, so a stack can pin them without a context lookup.
-func New(scope constructs.Construct, id string, cidr *string) awsec2.Vpc {
-	return awsec2.NewVpc(scope, jsii.String(id), &awsec2.VpcProps{
+//
+// Every flow (accepted and rejected) is logged to a log group kept for
+// retention and deleted with the stack: with security groups this narrow,
+// the REJECT records are how a blocked call is found.
+func New(scope constructs.Construct, id string, cidr *string, retention awslogs.RetentionDays) awsec2.Vpc {
+	vpc := awsec2.NewVpc(scope, jsii.String(id), &awsec2.VpcProps{
 		IpAddresses:        awsec2.IpAddresses_Cidr(cidr),
 		MaxAzs:             jsii.Number(2),
 		NatGateways:        jsii.Number(0),
@@ -27,6 +33,15 @@ func New(scope constructs.Construct, id string, cidr *string) awsec2.Vpc {
 			SubnetType: awsec2.SubnetType_PRIVATE_ISOLATED,
 		}},
 	})
+	logs := awslogs.NewLogGroup(vpc, jsii.String("FlowLogs"), &awslogs.LogGroupProps{
+		Retention:     retention,
+		RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
+	})
+	vpc.AddFlowLog(jsii.String("FlowLog"), &awsec2.FlowLogOptions{
+		Destination: awsec2.FlowLogDestination_ToCloudWatchLogs(logs, nil),
+		TrafficType: awsec2.FlowLogTrafficType_ALL,
+	})
+	return vpc
 }
 
 // Subnets selects the isolated subnets of a VPC made by New.

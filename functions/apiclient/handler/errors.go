@@ -73,7 +73,7 @@ const networkHint = "the network path: security groups (the execute-api endpoint
 func hint(k Kind, status int, region string) string {
 	switch k {
 	case KindForbidden:
-		return "the API's resource policy (aws:SourceVpce must be the client's execute-api VPC endpoint), " +
+		return "the API's resource policy (aws:SourceVpce must be the execute-api interface endpoint the call comes through, in the API's VPC), " +
 			"the function role's execute-api:Invoke grant for this method and stage, " +
 			"and the signing Region (API_REGION=" + region + " must be the API's Region)"
 	case KindThrottled:

@@ -137,8 +137,9 @@ func (h *Handler) Handle(ctx context.Context, _ json.RawMessage) (Result, error)
 }
 
 // attempt makes one signed GET. It returns a *CallError for failures that
-// are not about the API or the network, and always drains and closes the
-// body so the connection can serve the next attempt or invocation.
+// are not about the API or the network. It reads every body to its end and
+// closes it, so the connection can serve the next attempt or invocation;
+// only a body over maxBody costs the connection.
 func (h *Handler) attempt(ctx context.Context, url string, deadline time.Time, hasDeadline bool) (int, []byte, error) {
 	var cancel context.CancelFunc
 	if hasDeadline && deadline.Before(h.Now().Add(h.Config.AttemptTimeout)) {

@@ -1,0 +1,275 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/google/go-cmp/cmp"
+
+	"crossregionapi/config"
+)
+
+// accountArn is how "this account's" ARNs appear in the templates.
+func accountArn(service, region, resource string) map[string]any {
+	return map[string]any{"Fn::Join": []any{"", []any{
+		"arn:aws:" + service + ":" + region + ":", map[string]any{"Ref": "AWS::AccountId"}, ":" + resource,
+	}}}
+}
+
+func TestMethodsRequireIAM(t *testing.T) {
+	res := defaultApp(t)
+	methods := resources(res.templates[config.RoleApi], "AWS::ApiGateway::Method")
+	if len(methods) == 0 {
+		t.Fatal("no methods")
+	}
+	validatorID, validator := onlyProps(t, res.templates[config.RoleApi], "AWS::ApiGateway::RequestValidator")
+	if validator["ValidateRequestParameters"] != true || validator["ValidateRequestBody"] != true {
+		t.Errorf("request validator: got %s, want parameters and body validated", asJSON(validator))
+	}
+	for id, m := range methods {
+		p := m["Properties"].(map[string]any)
+		if p["AuthorizationType"] != "AWS_IAM" {
+			t.Errorf("method %s: AuthorizationType %v, want AWS_IAM", id, p["AuthorizationType"])
+		}
+		if diff := cmp.Diff(ref(validatorID), p["RequestValidatorId"]); diff != "" {
+			t.Errorf("method %s validator (-want +got):\n%s", id, diff)
+		}
+	}
+}
+
+func TestResourcePolicy(t *testing.T) {
+	res := defaultApp(t)
+	_, api := onlyProps(t, res.templates[config.RoleApi], "AWS::ApiGateway::RestApi")
+	statements := asSlice(api["Policy"].(map[string]any)["Statement"])
+	if len(statements) != 2 {
+		t.Fatalf("resource policy: got %d statements, want a Deny and an Allow", len(statements))
+	}
+	var allow map[string]any
+	for _, s := range statements {
+		st := s.(map[string]any)
+		if st["Effect"] == "Allow" {
+			allow = st
+		}
+	}
+	// Only this account's principals, and they still need an identity
+	// policy: an account principal delegates to IAM.
+	want := map[string]any{
+		"Sid": "AllowOwnAccount", "Effect": "Allow", "Action": "execute-api:Invoke", "Resource": "execute-api:/*",
+		"Principal": map[string]any{"AWS": map[string]any{"Fn::Join": []any{"", []any{
+			"arn:aws:iam::", map[string]any{"Ref": "AWS::AccountId"}, ":root",
+		}}}},
+	}
+	if diff := cmp.Diff(want, allow); diff != "" {
+		t.Errorf("Allow statement (-want +got):\n%s", diff)
+	}
+	for _, s := range statements {
+		st := s.(map[string]any)
+		if st["Effect"] == "Allow" && asJSON(st["Principal"]) == `{"AWS":"*"}` && st["Condition"] == nil {
+			t.Errorf("unconditional Allow to *: %s", asJSON(st))
+		}
+	}
+}
+
+func TestFunctionGrantIsOneMethod(t *testing.T) {
+	res := defaultApp(t)
+	client := res.templates[config.RoleClient]
+	_, fn := clientFunction(t, res)
+	roleID := fn["Role"].(map[string]any)["Fn::GetAtt"].([]any)[0].(string)
+	role := resources(client, "AWS::IAM::Role")[roleID]["Properties"].(map[string]any)
+	if role["ManagedPolicyArns"] != nil {
+		t.Errorf("function role has managed policies %s, want only its own inline policy", asJSON(role["ManagedPolicyArns"]))
+	}
+	var invoke []map[string]any
+	var actions []string
+	for _, p := range resources(client, "AWS::IAM::Policy") {
+		props := p["Properties"].(map[string]any)
+		if asJSON(props["Roles"]) != asJSON([]any{ref(roleID)}) {
+			continue
+		}
+		for _, s := range asSlice(props["PolicyDocument"].(map[string]any)["Statement"]) {
+			st := s.(map[string]any)
+			for _, a := range append(asSlice(st["Action"]), st["Action"]) {
+				if a, ok := a.(string); ok {
+					actions = append(actions, a)
+					if a == "execute-api:Invoke" {
+						invoke = append(invoke, st)
+					}
+				}
+			}
+		}
+	}
+	if len(invoke) != 1 {
+		t.Fatalf("execute-api:Invoke statements: got %d, want 1", len(invoke))
+	}
+	wantArn := map[string]any{"Fn::Join": []any{"", []any{
+		"arn:aws:execute-api:us-east-1:", map[string]any{"Ref": "AWS::AccountId"}, ":",
+		crossRegionImport(t, client, "RefPrivateApi9"), "/v1/GET/hello",
+	}}}
+	if diff := cmp.Diff(wantArn, invoke[0]["Resource"]); diff != "" {
+		t.Errorf("invoke grant resource (-want +got):\n%s", diff)
+	}
+	for _, a := range actions {
+		if strings.HasSuffix(a, ":*") || a == "*" {
+			t.Errorf("function role allows wildcard action %s", a)
+		}
+	}
+	// The API stack never names the client's role: no stack cycle.
+	if strings.Contains(asJSON(res.templates[config.RoleApi]), roleID) {
+		t.Errorf("API stack refers to the client role %s", roleID)
+	}
+}
+
+func TestEndpointPolicy(t *testing.T) {
+	res := defaultApp(t)
+	_, ep := onlyProps(t, res.templates[config.RoleApi], "AWS::EC2::VPCEndpoint")
+	want := map[string]any{
+		"Version": "2012-10-17",
+		"Statement": []any{map[string]any{
+			"Sid": "InvokeOwnAccountApisOnly", "Effect": "Allow", "Principal": map[string]any{"AWS": "*"},
+			"Action":    "execute-api:Invoke",
+			"Resource":  accountArn("execute-api", "us-east-1", "*/*"),
+			"Condition": map[string]any{"StringEquals": map[string]any{"aws:PrincipalAccount": map[string]any{"Ref": "AWS::AccountId"}}},
+		}},
+	}
+	if diff := cmp.Diff(want, ep["PolicyDocument"]); diff != "" {
+		t.Errorf("endpoint policy (-want +got):\n%s", diff)
+	}
+}
+
+func TestStageLoggingTracingThrottling(t *testing.T) {
+	res := defaultApp(t)
+	api := res.templates[config.RoleApi]
+	_, stage := onlyProps(t, api, "AWS::ApiGateway::Stage")
+	if stage["TracingEnabled"] != true {
+		t.Error("stage X-Ray tracing is off")
+	}
+	want := []any{map[string]any{
+		"HttpMethod": "*", "ResourcePath": "/*", "LoggingLevel": "ERROR", "DataTraceEnabled": false,
+		"MetricsEnabled": true, "ThrottlingRateLimit": float64(10), "ThrottlingBurstLimit": float64(20),
+	}}
+	if diff := cmp.Diff(want, stage["MethodSettings"]); diff != "" {
+		t.Errorf("method settings (-want +got):\n%s", diff)
+	}
+	access := stage["AccessLogSetting"].(map[string]any)
+	var accessLogID string
+	for id := range resources(api, "AWS::Logs::LogGroup") {
+		if strings.Contains(asJSON(access["DestinationArn"]), `"Ref":"`+id+`"`) {
+			accessLogID = id
+		}
+	}
+	if accessLogID == "" {
+		t.Errorf("access logs go to %s, not a log group of this stack", asJSON(access["DestinationArn"]))
+	}
+	format, _ := access["Format"].(string)
+	var fields map[string]any
+	if err := jsonUnmarshal(format, &fields); err != nil {
+		t.Fatalf("access log format is not JSON: %v\n%s", err, format)
+	}
+	for _, f := range []string{"requestId", "status", "caller", "userArn", "vpceId", "sourceIp", "resourcePath"} {
+		if _, ok := fields[f]; !ok {
+			t.Errorf("access log format lacks %s: %s", f, format)
+		}
+	}
+	// Execution logging needs the Region-wide role, created on purpose.
+	_, account := onlyProps(t, api, "AWS::ApiGateway::Account")
+	if account["CloudWatchRoleArn"] == nil {
+		t.Error("API Gateway account has no CloudWatch role")
+	}
+}
+
+func TestFlowLogs(t *testing.T) {
+	res := defaultApp(t)
+	for _, role := range []string{config.RoleApi, config.RoleClient} {
+		tmpl := res.templates[role]
+		vpcID, _ := onlyProps(t, tmpl, "AWS::EC2::VPC")
+		_, flow := onlyProps(t, tmpl, "AWS::EC2::FlowLog")
+		if flow["ResourceType"] != "VPC" || asJSON(flow["ResourceId"]) != asJSON(ref(vpcID)) ||
+			flow["TrafficType"] != "ALL" || flow["LogDestinationType"] != "cloud-watch-logs" {
+			t.Errorf("%s flow log: got %s, want ALL traffic of the VPC to CloudWatch Logs", role, asJSON(flow))
+		}
+		group := flow["LogGroupName"].(map[string]any)["Ref"].(string)
+		if resources(tmpl, "AWS::Logs::LogGroup")[group] == nil {
+			t.Errorf("%s flow log group %s is not in the stack", role, group)
+		}
+	}
+}
+
+// Every log group of the app keeps its logs for logRetentionDays and goes
+// away with its stack.
+func TestEveryLogGroupHasRetentionAndIsRemoved(t *testing.T) {
+	res := defaultApp(t)
+	want := map[string]int{config.RoleApi: 2, config.RoleClient: 2} // access + flow; function + flow
+	for role, tmpl := range res.templates {
+		groups := resources(tmpl, "AWS::Logs::LogGroup")
+		if len(groups) != want[role] {
+			t.Errorf("%s: got %d log groups, want %d", role, len(groups), want[role])
+		}
+		for id, g := range groups {
+			if g["Properties"].(map[string]any)["RetentionInDays"] != float64(30) || g["DeletionPolicy"] != "Delete" {
+				t.Errorf("%s log group %s: got retention %v, deletion %v, want 30 and Delete",
+					role, id, g["Properties"].(map[string]any)["RetentionInDays"], g["DeletionPolicy"])
+			}
+		}
+	}
+}
+
+// nagSuppressions lists the cdk-nag suppressions of the app as
+// "stack logicalId: rule [appliesTo]", each with its reason.
+func nagSuppressions(t *testing.T, res *synthResult) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	for role, tmpl := range res.templates {
+		for id, r := range tmpl["Resources"].(map[string]any) {
+			meta, _ := r.(map[string]any)["Metadata"].(map[string]any)
+			nag, _ := meta["cdk_nag"].(map[string]any)
+			for _, s := range asSlice(nag["rules_to_suppress"]) {
+				sup := s.(map[string]any)
+				key := fmt.Sprintf("%s %s: %s %s", role, id, sup["id"], asJSON(sup["applies_to"]))
+				out[key], _ = sup["reason"].(string)
+			}
+		}
+	}
+	return out
+}
+
+// The AWS Solutions pack runs on every stack (app.go adds it); any
+// unsuppressed error or warning fails here.
+func TestCdkNagAwsSolutions(t *testing.T) {
+	res := defaultApp(t)
+	for _, stack := range []awscdk.Stack{res.app.Api.Stack, res.app.Client.Stack, res.app.PeeringRoute} {
+		annotations := assertions.Annotations_FromStack(stack)
+		any := assertions.Match_StringLikeRegexp(jsii.String(".*"))
+		for _, m := range *annotations.FindError(jsii.String("*"), any) {
+			t.Errorf("%s error at %s: %v", *stack.StackName(), *m.Id, m.Entry.Data)
+		}
+		for _, m := range *annotations.FindWarning(jsii.String("*"), any) {
+			t.Errorf("%s warning at %s: %v", *stack.StackName(), *m.Id, m.Entry.Data)
+		}
+	}
+	// Suppressions are few, narrow and explained; the README lists them.
+	got := nagSuppressions(t, res)
+	want := []string{
+		`Api PrivateApiCloudWatchRole42B1ADDC: AwsSolutions-IAM4 ["Policy::arn:\u003cAWS::Partition\u003e:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"]`,
+		`Api PrivateApiDeploymentStagev1BE0A8B84: AwsSolutions-APIG3 null`,
+		`Api PrivateApihelloGET7AF36753: AwsSolutions-COG4 null`,
+		`Client ClientFunctionRoleDefaultPolicy1AFBB567: AwsSolutions-IAM5 ["Resource::*"]`,
+	}
+	var keys []string
+	for k, reason := range got {
+		keys = append(keys, k)
+		if len(reason) < 60 {
+			t.Errorf("%s: reason %q is too thin for a reviewer", k, reason)
+		}
+	}
+	if diff := cmp.Diff(want, slices.Sorted(slices.Values(keys))); diff != "" {
+		t.Errorf("cdk-nag suppressions (-want +got):\n%s", diff)
+	}
+}
+
+func jsonUnmarshal(s string, v any) error { return json.Unmarshal([]byte(s), v) }
