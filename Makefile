@@ -3,13 +3,18 @@
 SHELL := /bin/bash
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 CDK := node_modules/.bin/cdk
+# AWS's Lambda Runtime Interface Emulator: the client's tests run the real
+# bootstrap under it. A tool, not a module dependency.
+RIE := github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@v0.0.0-20261030222936-bef5c4ba774d
 GO_FILES = $(shell git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './node_modules/*')
 
 .PHONY: deps synth test vet bench clean
 
-# The pinned CDK CLI (package-lock.json) and the Go modules (go.sum).
+# The pinned CDK CLI (package-lock.json), the Go modules (go.sum) and the
+# emulator.
 deps: node_modules/.installed
 	go mod download
+	go install $(RIE)
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
@@ -29,6 +34,15 @@ vet:
 # The whole suite: formatting, vet, and every test.
 test: deps vet
 	go test -count=1 ./...
+
+# Figures for the README: the client binary, cold init, warm latency and
+# connections (functions/apiclient), cdk synth against a bare app (bench/),
+# and the wall time of the whole test suite.
+bench: deps
+	go test -run '^$$' -bench . -benchtime 1x ./functions/apiclient/ ./bench/
+	@start=$$(date +%s.%N); go test -count=1 ./... >/dev/null 2>&1 || { echo "test suite failed"; exit 1; }; \
+	  end=$$(date +%s.%N); awk -v s=$$start -v e=$$end 'BEGIN { t = e - s; \
+	  printf "| test suite (go test -count=1 ./...) wall time (s) | %.1f | - | - | < 120 | %s |\n", t, (t < 120 ? "yes" : "no") }'
 
 clean:
 	rm -rf cdk.out

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -125,5 +126,28 @@ func TestCLISynthWithoutCredentials(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(out, name+".template.json")); err != nil {
 			t.Errorf("no template for %s: %v", name, err)
 		}
+	}
+
+	// The function was built again, by another process, for other Regions:
+	// the same source must give the same asset, so an unchanged function
+	// is never uploaded again.
+	raw, err := os.ReadFile(filepath.Join(out, "CrossRegionApi-Client.template.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var client map[string]any
+	if err := json.Unmarshal(raw, &client); err != nil {
+		t.Fatal(err)
+	}
+	var cliKey string
+	for _, p := range resources(client, "AWS::Lambda::Function") {
+		props := p["Properties"].(map[string]any)
+		if props["Runtime"] == "provided.al2023" {
+			cliKey = props["Code"].(map[string]any)["S3Key"].(string)
+		}
+	}
+	_, fn := clientFunction(t, defaultApp(t))
+	if want := fn["Code"].(map[string]any)["S3Key"]; cliKey != want {
+		t.Errorf("client asset: got %s from the CLI build, want %s as in the in-process build", cliKey, want)
 	}
 }

@@ -1,0 +1,495 @@
+//go:build linux
+
+package main_test
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"crossregionapi/functions/apiclient/internal/apitest"
+	"crossregionapi/gobundle"
+)
+
+const rieInstall = "go install github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@v0.0.0-20261030222936-bef5c4ba774d"
+
+// binDir holds the binaries the tests build, once per test binary.
+var binDir string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "apiclient-bin-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	binDir = dir
+	code := m.Run()
+	printFigures(os.Stdout)
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+var builds = struct {
+	sync.Mutex
+	paths map[string]string
+}{paths: map[string]string{}}
+
+// build compiles the package at pkg (relative to this directory) for
+// goos/goarch with the release flags, once per test binary, and returns
+// the path of the executable, named bootstrap as Lambda wants it.
+func build(tb testing.TB, pkg, goos, goarch string) string {
+	tb.Helper()
+	builds.Lock()
+	defer builds.Unlock()
+	key := pkg + " " + goos + "/" + goarch
+	if p, ok := builds.paths[key]; ok {
+		return p
+	}
+	out := filepath.Join(binDir, fmt.Sprintf("%s-%s-%s", filepath.Base(filepath.Clean(pkg)), goos, goarch), "bootstrap")
+	if pkg == "." {
+		out = filepath.Join(binDir, "apiclient-"+goos+"-"+goarch, "bootstrap")
+	}
+	buildTo(tb, pkg, goos, goarch, out)
+	builds.paths[key] = out
+	return out
+}
+
+// buildTo runs the project's release build (the one the CDK asset uses)
+// into out, which must be named bootstrap.
+func buildTo(tb testing.TB, pkg, goos, goarch, out string) {
+	tb.Helper()
+	if goos != "linux" || filepath.Base(out) != gobundle.BinaryName {
+		tb.Fatalf("buildTo(%s, %s/%s, %s): only linux builds named %s", pkg, goos, goarch, out, gobundle.BinaryName)
+	}
+	if err := gobundle.Build(".", pkg, goarch, filepath.Dir(out)); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// rieBinary finds the emulator. It is a tool, not a dependency of the
+// module, so it is installed with go install rather than listed in go.mod.
+func rieBinary(tb testing.TB) string {
+	tb.Helper()
+	if testing.Short() {
+		tb.Skip("starts the Lambda Runtime Interface Emulator; skipped with -short")
+	}
+	if p, err := exec.LookPath("aws-lambda-rie"); err == nil {
+		return p
+	}
+	out, err := exec.Command("go", "env", "GOPATH").Output()
+	if err != nil {
+		tb.Fatalf("go env GOPATH: %v", err)
+	}
+	var tried []string
+	for _, dir := range filepath.SplitList(strings.TrimSpace(string(out))) {
+		p := filepath.Join(dir, "bin", "aws-lambda-rie")
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+		tried = append(tried, p)
+	}
+	tb.Fatalf("aws-lambda-rie is not on PATH nor at %s; install it with:\n\t%s", strings.Join(tried, ", "), rieInstall)
+	return ""
+}
+
+// emulator is one aws-lambda-rie process running one function.
+type emulator struct {
+	cmd     *exec.Cmd
+	invoke  string // the invocations URL
+	out     *syncBuffer
+	exited  chan struct{}
+	client  *http.Client
+	stopped sync.Once
+}
+
+// startEmulator runs bootstrap under the emulator with exactly env (plus
+// PATH and a private HOME) and waits until it accepts invocations. The
+// process group is killed when the test ends.
+func startEmulator(tb testing.TB, bootstrap string, env map[string]string) *emulator {
+	tb.Helper()
+	rie := rieBinary(tb)
+	// The free ports are found by closing a listener, so another process
+	// may take one first; a few tries ride that out.
+	for try := 1; ; try++ {
+		e, err := tryEmulator(tb, rie, bootstrap, env)
+		if err == nil {
+			return e
+		}
+		if try == 3 {
+			tb.Fatal(err)
+		}
+	}
+}
+
+func tryEmulator(tb testing.TB, rie, bootstrap string, env map[string]string) (*emulator, error) {
+	addr, runtimeAddr := freeAddr(tb), freeAddr(tb)
+	e := &emulator{
+		invoke: "http://" + addr + "/2015-03-31/functions/function/invocations",
+		out:    &syncBuffer{},
+		exited: make(chan struct{}),
+		client: &http.Client{Timeout: 30 * time.Second},
+	}
+	// The emulator also serves the Runtime API, by default on 127.0.0.1:9001;
+	// a free port of its own keeps it clear of any other emulator.
+	e.cmd = exec.Command(rie, "--runtime-interface-emulator-address", addr, "--runtime-api-address", runtimeAddr, bootstrap)
+	e.cmd.Dir = filepath.Dir(bootstrap)
+	// The emulator passes its whole environment to the function; the test
+	// runner's (AWS_CA_BUNDLE, AWS_PROFILE, proxies) must not leak in.
+	e.cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + tb.TempDir()}
+	for k, v := range env {
+		e.cmd.Env = append(e.cmd.Env, k+"="+v)
+	}
+	e.cmd.Stdout, e.cmd.Stderr = e.out, e.out
+	e.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := e.cmd.Start(); err != nil {
+		return nil, fmt.Errorf("starting %s: %v", rie, err)
+	}
+	go func() {
+		_ = e.cmd.Wait()
+		close(e.exited)
+	}()
+	tb.Cleanup(e.stop)
+
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		conn, err := net.DialTimeout("tcp", addr, 100*time.Millisecond)
+		if err == nil {
+			conn.Close()
+			return e, nil
+		}
+		select {
+		case <-e.exited:
+			return nil, fmt.Errorf("aws-lambda-rie exited before listening on %s:\n%s", addr, e.out)
+		case <-time.After(10 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			e.stop()
+			return nil, fmt.Errorf("aws-lambda-rie did not listen on %s within 10 s:\n%s", addr, e.out)
+		}
+	}
+}
+
+// stop ends the emulator and the function it started, gently first.
+func (e *emulator) stop() {
+	e.stopped.Do(func() {
+		e.client.CloseIdleConnections()
+		pgid := -e.cmd.Process.Pid
+		_ = syscall.Kill(pgid, syscall.SIGTERM)
+		select {
+		case <-e.exited:
+		case <-time.After(3 * time.Second):
+			_ = syscall.Kill(pgid, syscall.SIGKILL)
+			<-e.exited
+		}
+		// The function may outlive the emulator that started it.
+		_ = syscall.Kill(pgid, syscall.SIGKILL)
+	})
+}
+
+// waitForOutput returns the emulator's output once it contains want, or
+// as it is when timeout passes.
+func (e *emulator) waitForOutput(want string, timeout time.Duration) string {
+	deadline := time.Now().Add(timeout)
+	for {
+		out := e.out.String()
+		if strings.Contains(out, want) || time.Now().After(deadline) {
+			return out
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// call invokes the function with event and returns the emulator's answer.
+func (e *emulator) call(tb testing.TB, event string) (int, []byte) {
+	tb.Helper()
+	resp, err := e.client.Post(e.invoke, "application/json", strings.NewReader(event))
+	if err != nil {
+		tb.Fatalf("invoking through the emulator: %v\nemulator output:\n%s", err, e.out)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		tb.Fatalf("reading the emulator's answer: %v", err)
+	}
+	return resp.StatusCode, body
+}
+
+var initReportRe = regexp.MustCompile(`INIT REPORT\(durationMs: ([0-9.]+)\)`)
+
+// initDuration is the init phase the emulator reported: from starting the
+// function's process to its first request for an event.
+func (e *emulator) initDuration(tb testing.TB) time.Duration {
+	tb.Helper()
+	m := initReportRe.FindStringSubmatch(e.out.String())
+	if m == nil {
+		tb.Fatalf("no INIT REPORT in the emulator's output:\n%s", e.out)
+	}
+	ms, err := strconv.ParseFloat(m[1], 64)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return time.Duration(ms * float64(time.Millisecond))
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func freeAddr(tb testing.TB) string {
+	tb.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+const (
+	sessionToken   = "dummy-session-token"
+	functionRegion = "us-west-2"
+	apiRegion      = "us-east-1"
+)
+
+// functionEnv is what Lambda and the CDK construct give the function,
+// with short timeouts and backoff so failures are quick.
+func functionEnv(tb testing.TB, apiURL string, trustPEM []byte, extra ...string) map[string]string {
+	tb.Helper()
+	certFile := filepath.Join(tb.TempDir(), "trust.pem")
+	if err := os.WriteFile(certFile, trustPEM, 0o600); err != nil {
+		tb.Fatal(err)
+	}
+	env := map[string]string{
+		"AWS_ACCESS_KEY_ID":           "AKIDEXAMPLE",
+		"AWS_SECRET_ACCESS_KEY":       "dummy-secret",
+		"AWS_SESSION_TOKEN":           sessionToken,
+		"AWS_REGION":                  functionRegion,
+		"AWS_DEFAULT_REGION":          functionRegion,
+		"AWS_EC2_METADATA_DISABLED":   "true",
+		"AWS_LAMBDA_FUNCTION_TIMEOUT": "5",
+		"SSL_CERT_FILE":               certFile,
+		"API_URL":                     apiURL,
+		"API_REGION":                  apiRegion,
+		"ATTEMPT_TIMEOUT_MS":          "300",
+		"MAX_ATTEMPTS":                "3",
+		"BACKOFF_BASE_MS":             "5",
+		"BACKOFF_MAX_MS":              "20",
+	}
+	for i := 0; i+1 < len(extra); i += 2 {
+		env[extra[i]] = extra[i+1]
+	}
+	return env
+}
+
+// invocation is the emulator's answer: the function's result, or the
+// error aws-lambda-go reports.
+type invocation struct {
+	StatusCode   int    `json:"statusCode"`
+	Body         string `json:"body"`
+	Attempts     int    `json:"attempts"`
+	URL          string `json:"url"`
+	ErrorMessage string `json:"errorMessage"`
+	ErrorType    string `json:"errorType"`
+}
+
+func TestEmulator(t *testing.T) {
+	rieBinary(t)
+	bootstrap := build(t, ".", runtime.GOOS, runtime.GOARCH)
+
+	type setup struct {
+		apiURL   string
+		trustPEM []byte
+		api      *apitest.Server // nil when no server answers
+	}
+	server := func(statuses ...int) func(t *testing.T) setup {
+		return func(t *testing.T) setup {
+			s := apitest.NewServer(t, statuses...)
+			return setup{apiURL: s.URL + "/v1", trustPEM: s.CertPEM(), api: s}
+		}
+	}
+	tests := []struct {
+		name  string
+		setup func(t *testing.T) setup
+		env   []string
+		// invokes is how many warm invocations follow the first.
+		invokes      int
+		wantAttempts int
+		// wantErr are the parts errorMessage must hold; none for success.
+		wantErr []string
+		// wantHTTP is the emulator's status when the function cannot answer.
+		wantHTTP  int
+		wantConns int
+		check     func(t *testing.T, s setup, e *emulator)
+	}{
+		{name: "200", setup: server(200), wantAttempts: 1, wantConns: 1},
+		{
+			name: "403 is not retried", setup: server(403), wantAttempts: 1, wantConns: 1,
+			wantErr: []string{"/v1/hello", "HTTP 403", "1 attempt", "aws:SourceVpce", "execute-api:Invoke", "API_REGION=us-east-1"},
+			check: func(t *testing.T, _ setup, e *emulator) {
+				if !strings.Contains(e.out.String(), `"level":"ERROR","msg":"API call failed"`) ||
+					!strings.Contains(e.out.String(), `"kind":"forbidden"`) {
+					t.Errorf("function log: got\n%s\nwant a JSON ERROR record with kind forbidden", e.out)
+				}
+			},
+		},
+		{name: "500, 500, 200 succeeds on attempt 3", setup: server(500, 500, 200), wantAttempts: 3, wantConns: 1},
+		{name: "429 then 200", setup: server(429, 200), wantAttempts: 2, wantConns: 1},
+		{
+			name: "stalled server", setup: server(apitest.Stall), env: []string{"MAX_ATTEMPTS", "2"},
+			wantAttempts: 2, wantErr: []string{"2 attempts", "(timeout)", "security groups", "peering"},
+		},
+		{
+			name: "unresolvable host",
+			setup: func(t *testing.T) setup {
+				return setup{apiURL: "https://api.invalid/v1", trustPEM: apitest.NewServer(t).CertPEM()}
+			},
+			wantErr: []string{"https://api.invalid/v1/hello", "no such host", "1 attempt", "Route 53 private hosted zone"},
+		},
+		{
+			name: "closed port",
+			setup: func(t *testing.T) setup {
+				return setup{apiURL: apitest.ClosedPortURL(t) + "/v1", trustPEM: apitest.NewServer(t).CertPEM()}
+			},
+			wantErr: []string{"connection refused", "3 attempts", "security groups"},
+		},
+		{
+			name: "certificate not in SSL_CERT_FILE",
+			setup: func(t *testing.T) setup {
+				return setup{apiURL: apitest.NewUntrustedServer(t).URL + "/v1", trustPEM: apitest.NewServer(t).CertPEM()}
+			},
+			wantErr: []string{"certificate", "1 attempt", "execute-api hostname"},
+		},
+		{name: "five warm invocations share one connection", setup: server(200), invokes: 4, wantAttempts: 1, wantConns: 1},
+		{
+			name: "signed for API_REGION, not AWS_REGION", setup: server(200), wantAttempts: 1, wantConns: 1,
+			check: func(t *testing.T, s setup, _ *emulator) {
+				h := s.api.Header()
+				auth := h.Get("Authorization")
+				re := regexp.MustCompile(`^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/\d{8}/([a-z0-9-]+)/([a-z-]+)/aws4_request, SignedHeaders=([a-z0-9;-]+), Signature=[0-9a-f]{64}$`)
+				m := re.FindStringSubmatch(auth)
+				if m == nil {
+					t.Fatalf("Authorization: got %q, want a SigV4 header", auth)
+				}
+				got := []string{m[1], m[2], m[3], h.Get("X-Amz-Security-Token")}
+				want := []string{apiRegion, "execute-api", "host;x-amz-date;x-amz-security-token", sessionToken}
+				if diff := cmp.Diff(want, got); diff != "" {
+					t.Errorf("scope Region, service, signed headers, token (-want +got):\n%s", diff)
+				}
+			},
+		},
+		{
+			name: "invalid configuration stops the function",
+			setup: func(t *testing.T) setup {
+				return setup{apiURL: "http://plain.example/v1", trustPEM: apitest.NewServer(t).CertPEM()}
+			},
+			wantHTTP: http.StatusBadGateway,
+			check: func(t *testing.T, _ setup, e *emulator) {
+				// The emulator may answer before it logs the exit.
+				out := e.waitForOutput("exit status 1", 5*time.Second)
+				if !strings.Contains(out, `"level":"ERROR","msg":"invalid configuration","error":"invalid API_URL \"http://plain.example/v1\"`) {
+					t.Errorf("function log: got\n%s\nwant a JSON record naming API_URL and its value", out)
+				}
+				if !strings.Contains(out, "Runtime.ExitError") || !strings.Contains(out, "exit status 1") {
+					t.Errorf("emulator log: got\n%s\nwant the runtime to exit with status 1", out)
+				}
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := tt.setup(t)
+			e := startEmulator(t, bootstrap, functionEnv(t, s.apiURL, s.trustPEM, tt.env...))
+
+			for i := 0; i <= tt.invokes; i++ {
+				status, body := e.call(t, `{}`)
+				if tt.wantHTTP != 0 {
+					if status != tt.wantHTTP {
+						t.Fatalf("invocation %d: got HTTP %d %s, want HTTP %d", i+1, status, body, tt.wantHTTP)
+					}
+					continue
+				}
+				var got invocation
+				if err := json.Unmarshal(body, &got); err != nil {
+					t.Fatalf("invocation %d: HTTP %d, body %q is not JSON: %v\nemulator output:\n%s", i+1, status, body, err, e.out)
+				}
+				if len(tt.wantErr) == 0 {
+					want := invocation{StatusCode: 200, Body: apitest.HelloBody, Attempts: tt.wantAttempts, URL: s.apiURL + "/hello"}
+					if diff := cmp.Diff(want, got); diff != "" {
+						t.Fatalf("invocation %d (-want +got):\n%s\nemulator output:\n%s", i+1, diff, e.out)
+					}
+					continue
+				}
+				if got.ErrorMessage == "" {
+					t.Fatalf("invocation %d: got %s, want an error\nemulator output:\n%s", i+1, body, e.out)
+				}
+				for _, part := range tt.wantErr {
+					if !strings.Contains(got.ErrorMessage, part) {
+						t.Errorf("errorMessage: got %q, want it to contain %q", got.ErrorMessage, part)
+					}
+				}
+			}
+			if s.api != nil && tt.wantAttempts > 0 {
+				if got, want := s.api.Requests(), tt.wantAttempts*(tt.invokes+1); got != want {
+					t.Errorf("requests the API saw: got %d, want %d", got, want)
+				}
+			}
+			if tt.wantConns > 0 {
+				if got := s.api.Conns(); got != tt.wantConns {
+					t.Errorf("TCP connections the API accepted: got %d, want %d", got, tt.wantConns)
+				}
+			}
+			if tt.check != nil {
+				tt.check(t, s, e)
+			}
+		})
+	}
+}
+
+func TestBootstrapReproducible(t *testing.T) {
+	if testing.Short() {
+		t.Skip("cross-compiles the function twice; skipped with -short")
+	}
+	var sums [2][32]byte
+	for i := range sums {
+		out := filepath.Join(t.TempDir(), "bootstrap")
+		buildTo(t, ".", "linux", "arm64", out)
+		b, err := os.ReadFile(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sums[i] = sha256.Sum256(b)
+	}
+	if sums[0] != sums[1] {
+		t.Errorf("linux/arm64 bootstrap built twice: got SHA-256 %x and %x, want identical bytes", sums[0], sums[1])
+	}
+}
