@@ -52,10 +52,8 @@ func build(app awscdk.App, cfg config.Config) *stacks.App {
 	return built
 }
 
-// loadConfig reads every configuration key from the app's context.
+// loadConfig reads the configuration from all of the app's context.
 func loadConfig(app awscdk.App) (config.Config, error) {
-	return config.Load(func(key string) (any, bool) {
-		v := app.Node().TryGetContext(jsii.String(key))
-		return v, v != nil
-	})
+	ctx, _ := app.Node().GetAllContext(nil).(map[string]any)
+	return config.FromContext(ctx)
 }

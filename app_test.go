@@ -773,6 +773,7 @@ func TestBadConfigurationExits(t *testing.T) {
 		"clientRegion":  "us-east-1",
 		"stageName":     "bad stage!",
 		"account":       "1234",
+		"stagename":     "v2",
 	}
 	raw, _ := json.Marshal(ctx)
 	outdir := t.TempDir()
@@ -790,12 +791,44 @@ func TestBadConfigurationExits(t *testing.T) {
 			t.Errorf("stderr contains %q:\n%s", bad, out)
 		}
 	}
-	for _, key := range []string{"apiVpcCidr", "clientRegion", "stageName", "account"} {
+	for _, key := range []string{"apiVpcCidr", "clientRegion", "stageName", "account", "stagename"} {
 		if !strings.Contains(out, key) {
 			t.Errorf("stderr does not name %s:\n%s", key, out)
 		}
 	}
 	if entries, _ := os.ReadDir(outdir); len(entries) != 0 {
 		t.Errorf("a bad configuration wrote %d files to the cloud assembly", len(entries))
+	}
+}
+
+// cdk.json shows every setting with its default, so a user reads and
+// changes them in one place, and holds no key the app does not read.
+func TestCdkJSONListsEveryKeyWithItsDefault(t *testing.T) {
+	ctx := cdkJSONContext(t)
+	var plain []string
+	for k := range ctx {
+		if !strings.Contains(k, ":") {
+			plain = append(plain, k)
+		}
+	}
+	optional := map[string]bool{"account": true, "apiAvailabilityZones": true, "clientAvailabilityZones": true}
+	var want []string
+	for _, k := range config.Keys() {
+		if !optional[k] {
+			want = append(want, k)
+		}
+	}
+	if diff := cmp.Diff(want, plain, sortStrings); diff != "" {
+		t.Errorf("cdk.json configuration keys (-want +got):\n%s", diff)
+	}
+	cfg, err := config.FromContext(ctx)
+	if err != nil {
+		t.Fatalf("cdk.json: %v", err)
+	}
+	if diff := cmp.Diff(config.Defaults(), cfg); diff != "" {
+		t.Errorf("cdk.json values differ from config.Defaults (-defaults +cdk.json):\n%s", diff)
+	}
+	if ctx["@aws-cdk/core:defaultCrossStackReferences"] != "strong" {
+		t.Errorf("@aws-cdk/core:defaultCrossStackReferences: got %v, want strong (SSM-based cross-Region references)", ctx["@aws-cdk/core:defaultCrossStackReferences"])
 	}
 }

@@ -355,7 +355,7 @@ func abs(n int) int {
 	return n
 }
 
-// closest returns the known Region nearest to name in edit distance, when
+// closest returns the known name (a Region, a key) nearest to name in edit distance, when
 // it is near enough to be a plausible typo.
 func closest(name string, known []string) (string, bool) {
 	best, bestDist := "", -1

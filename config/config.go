@@ -5,6 +5,7 @@
 package config
 
 import (
+	"errors"
 	"math"
 	"slices"
 	"strconv"
@@ -394,4 +395,38 @@ func kindOf(v any) string {
 		return "a number"
 	}
 	return "of an unsupported type"
+}
+
+// FromContext loads the configuration from all of the app's context (cdk.json,
+// cdk.context.json and -c values together) and also reports keys that nothing
+// reads: a misspelt key would otherwise be ignored and its default used
+// without a word. Keys with a ':' (CDK's feature flags and its own settings)
+// are not configuration and are left alone.
+func FromContext(ctx map[string]any) (Config, error) {
+	c, err := Load(func(key string) (any, bool) {
+		v, ok := ctx[key]
+		return v, ok
+	})
+	var unknown []Problem
+	for key, v := range ctx {
+		if strings.Contains(key, ":") || slices.Contains(keyOrder, key) {
+			continue
+		}
+		msg := "is not a configuration key"
+		if near, ok := closest(key, keyOrder); ok {
+			msg += "; did you mean " + near + "?"
+		} else {
+			msg += "; the keys are " + strings.Join(keyOrder, ", ")
+		}
+		unknown = append(unknown, Problem{Key: key, Value: render(v), Message: msg})
+	}
+	if len(unknown) == 0 {
+		return c, err
+	}
+	slices.SortFunc(unknown, func(a, b Problem) int { return strings.Compare(a.Key, b.Key) })
+	var cerr *Error
+	if err != nil && errors.As(err, &cerr) {
+		unknown = append(cerr.Problems, unknown...)
+	}
+	return Config{}, &Error{Problems: unknown}
 }

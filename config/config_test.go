@@ -508,3 +508,40 @@ func TestRegionsFromCDK(t *testing.T) {
 		t.Errorf("partition of cn-north-1 = %q, want aws-cn", got)
 	}
 }
+
+func TestFromContextReportsUnknownKeys(t *testing.T) {
+	_, err := FromContext(map[string]any{
+		"stagename":                             "v2",          // a typo of stageName
+		"apiVpcCidr":                            "10.0.0.0/33", // a known key, bad value
+		"@aws-cdk/core:enablePartitionLiterals": true,          // a feature flag: not configuration
+		"aws:cdk:bundling-stacks":               []any{"**"},   // CDK's own setting
+		"colour":                                "blue",        // nothing near it
+	})
+	var cerr *Error
+	if !errors.As(err, &cerr) {
+		t.Fatalf("got %v, want an *Error", err)
+	}
+	var got []string
+	for _, p := range cerr.Problems {
+		got = append(got, p.Key)
+	}
+	if diff := cmp.Diff([]string{"apiVpcCidr", "colour", "stagename"}, got); diff != "" {
+		t.Errorf("problem keys (-want +got):\n%s", diff)
+	}
+	text := err.Error()
+	for _, want := range []string{"did you mean stageName?", `colour = "blue": is not a configuration key; the keys are appName,`} {
+		if !strings.Contains(text, want) {
+			t.Errorf("error text lacks %q:\n%s", want, text)
+		}
+	}
+}
+
+func TestFromContextAcceptsKnownKeysAndFlags(t *testing.T) {
+	c, err := FromContext(map[string]any{"stageName": "prod", "@aws-cdk/core:target-partitions": []any{"aws"}})
+	if err != nil {
+		t.Fatalf("FromContext: %v", err)
+	}
+	if c.StageName != "prod" || c.ApiRegion != "us-east-1" {
+		t.Errorf("got stage %q Region %q, want prod and the default us-east-1", c.StageName, c.ApiRegion)
+	}
+}
