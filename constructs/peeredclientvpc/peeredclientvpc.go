@@ -17,7 +17,9 @@ import (
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
+	"crossregionapi/constructs/internal/defaults"
 	"crossregionapi/constructs/internal/isolatedvpc"
+	"crossregionapi/constructs/internal/logging"
 )
 
 // PeeredClientVpcProps configures a PeeredClientVpc. The peer and API
@@ -96,16 +98,13 @@ type peeredClientVpc struct {
 func NewPeeredClientVpc(scope constructs.Construct, id string, props *PeeredClientVpcProps) PeeredClientVpc {
 	requireProps(id, props)
 	this := constructs.NewConstruct(scope, &id)
-	stageName := orDefault(props.StageName, "v1")
-	resourcePath := orDefault(props.ResourcePath, "hello")
+	stageName := defaults.String(props.StageName, "v1")
+	resourcePath := defaults.String(props.ResourcePath, "hello")
 	timeout := props.FunctionTimeout
 	if timeout == nil {
 		timeout = awscdk.Duration_Seconds(jsii.Number(15))
 	}
-	retention := props.LogRetention
-	if retention == "" {
-		retention = awslogs.RetentionDays_ONE_MONTH
-	}
+	retention := logging.Retention(props.LogRetention)
 
 	vpc := isolatedvpc.New(this, "Vpc", props.Cidr, retention)
 
@@ -148,10 +147,7 @@ func NewPeeredClientVpc(scope constructs.Construct, id string, props *PeeredClie
 	sg.AddEgressRule(awsec2.Peer_Ipv4(props.PeerCidr), awsec2.Port_Tcp(jsii.Number(443)),
 		jsii.String("HTTPS to the private API endpoint"), jsii.Bool(false))
 
-	logGroup := awslogs.NewLogGroup(this, jsii.String("FunctionLogs"), &awslogs.LogGroupProps{
-		Retention:     retention,
-		RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
-	})
+	logGroup := logging.NewLogGroup(this, "FunctionLogs", retention)
 	// A role of our own instead of the Lambda defaults: the managed
 	// policies AWSLambdaBasicExecutionRole and AWSLambdaVPCAccessExecutionRole
 	// allow writing to every log group of the account; this role writes to
@@ -194,7 +190,7 @@ func NewPeeredClientVpc(scope constructs.Construct, id string, props *PeeredClie
 			"API_REGION":         props.PeerRegion,
 			"API_RESOURCE":       resourcePath,
 			"ATTEMPT_TIMEOUT_MS": jsii.String(fmt.Sprint(attemptTimeoutMs(timeout))),
-			"MAX_ATTEMPTS":       jsii.String(fmt.Sprint(int(*orDefaultNumber(props.MaxAttempts, 3)))),
+			"MAX_ATTEMPTS":       jsii.String(fmt.Sprint(int(*defaults.Number(props.MaxAttempts, 3)))),
 			"BACKOFF_BASE_MS":    jsii.String(fmt.Sprint(millis(props.BackoffBase, 100))),
 			"BACKOFF_MAX_MS":     jsii.String(fmt.Sprint(millis(props.BackoffMax, 2000))),
 		},
@@ -274,25 +270,11 @@ func requireProps(id string, p *PeeredClientVpcProps) {
 	}
 }
 
-func orDefaultNumber(v *float64, def float64) *float64 {
-	if v == nil {
-		return jsii.Number(def)
-	}
-	return v
-}
-
 func millis(d awscdk.Duration, def int) int {
 	if d == nil {
 		return def
 	}
 	return int(*d.ToMilliseconds(nil))
-}
-
-func orDefault(v *string, def string) *string {
-	if v == nil || *v == "" {
-		return jsii.String(def)
-	}
-	return v
 }
 
 func (c *peeredClientVpc) Vpc() awsec2.IVpc                   { return c.vpc }

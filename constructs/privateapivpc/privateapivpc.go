@@ -16,7 +16,9 @@ import (
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
+	"crossregionapi/constructs/internal/defaults"
 	"crossregionapi/constructs/internal/isolatedvpc"
+	"crossregionapi/constructs/internal/logging"
 )
 
 // PrivateApiVpcProps configures a PrivateApiVpc.
@@ -97,17 +99,14 @@ func NewPrivateApiVpc(scope constructs.Construct, id string, props *PrivateApiVp
 		panic(fmt.Sprintf("PrivateApiVpc %q: Cidr is required", id))
 	}
 	this := constructs.NewConstruct(scope, &id)
-	stageName := orDefault(props.StageName, "v1")
-	resourcePath := orDefault(props.ResourcePath, "hello")
+	stageName := defaults.String(props.StageName, "v1")
+	resourcePath := defaults.String(props.ResourcePath, "hello")
 	prefix := props.ParameterPrefix
 	if prefix == nil {
 		prefix = jsii.String("/" + *awscdk.Stack_Of(this).StackName() + "/" + id)
 	}
 
-	retention := props.LogRetention
-	if retention == "" {
-		retention = awslogs.RetentionDays_ONE_MONTH
-	}
+	retention := logging.Retention(props.LogRetention)
 	vpc := isolatedvpc.New(this, "Vpc", props.Cidr, retention)
 
 	// The endpoint's security group admits HTTPS from the VPC and from the
@@ -158,10 +157,7 @@ func NewPrivateApiVpc(scope constructs.Construct, id string, props *PrivateApiVp
 		},
 	}))
 
-	accessLogs := awslogs.NewLogGroup(this, jsii.String("AccessLogs"), &awslogs.LogGroupProps{
-		Retention:     retention,
-		RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
-	})
+	accessLogs := logging.NewLogGroup(this, "AccessLogs", retention)
 	api := awsapigateway.NewRestApi(this, jsii.String("Api"), &awsapigateway.RestApiProps{
 		Description: jsii.String("Private REST API reachable only through its execute-api VPC endpoint"),
 		EndpointConfiguration: &awsapigateway.EndpointConfiguration{
@@ -178,8 +174,8 @@ func NewPrivateApiVpc(scope constructs.Construct, id string, props *PrivateApiVp
 			DataTraceEnabled:     jsii.Bool(false),
 			MetricsEnabled:       jsii.Bool(true),
 			TracingEnabled:       jsii.Bool(true),
-			ThrottlingRateLimit:  orDefaultNumber(props.ThrottlingRateLimit, 10),
-			ThrottlingBurstLimit: orDefaultNumber(props.ThrottlingBurstLimit, 20),
+			ThrottlingRateLimit:  defaults.Number(props.ThrottlingRateLimit, 10),
+			ThrottlingBurstLimit: defaults.Number(props.ThrottlingBurstLimit, 20),
 		},
 		// Execution logging needs API Gateway's Region-wide CloudWatch
 		// role (AWS::ApiGateway::Account). It is created here and removed
@@ -327,20 +323,6 @@ func resourcePolicy(endpoint awsec2.IInterfaceVpcEndpoint) awsiam.PolicyDocument
 			}),
 		},
 	})
-}
-
-func orDefaultNumber(v *float64, def float64) *float64 {
-	if v == nil {
-		return jsii.Number(def)
-	}
-	return v
-}
-
-func orDefault(v *string, def string) *string {
-	if v == nil || *v == "" {
-		return jsii.String(def)
-	}
-	return v
 }
 
 func (p *privateApiVpc) Vpc() awsec2.IVpc                       { return p.vpc }

@@ -2,11 +2,12 @@
 package isolatedvpc
 
 import (
-	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+
+	"crossregionapi/constructs/internal/logging"
 )
 
 // SubnetGroupName names the only subnet group, one isolated subnet per AZ.
@@ -33,10 +34,7 @@ func New(scope constructs.Construct, id string, cidr *string, retention awslogs.
 			SubnetType: awsec2.SubnetType_PRIVATE_ISOLATED,
 		}},
 	})
-	logs := awslogs.NewLogGroup(vpc, jsii.String("FlowLogs"), &awslogs.LogGroupProps{
-		Retention:     retention,
-		RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
-	})
+	logs := logging.NewLogGroup(vpc, "FlowLogs", retention)
 	vpc.AddFlowLog(jsii.String("FlowLog"), &awsec2.FlowLogOptions{
 		Destination: awsec2.FlowLogDestination_ToCloudWatchLogs(logs, nil),
 		TrafficType: awsec2.FlowLogTrafficType_ALL,
