@@ -38,7 +38,10 @@ func run(stderr io.Writer) int {
 		}
 		return 1
 	}
-	build(app, cfg)
+	if _, err := build(app, cfg); err != nil {
+		fmt.Fprintf(stderr, "nothing was synthesized: %v\n", err)
+		return 1
+	}
 	app.Synth(nil)
 	return 0
 }
@@ -46,10 +49,13 @@ func run(stderr io.Writer) int {
 // build adds the stacks to app and checks them against the AWS Solutions
 // rules of cdk-nag: an unsuppressed finding is an error annotation, which
 // fails `cdk synth` and the tests.
-func build(app awscdk.App, cfg config.Config) *stacks.App {
-	built := stacks.NewApp(app, &stacks.AppProps{Config: cfg, ModuleRoot: "."})
+func build(app awscdk.App, cfg config.Config) (*stacks.App, error) {
+	built, err := stacks.NewApp(app, &stacks.AppProps{Config: cfg, ModuleRoot: "."})
+	if err != nil {
+		return nil, err
+	}
 	awscdk.Aspects_Of(app).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
-	return built
+	return built, nil
 }
 
 // loadConfig reads the configuration from all of the app's context.

@@ -79,7 +79,10 @@ func synthesize(context map[string]any, outdir string) (res *synthResult, err er
 	if err != nil {
 		return nil, err
 	}
-	built := build(app, cfg)
+	built, err := build(app, cfg)
+	if err != nil {
+		return nil, err
+	}
 	app.Synth(nil)
 	res = &synthResult{
 		app:       built,

@@ -11,6 +11,8 @@
 package gobundle
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"os"
 	"os/exec"
@@ -68,10 +70,12 @@ func Build(moduleRoot, pkg, goarch, outputDir string) error {
 	return nil
 }
 
-// Code returns a Lambda code asset holding the bootstrap binary built from
-// props.Package. The build runs during synthesis; a build failure stops
-// synthesis with the compiler's output.
-func Code(props *Props) awslambda.Code {
+// Code builds props.Package and returns a Lambda code asset holding the
+// bootstrap binary. The build runs here, before any asset exists, so that a
+// compile error comes back as an error with the compiler's output, rather
+// than as a failure inside CDK's bundling callback; the local bundler then
+// only copies the binary into the asset.
+func Code(props *Props) (awslambda.Code, error) {
 	arch := props.Architecture
 	if arch == nil {
 		arch = awslambda.Architecture_ARM_64()
@@ -80,6 +84,25 @@ func Code(props *Props) awslambda.Code {
 	if *arch.Name() == *awslambda.Architecture_X86_64().Name() {
 		goarch = "amd64"
 	}
+	root, err := filepath.Abs(props.ModuleRoot)
+	if err != nil {
+		return nil, fmt.Errorf("module root %q: %w", props.ModuleRoot, err)
+	}
+	// One directory per module, package and architecture, in the user's
+	// cache and reused by every synthesis, so repeated runs do not pile up
+	// binaries.
+	cache, err := os.UserCacheDir()
+	if err != nil {
+		cache = os.TempDir()
+	}
+	key := sha256.Sum256([]byte(root + "\x00" + props.Package + "\x00" + goarch))
+	dir := filepath.Join(cache, "gobundle", hex.EncodeToString(key[:8]))
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("bundling %s: %w", props.Package, err)
+	}
+	if err := Build(root, props.Package, goarch, dir); err != nil {
+		return nil, fmt.Errorf("bundling the Lambda function: %w", err)
+	}
 	src := filepath.Join(props.ModuleRoot, props.Package)
 	return awslambda.Code_FromAsset(jsii.String(src), &awss3assets.AssetOptions{
 		AssetHashType: awscdk.AssetHashType_OUTPUT,
@@ -87,22 +110,27 @@ func Code(props *Props) awslambda.Code {
 			// Never pulled: the local bundler always answers. CDK requires
 			// an image, so name one that says what went wrong if it is used.
 			Image: awscdk.DockerImage_FromRegistry(jsii.String("local-go-build-is-required")),
-			Local: &localBundler{moduleRoot: props.ModuleRoot, pkg: props.Package, goarch: goarch},
+			Local: &localBundler{binary: filepath.Join(dir, BinaryName)},
 		},
-	})
+	}), nil
 }
 
-// localBundler implements awscdk.ILocalBundling.
+// localBundler implements awscdk.ILocalBundling by copying a binary built
+// beforehand.
 type localBundler struct {
-	moduleRoot, pkg, goarch string
+	binary string
 }
 
-// TryBundle builds the binary. A failure panics with the compiler output
-// instead of returning false, because false would make CDK fall back to
-// Docker and hide the real cause behind a Docker error.
+// TryBundle copies the binary into the asset. A failure here (the disk,
+// not the code) panics, because returning false would make CDK fall back
+// to Docker and hide the cause behind a Docker error.
 func (b *localBundler) TryBundle(outputDir *string, _ *awscdk.BundlingOptions) *bool {
-	if err := Build(b.moduleRoot, b.pkg, b.goarch, *outputDir); err != nil {
-		panic(fmt.Errorf("bundling the Lambda function: %w", err))
+	data, err := os.ReadFile(b.binary)
+	if err == nil {
+		err = os.WriteFile(filepath.Join(*outputDir, BinaryName), data, 0o755)
+	}
+	if err != nil {
+		panic(fmt.Errorf("copying %s into the Lambda asset: %w", b.binary, err))
 	}
 	return jsii.Bool(true)
 }

@@ -2,9 +2,12 @@ package gobundle
 
 import (
 	"debug/elf"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/aws/jsii-runtime-go"
 )
 
 func TestBuildTargetsLinux(t *testing.T) {
@@ -37,5 +40,23 @@ func TestBuildFailureSaysWhy(t *testing.T) {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error lacks %q:\n%v", want, err)
 		}
+	}
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	jsii.Close()
+	os.Exit(code)
+}
+
+// Code builds before it creates the asset, so a compile error is an error
+// value for the app to print, not a failure inside CDK.
+func TestCodeReturnsBuildError(t *testing.T) {
+	code, err := Code(&Props{ModuleRoot: "..", Package: "./no/such/package"})
+	if err == nil || code != nil {
+		t.Fatalf("got %v, %v; want no code and an error", code, err)
+	}
+	if !strings.Contains(err.Error(), "bundling the Lambda function") {
+		t.Errorf("error: got %v, want it to say what was being built", err)
 	}
 }

@@ -36,8 +36,12 @@ type App struct {
 // as CDK cross-Region references (SSM parameters written by the producing
 // stack into the consuming stack's Region), so `cdk deploy --all` orders
 // and wires the stacks by itself.
-func NewApp(scope constructs.Construct, props *AppProps) *App {
+func NewApp(scope constructs.Construct, props *AppProps) (*App, error) {
 	cfg := props.Config
+	code, err := gobundle.Code(&gobundle.Props{ModuleRoot: props.ModuleRoot, Package: ClientPackage})
+	if err != nil {
+		return nil, err
+	}
 	env := func(region string) *awscdk.Environment {
 		e := &awscdk.Environment{Region: jsii.String(region)}
 		if cfg.Account != "" {
@@ -65,15 +69,12 @@ func NewApp(scope constructs.Construct, props *AppProps) *App {
 		AvailabilityZones:  cfg.ApiAvailabilityZones,
 	})
 	client := NewClientStack(scope, cfg.StackName(config.RoleClient), &ClientStackProps{
-		StackProps: stackProps(cfg.ClientRegion, fmt.Sprintf("Client VPC peered with %s, DNS for the private API, and the Lambda client", cfg.ApiRegion)),
-		VpcCidr:    cfg.ClientVpcCidr,
-		Api:        api.Network,
-		ApiRegion:  cfg.ApiRegion,
-		ApiVpcCidr: cfg.ApiVpcCidr,
-		Code: gobundle.Code(&gobundle.Props{
-			ModuleRoot: props.ModuleRoot,
-			Package:    ClientPackage,
-		}),
+		StackProps:        stackProps(cfg.ClientRegion, fmt.Sprintf("Client VPC peered with %s, DNS for the private API, and the Lambda client", cfg.ApiRegion)),
+		VpcCidr:           cfg.ClientVpcCidr,
+		Api:               api.Network,
+		ApiRegion:         cfg.ApiRegion,
+		ApiVpcCidr:        cfg.ApiVpcCidr,
+		Code:              code,
 		LogRetention:      RetentionDays(cfg.LogRetentionDays),
 		MaxAttempts:       cfg.ClientMaxAttempts,
 		BackoffBaseMs:     cfg.ClientBackoffBaseMs,
@@ -89,7 +90,7 @@ func NewApp(scope constructs.Construct, props *AppProps) *App {
 	// The route tables are read from SSM parameters, not referenced, so
 	// CDK cannot see this dependency by itself.
 	route.AddStackDependency(api.Stack, jsii.String("reads the route table ids the API stack publishes in SSM"))
-	return &App{Api: api, Client: client, PeeringRoute: route}
+	return &App{Api: api, Client: client, PeeringRoute: route}, nil
 }
 
 // retentionDays maps the day counts CloudWatch Logs accepts to CDK's enum.
