@@ -30,6 +30,9 @@ func TestMain(m *testing.M) {
 	}
 	code := m.Run()
 	jsii.Close()
+	if defaultResult != nil {
+		os.RemoveAll(defaultResult.outdir)
+	}
 	os.Exit(code)
 }
 
