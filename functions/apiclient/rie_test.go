@@ -237,7 +237,7 @@ var initReportRe = regexp.MustCompile(`INIT REPORT\(durationMs: ([0-9.]+)\)`)
 // function's process to its first request for an event.
 func (e *emulator) initDuration(tb testing.TB) time.Duration {
 	tb.Helper()
-	m := initReportRe.FindStringSubmatch(e.out.String())
+	m := initReportRe.FindStringSubmatch(e.waitForOutput("INIT REPORT", 5*time.Second))
 	if m == nil {
 		tb.Fatalf("no INIT REPORT in the emulator's output:\n%s", e.out)
 	}
@@ -356,8 +356,11 @@ func TestEmulator(t *testing.T) {
 			name: "403 is not retried", setup: server(403), wantAttempts: 1, wantConns: 1,
 			wantErr: []string{"/v1/hello", "HTTP 403", "1 attempt", "aws:SourceVpce", "execute-api:Invoke", "API_REGION=us-east-1"},
 			check: func(t *testing.T, _ setup, e *emulator) {
-				if !strings.Contains(e.out.String(), `"level":"ERROR","msg":"API call failed"`) ||
-					!strings.Contains(e.out.String(), `"kind":"forbidden"`) {
+				// The function's log reaches the emulator's output after the
+				// answer to the invocation, not before.
+				out := e.waitForOutput(`"kind":"forbidden"`, 5*time.Second)
+				if !strings.Contains(out, `"level":"ERROR","msg":"API call failed"`) ||
+					!strings.Contains(out, `"kind":"forbidden"`) {
 					t.Errorf("function log: got\n%s\nwant a JSON ERROR record with kind forbidden", e.out)
 				}
 			},
