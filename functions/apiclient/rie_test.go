@@ -167,11 +167,12 @@ func tryEmulator(tb testing.TB, rie, bootstrap string, env map[string]string) (*
 	}()
 	tb.Cleanup(e.stop)
 
+	// Both listeners must be up before the first invocation: the emulator
+	// starts the function as soon as it is invoked, and a function that
+	// finds no Runtime API exits.
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		conn, err := net.DialTimeout("tcp", addr, 100*time.Millisecond)
-		if err == nil {
-			conn.Close()
+		if listening(addr) && listening(runtimeAddr) {
 			return e, nil
 		}
 		select {
@@ -181,9 +182,19 @@ func tryEmulator(tb testing.TB, rie, bootstrap string, env map[string]string) (*
 		}
 		if time.Now().After(deadline) {
 			e.stop()
-			return nil, fmt.Errorf("aws-lambda-rie did not listen on %s within 10 s:\n%s", addr, e.out)
+			return nil, fmt.Errorf("aws-lambda-rie did not listen on %s and %s within 10 s:\n%s", addr, runtimeAddr, e.out)
 		}
 	}
+}
+
+// listening reports whether something accepts TCP connections on addr.
+func listening(addr string) bool {
+	conn, err := net.DialTimeout("tcp", addr, 100*time.Millisecond)
+	if err != nil {
+		return false
+	}
+	conn.Close()
+	return true
 }
 
 // stop ends the emulator and the function it started, gently first.
