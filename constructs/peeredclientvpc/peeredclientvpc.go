@@ -242,8 +242,10 @@ func attemptTimeoutMs(functionTimeout awscdk.Duration) int {
 }
 
 // endpointAlias is an alias target for an interface endpoint's Regional DNS
-// name. CDK's InterfaceVpcEndpointTarget reads the endpoint's DnsEntries
-// list, which cannot cross Regions; this takes the two strings instead.
+// name, in another Region. Route 53 accepts such an alias; CDK's
+// InterfaceVpcEndpointTarget cannot express it (aws/aws-cdk#18758), as it
+// reads the endpoint's DnsEntries list, which cannot cross Regions. This
+// takes the two strings instead.
 type endpointAlias struct {
 	dnsName, zoneId *string
 }
