@@ -5,6 +5,7 @@ import (
 	"debug/elf"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -18,6 +19,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"crossregionapi/config"
+	"crossregionapi/internal/cdktest"
 	"crossregionapi/stacks"
 )
 
@@ -141,23 +143,10 @@ func check(t *testing.T, what string, f func()) {
 	f()
 }
 
-// resources returns the resources of one type in a parsed template, by
-// logical id.
-func resources(tmpl map[string]any, typ string) map[string]map[string]any {
-	out := map[string]map[string]any{}
-	for id, r := range tmpl["Resources"].(map[string]any) {
-		res := r.(map[string]any)
-		if res["Type"] == typ {
-			out[id] = res
-		}
-	}
-	return out
-}
-
 // props returns the Properties of the only resource of a type.
 func onlyProps(t *testing.T, tmpl map[string]any, typ string) (string, map[string]any) {
 	t.Helper()
-	rs := resources(tmpl, typ)
+	rs := cdktest.Resources(tmpl, typ)
 	if len(rs) != 1 {
 		t.Fatalf("%s: got %d resources, want 1", typ, len(rs))
 	}
@@ -172,11 +161,6 @@ func ref(id string) map[string]any { return map[string]any{"Ref": id} }
 
 func getAtt(id, attr string) map[string]any {
 	return map[string]any{"Fn::GetAtt": []any{id, attr}}
-}
-
-func asJSON(v any) string {
-	b, _ := json.Marshal(v)
-	return string(b)
 }
 
 func TestStacksRegionsAndDependencies(t *testing.T) {
@@ -244,8 +228,8 @@ func TestVpcsAreIsolated(t *testing.T) {
 	// Two distinct AZs, resolved by CloudFormation (no lookup at synth).
 	for _, role := range []string{config.RoleApi, config.RoleClient} {
 		var azs []string
-		for _, s := range resources(res.templates[role], "AWS::EC2::Subnet") {
-			azs = append(azs, asJSON(s["Properties"].(map[string]any)["AvailabilityZone"]))
+		for _, s := range cdktest.Resources(res.templates[role], "AWS::EC2::Subnet") {
+			azs = append(azs, cdktest.JSON(s["Properties"].(map[string]any)["AvailabilityZone"]))
 		}
 		want := []string{
 			`{"Fn::Select":[0,{"Fn::GetAZs":"` + map[string]string{config.RoleApi: "us-east-1", config.RoleClient: "us-west-2"}[role] + `"}]}`,
@@ -261,13 +245,13 @@ func TestEndpoint(t *testing.T) {
 	res := defaultApp(t)
 	tmpl := res.templates[config.RoleApi]
 	_, ep := onlyProps(t, tmpl, "AWS::EC2::VPCEndpoint")
-	if got, want := asJSON(ep["ServiceName"]), `"com.amazonaws.us-east-1.execute-api"`; got != want {
+	if got, want := cdktest.JSON(ep["ServiceName"]), `"com.amazonaws.us-east-1.execute-api"`; got != want {
 		t.Errorf("ServiceName: got %s, want %s", got, want)
 	}
 	if ep["VpcEndpointType"] != "Interface" || ep["PrivateDnsEnabled"] != true {
 		t.Errorf("endpoint: got type %v private DNS %v, want Interface with private DNS", ep["VpcEndpointType"], ep["PrivateDnsEnabled"])
 	}
-	subnets := resources(tmpl, "AWS::EC2::Subnet")
+	subnets := cdktest.Resources(tmpl, "AWS::EC2::Subnet")
 	var got []string
 	for _, s := range ep["SubnetIds"].([]any) {
 		got = append(got, s.(map[string]any)["Ref"].(string))
@@ -281,7 +265,7 @@ func TestEndpoint(t *testing.T) {
 // ingress and egress rules, inline or separate, as JSON strings.
 func securityGroupRules(tmpl map[string]any) (ingress, egress map[string][]string) {
 	ingress, egress = map[string][]string{}, map[string][]string{}
-	for id, sg := range resources(tmpl, "AWS::EC2::SecurityGroup") {
+	for id, sg := range cdktest.Resources(tmpl, "AWS::EC2::SecurityGroup") {
 		p := sg["Properties"].(map[string]any)
 		for _, r := range asSlice(p["SecurityGroupIngress"]) {
 			ingress[id] = append(ingress[id], ruleString(r.(map[string]any)))
@@ -293,12 +277,12 @@ func securityGroupRules(tmpl map[string]any) (ingress, egress map[string][]strin
 			ingress[id] = nil
 		}
 	}
-	for _, r := range resources(tmpl, "AWS::EC2::SecurityGroupIngress") {
+	for _, r := range cdktest.Resources(tmpl, "AWS::EC2::SecurityGroupIngress") {
 		p := r["Properties"].(map[string]any)
 		id := p["GroupId"].(map[string]any)["Fn::GetAtt"].([]any)[0].(string)
 		ingress[id] = append(ingress[id], ruleString(p))
 	}
-	for _, r := range resources(tmpl, "AWS::EC2::SecurityGroupEgress") {
+	for _, r := range cdktest.Resources(tmpl, "AWS::EC2::SecurityGroupEgress") {
 		p := r["Properties"].(map[string]any)
 		id := p["GroupId"].(map[string]any)["Fn::GetAtt"].([]any)[0].(string)
 		egress[id] = append(egress[id], ruleString(p))
@@ -313,7 +297,7 @@ func asSlice(v any) []any {
 
 // ruleString keeps what matters of a rule: protocol, ports and peer.
 func ruleString(r map[string]any) string {
-	return fmt.Sprintf("%v %v-%v %s", r["IpProtocol"], r["FromPort"], r["ToPort"], asJSON(r["CidrIp"]))
+	return fmt.Sprintf("%v %v-%v %s", r["IpProtocol"], r["FromPort"], r["ToPort"], cdktest.JSON(r["CidrIp"]))
 }
 
 func TestSecurityGroups(t *testing.T) {
@@ -343,7 +327,7 @@ func TestSecurityGroups(t *testing.T) {
 	})
 	t.Run("nothing open to the world", func(t *testing.T) {
 		for role, tmpl := range res.templates {
-			raw := asJSON(tmpl)
+			raw := cdktest.JSON(tmpl)
 			for _, open := range []string{"0.0.0.0/0", "::/0"} {
 				if strings.Contains(raw, open) {
 					t.Errorf("%s template mentions %s", role, open)
@@ -365,7 +349,7 @@ func endpointSecurityGroup(t *testing.T, res *synthResult) string {
 
 func clientFunction(t *testing.T, res *synthResult) (string, map[string]any) {
 	t.Helper()
-	for id, r := range resources(res.templates[config.RoleClient], "AWS::Lambda::Function") {
+	for id, r := range cdktest.Resources(res.templates[config.RoleClient], "AWS::Lambda::Function") {
 		p := r["Properties"].(map[string]any)
 		if p["Runtime"] == "provided.al2023" {
 			return id, p
@@ -415,10 +399,10 @@ func TestPrivateApi(t *testing.T) {
 	}
 	_, method := onlyProps(t, tmpl, "AWS::ApiGateway::Method")
 	integ := method["Integration"].(map[string]any)
-	if method["HttpMethod"] != "GET" || asJSON(method["ResourceId"]) != asJSON(ref(resID)) || integ["Type"] != "MOCK" {
-		t.Errorf("method: got %s %s %v, want GET on %s with a MOCK integration", method["HttpMethod"], asJSON(method["ResourceId"]), integ["Type"], resID)
+	if method["HttpMethod"] != "GET" || cdktest.JSON(method["ResourceId"]) != cdktest.JSON(ref(resID)) || integ["Type"] != "MOCK" {
+		t.Errorf("method: got %s %s %v, want GET on %s with a MOCK integration", method["HttpMethod"], cdktest.JSON(method["ResourceId"]), integ["Type"], resID)
 	}
-	body := asJSON(integ["IntegrationResponses"])
+	body := cdktest.JSON(integ["IntegrationResponses"])
 	for _, want := range []string{`\"message\"`, `\"region\": \"us-east-1\"`, `"StatusCode":"200"`} {
 		if !strings.Contains(body, want) {
 			t.Errorf("integration response %s lacks %s", body, want)
@@ -429,12 +413,12 @@ func TestPrivateApi(t *testing.T) {
 func TestRouteTableParameters(t *testing.T) {
 	res := defaultApp(t)
 	tmpl := res.templates[config.RoleApi]
-	tables := resources(tmpl, "AWS::EC2::RouteTable")
+	tables := cdktest.Resources(tmpl, "AWS::EC2::RouteTable")
 	if len(tables) != 2 {
 		t.Fatalf("route tables: got %d, want 2", len(tables))
 	}
 	got := map[string]string{}
-	for _, p := range resources(tmpl, "AWS::SSM::Parameter") {
+	for _, p := range cdktest.Resources(tmpl, "AWS::SSM::Parameter") {
 		props := p["Properties"].(map[string]any)
 		name := props["Name"].(string)
 		if strings.Contains(name, "route-table") {
@@ -479,7 +463,7 @@ func crossRegionImport(t *testing.T, tmpl map[string]any, producerFragment strin
 // Regions: SSM parameter name -> value.
 func exportsOf(tmpl map[string]any) map[string]any {
 	out := map[string]any{}
-	for _, w := range resources(tmpl, "Custom::CrossRegionExportWriter") {
+	for _, w := range cdktest.Resources(tmpl, "Custom::CrossRegionExportWriter") {
 		for k, v := range w["Properties"].(map[string]any)["WriterProps"].(map[string]any)["exports"].(map[string]any) {
 			out[k] = v
 		}
@@ -498,7 +482,7 @@ func TestCrossRegionWiring(t *testing.T) {
 		// endpoint's DnsEntries) synthesizes but fails at deploy time.
 		for role, tmpl := range res.templates {
 			for name, v := range exportsOf(tmpl) {
-				s := asJSON(v)
+				s := cdktest.JSON(v)
 				if strings.Contains(s, "DnsEntries") || strings.Contains(s, "NetworkInterfaceIds") || strings.Contains(s, "Fn::Split") {
 					t.Errorf("%s exports list-valued %s = %s", role, name, s)
 				}
@@ -508,8 +492,8 @@ func TestCrossRegionWiring(t *testing.T) {
 			}
 		}
 		want := map[string]string{ // fragment of the export name -> producer value
-			"Vpc":                   asJSON(ref(vpcID)),
-			"RefPrivateApi9":        asJSON(ref(apiID)),
+			"Vpc":                   cdktest.JSON(ref(vpcID)),
+			"RefPrivateApi9":        cdktest.JSON(ref(apiID)),
 			"EndpointDnsDnsName":    "",
 			"EndpointDnsHostedZone": "",
 		}
@@ -520,7 +504,7 @@ func TestCrossRegionWiring(t *testing.T) {
 		for frag, value := range want {
 			var hit bool
 			for name, v := range exports {
-				if strings.Contains(name, frag) && (value == "" || asJSON(v) == value) {
+				if strings.Contains(name, frag) && (value == "" || cdktest.JSON(v) == value) {
 					hit = true
 				}
 			}
@@ -545,12 +529,12 @@ func TestCrossRegionWiring(t *testing.T) {
 
 	t.Run("client routes", func(t *testing.T) {
 		peeringID, _ := onlyProps(t, client, "AWS::EC2::VPCPeeringConnection")
-		tables := resources(client, "AWS::EC2::RouteTable")
+		tables := cdktest.Resources(client, "AWS::EC2::RouteTable")
 		covered := map[string]bool{}
-		for _, r := range resources(client, "AWS::EC2::Route") {
+		for _, r := range cdktest.Resources(client, "AWS::EC2::Route") {
 			p := r["Properties"].(map[string]any)
-			if p["DestinationCidrBlock"] != "10.0.0.0/16" || asJSON(p["VpcPeeringConnectionId"]) != asJSON(getAtt(peeringID, "Id")) {
-				t.Errorf("route %s, want 10.0.0.0/16 through %s", asJSON(p), peeringID)
+			if p["DestinationCidrBlock"] != "10.0.0.0/16" || cdktest.JSON(p["VpcPeeringConnectionId"]) != cdktest.JSON(getAtt(peeringID, "Id")) {
+				t.Errorf("route %s, want 10.0.0.0/16 through %s", cdktest.JSON(p), peeringID)
 			}
 			covered[p["RouteTableId"].(map[string]any)["Ref"].(string)] = true
 		}
@@ -562,7 +546,7 @@ func TestCrossRegionWiring(t *testing.T) {
 	})
 
 	t.Run("return routes", func(t *testing.T) {
-		routes := resources(route, "AWS::EC2::Route")
+		routes := cdktest.Resources(route, "AWS::EC2::Route")
 		if len(routes) != 2 {
 			t.Fatalf("return routes: got %d, want 2", len(routes))
 		}
@@ -616,7 +600,7 @@ func TestHostedZone(t *testing.T) {
 	// The producer side: the two strings come from the endpoint's first DNS entry.
 	api := res.templates[config.RoleApi]
 	epID, _ := onlyProps(t, api, "AWS::EC2::VPCEndpoint")
-	for _, p := range resources(api, "AWS::SSM::Parameter") {
+	for _, p := range cdktest.Resources(api, "AWS::SSM::Parameter") {
 		props := p["Properties"].(map[string]any)
 		name := props["Name"].(string)
 		if !strings.Contains(name, "endpoint-") {
@@ -624,7 +608,7 @@ func TestHostedZone(t *testing.T) {
 		}
 		index := map[string]int{"/CrossRegionApi/api/endpoint-hosted-zone-id": 0, "/CrossRegionApi/api/endpoint-dns-name": 1}[name]
 		wantValue := fmt.Sprintf(`{"Fn::Select":[%d,{"Fn::Split":[":",{"Fn::Select":[0,{"Fn::GetAtt":["%s","DnsEntries"]}]}]}]}`, index, epID)
-		if got := asJSON(props["Value"]); got != wantValue {
+		if got := cdktest.JSON(props["Value"]); got != wantValue {
 			t.Errorf("%s: got %s, want %s", name, got, wantValue)
 		}
 	}
@@ -638,7 +622,7 @@ func TestClientFunction(t *testing.T) {
 		"Runtime": `"provided.al2023"`, "Architectures": `["arm64"]`, "Handler": `"bootstrap"`,
 		"Timeout": `15`, "MemorySize": `128`,
 	} {
-		if got := asJSON(fn[key]); got != want {
+		if got := cdktest.JSON(fn[key]); got != want {
 			t.Errorf("%s: got %s, want %s", key, got, want)
 		}
 	}
@@ -646,7 +630,7 @@ func TestClientFunction(t *testing.T) {
 		t.Error("FunctionName is set: a physical name allows one copy per account and Region")
 	}
 	subnets := asSlice(fn["VpcConfig"].(map[string]any)["SubnetIds"])
-	all := resources(client, "AWS::EC2::Subnet")
+	all := cdktest.Resources(client, "AWS::EC2::Subnet")
 	if len(subnets) != 2 || all[subnets[0].(map[string]any)["Ref"].(string)] == nil || all[subnets[1].(map[string]any)["Ref"].(string)] == nil {
 		t.Errorf("function subnets: got %v, want the two isolated subnets", subnets)
 	}
@@ -666,9 +650,9 @@ func TestClientFunction(t *testing.T) {
 	}
 
 	logID := fn["LoggingConfig"].(map[string]any)["LogGroup"].(map[string]any)["Ref"].(string)
-	logGroup := resources(client, "AWS::Logs::LogGroup")[logID]
+	logGroup := cdktest.Resources(client, "AWS::Logs::LogGroup")[logID]
 	if logGroup == nil || logGroup["Properties"].(map[string]any)["RetentionInDays"] != float64(30) || logGroup["DeletionPolicy"] != "Delete" {
-		t.Errorf("function log group %s: got %s, want 30 days' retention, removed with the stack", logID, asJSON(logGroup))
+		t.Errorf("function log group %s: got %s, want 30 days' retention, removed with the stack", logID, cdktest.JSON(logGroup))
 	}
 	wantLogging := map[string]any{
 		"LogGroup": ref(logID), "LogFormat": "JSON", "ApplicationLogLevel": "INFO", "SystemLogLevel": "INFO",
@@ -701,13 +685,8 @@ func TestOutputs(t *testing.T) {
 	}
 }
 
-func keys(m map[string]any) []string {
-	var out []string
-	for k := range m {
-		out = append(out, k)
-	}
-	return out
-}
+// keys returns the keys of m, sorted.
+func keys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }
 
 // Renaming a construct id replaces its resource. These are the stateful or
 // expensive-to-replace resources; a change here must be deliberate (the
@@ -729,19 +708,11 @@ func TestStatefulLogicalIdsArePinned(t *testing.T) {
 		{config.RoleApi, "AWS::Logs::LogGroup", []string{"PrivateApiAccessLogs91F4282E", "PrivateApiVpcFlowLogs4DED3BF0"}},
 	}
 	for _, tc := range cases {
-		got := keys(toAny(resources(res.templates[tc.role], tc.typ)))
+		got := keys(cdktest.Resources(res.templates[tc.role], tc.typ))
 		if diff := cmp.Diff(tc.want, got, sortStrings); diff != "" {
 			t.Errorf("%s %s logical ids (-want +got):\n%s", tc.role, tc.typ, diff)
 		}
 	}
-}
-
-func toAny(m map[string]map[string]any) map[string]any {
-	out := map[string]any{}
-	for k, v := range m {
-		out[k] = v
-	}
-	return out
 }
 
 // The asset the client function deploys is a Linux arm64 executable named

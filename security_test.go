@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"crossregionapi/config"
+	"crossregionapi/internal/cdktest"
 )
 
 // accountArn is how "this account's" ARNs appear in the templates.
@@ -24,13 +25,13 @@ func accountArn(service, region, resource string) map[string]any {
 
 func TestMethodsRequireIAM(t *testing.T) {
 	res := defaultApp(t)
-	methods := resources(res.templates[config.RoleApi], "AWS::ApiGateway::Method")
+	methods := cdktest.Resources(res.templates[config.RoleApi], "AWS::ApiGateway::Method")
 	if len(methods) == 0 {
 		t.Fatal("no methods")
 	}
 	validatorID, validator := onlyProps(t, res.templates[config.RoleApi], "AWS::ApiGateway::RequestValidator")
 	if validator["ValidateRequestParameters"] != true || validator["ValidateRequestBody"] != true {
-		t.Errorf("request validator: got %s, want parameters and body validated", asJSON(validator))
+		t.Errorf("request validator: got %s, want parameters and body validated", cdktest.JSON(validator))
 	}
 	for id, m := range methods {
 		p := m["Properties"].(map[string]any)
@@ -70,8 +71,8 @@ func TestResourcePolicy(t *testing.T) {
 	}
 	for _, s := range statements {
 		st := s.(map[string]any)
-		if st["Effect"] == "Allow" && asJSON(st["Principal"]) == `{"AWS":"*"}` && st["Condition"] == nil {
-			t.Errorf("unconditional Allow to *: %s", asJSON(st))
+		if st["Effect"] == "Allow" && cdktest.JSON(st["Principal"]) == `{"AWS":"*"}` && st["Condition"] == nil {
+			t.Errorf("unconditional Allow to *: %s", cdktest.JSON(st))
 		}
 	}
 }
@@ -81,15 +82,15 @@ func TestFunctionGrantIsOneMethod(t *testing.T) {
 	client := res.templates[config.RoleClient]
 	_, fn := clientFunction(t, res)
 	roleID := fn["Role"].(map[string]any)["Fn::GetAtt"].([]any)[0].(string)
-	role := resources(client, "AWS::IAM::Role")[roleID]["Properties"].(map[string]any)
+	role := cdktest.Resources(client, "AWS::IAM::Role")[roleID]["Properties"].(map[string]any)
 	if role["ManagedPolicyArns"] != nil {
-		t.Errorf("function role has managed policies %s, want only its own inline policy", asJSON(role["ManagedPolicyArns"]))
+		t.Errorf("function role has managed policies %s, want only its own inline policy", cdktest.JSON(role["ManagedPolicyArns"]))
 	}
 	var invoke []map[string]any
 	var actions []string
-	for _, p := range resources(client, "AWS::IAM::Policy") {
+	for _, p := range cdktest.Resources(client, "AWS::IAM::Policy") {
 		props := p["Properties"].(map[string]any)
-		if asJSON(props["Roles"]) != asJSON([]any{ref(roleID)}) {
+		if cdktest.JSON(props["Roles"]) != cdktest.JSON([]any{ref(roleID)}) {
 			continue
 		}
 		for _, s := range asSlice(props["PolicyDocument"].(map[string]any)["Statement"]) {
@@ -120,7 +121,7 @@ func TestFunctionGrantIsOneMethod(t *testing.T) {
 		}
 	}
 	// The API stack never names the client's role: no stack cycle.
-	if strings.Contains(asJSON(res.templates[config.RoleApi]), roleID) {
+	if strings.Contains(cdktest.JSON(res.templates[config.RoleApi]), roleID) {
 		t.Errorf("API stack refers to the client role %s", roleID)
 	}
 }
@@ -158,13 +159,13 @@ func TestStageLoggingTracingThrottling(t *testing.T) {
 	}
 	access := stage["AccessLogSetting"].(map[string]any)
 	var accessLogID string
-	for id := range resources(api, "AWS::Logs::LogGroup") {
-		if strings.Contains(asJSON(access["DestinationArn"]), `"Ref":"`+id+`"`) {
+	for id := range cdktest.Resources(api, "AWS::Logs::LogGroup") {
+		if strings.Contains(cdktest.JSON(access["DestinationArn"]), `"Ref":"`+id+`"`) {
 			accessLogID = id
 		}
 	}
 	if accessLogID == "" {
-		t.Errorf("access logs go to %s, not a log group of this stack", asJSON(access["DestinationArn"]))
+		t.Errorf("access logs go to %s, not a log group of this stack", cdktest.JSON(access["DestinationArn"]))
 	}
 	format, _ := access["Format"].(string)
 	var fields map[string]any
@@ -189,12 +190,12 @@ func TestFlowLogs(t *testing.T) {
 		tmpl := res.templates[role]
 		vpcID, _ := onlyProps(t, tmpl, "AWS::EC2::VPC")
 		_, flow := onlyProps(t, tmpl, "AWS::EC2::FlowLog")
-		if flow["ResourceType"] != "VPC" || asJSON(flow["ResourceId"]) != asJSON(ref(vpcID)) ||
+		if flow["ResourceType"] != "VPC" || cdktest.JSON(flow["ResourceId"]) != cdktest.JSON(ref(vpcID)) ||
 			flow["TrafficType"] != "ALL" || flow["LogDestinationType"] != "cloud-watch-logs" {
-			t.Errorf("%s flow log: got %s, want ALL traffic of the VPC to CloudWatch Logs", role, asJSON(flow))
+			t.Errorf("%s flow log: got %s, want ALL traffic of the VPC to CloudWatch Logs", role, cdktest.JSON(flow))
 		}
 		group := flow["LogGroupName"].(map[string]any)["Ref"].(string)
-		if resources(tmpl, "AWS::Logs::LogGroup")[group] == nil {
+		if cdktest.Resources(tmpl, "AWS::Logs::LogGroup")[group] == nil {
 			t.Errorf("%s flow log group %s is not in the stack", role, group)
 		}
 	}
@@ -206,7 +207,7 @@ func TestEveryLogGroupHasRetentionAndIsRemoved(t *testing.T) {
 	res := defaultApp(t)
 	want := map[string]int{config.RoleApi: 2, config.RoleClient: 2} // access + flow; function + flow
 	for role, tmpl := range res.templates {
-		groups := resources(tmpl, "AWS::Logs::LogGroup")
+		groups := cdktest.Resources(tmpl, "AWS::Logs::LogGroup")
 		if len(groups) != want[role] {
 			t.Errorf("%s: got %d log groups, want %d", role, len(groups), want[role])
 		}
@@ -230,7 +231,7 @@ func nagSuppressions(t *testing.T, res *synthResult) map[string]string {
 			nag, _ := meta["cdk_nag"].(map[string]any)
 			for _, s := range asSlice(nag["rules_to_suppress"]) {
 				sup := s.(map[string]any)
-				key := fmt.Sprintf("%s %s: %s %s", role, id, sup["id"], asJSON(sup["applies_to"]))
+				key := fmt.Sprintf("%s %s: %s %s", role, id, sup["id"], cdktest.JSON(sup["applies_to"]))
 				out[key], _ = sup["reason"].(string)
 			}
 		}

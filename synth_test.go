@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"crossregionapi/internal/cdktest"
 )
 
 // testBinary returns a command that runs this test binary as the app (see
@@ -81,7 +83,7 @@ func TestGoodOverridesSynthesizeOffline(t *testing.T) {
 			}
 			if tc.clientAZs != nil {
 				var got []string
-				for _, s := range resources(res.templates["Client"], "AWS::EC2::Subnet") {
+				for _, s := range cdktest.Resources(res.templates["Client"], "AWS::EC2::Subnet") {
 					got = append(got, s["Properties"].(map[string]any)["AvailabilityZone"].(string))
 				}
 				if strings.Join(slices.Sorted(slices.Values(got)), ",") != strings.Join(tc.clientAZs, ",") {
@@ -140,7 +142,7 @@ func TestCLISynthWithoutCredentials(t *testing.T) {
 		t.Fatal(err)
 	}
 	var cliKey string
-	for _, p := range resources(client, "AWS::Lambda::Function") {
+	for _, p := range cdktest.Resources(client, "AWS::Lambda::Function") {
 		props := p["Properties"].(map[string]any)
 		if props["Runtime"] == "provided.al2023" {
 			cliKey = props["Code"].(map[string]any)["S3Key"].(string)

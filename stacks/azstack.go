@@ -1,8 +1,6 @@
 package stacks
 
 import (
-	"fmt"
-
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
@@ -39,6 +37,3 @@ func (s *azStack) AvailabilityZones() *[]*string {
 	}
 	return &azs
 }
-
-// String helps debugging output name the stack.
-func (s *azStack) String() string { return fmt.Sprintf("stack %s", *s.StackName()) }
