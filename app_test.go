@@ -74,6 +74,12 @@ func cdkJSONContext(t *testing.T) map[string]any {
 
 // synthesize builds and synthesizes the app with the given context.
 func synthesize(context map[string]any, outdir string) (res *synthResult, err error) {
+	return synthesizeChanged(context, outdir, nil)
+}
+
+// synthesizeChanged builds the app, lets change alter it (as a code change
+// would), then synthesizes it.
+func synthesizeChanged(context map[string]any, outdir string, change func(*stacks.App)) (res *synthResult, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("synthesis panicked: %v", r)
@@ -87,6 +93,9 @@ func synthesize(context map[string]any, outdir string) (res *synthResult, err er
 	built, err := build(app, cfg)
 	if err != nil {
 		return nil, err
+	}
+	if change != nil {
+		change(built)
 	}
 	app.Synth(nil)
 	res = &synthResult{
@@ -441,31 +450,40 @@ func TestRouteTableParameters(t *testing.T) {
 	}
 	names := *res.app.Api.Network.RouteTableParameterNames()
 	if len(names) != 2 || *names[0] != "/CrossRegionApi/api/route-table-0" {
-		t.Errorf("RouteTableParameterNames: got %v", jsii.Strings())
+		t.Errorf("RouteTableParameterNames: got %v, want /CrossRegionApi/api/route-table-0 first of 2", cdktest.JSON(names))
 	}
 }
 
-// crossRegionImport is what a value from another Region looks like in the
-// consuming template: an attribute of CDK's ExportsReader, read from SSM.
-func crossRegionImport(t *testing.T, tmpl map[string]any, producerFragment string) map[string]any {
+// crossRegionImport is what a value from another stack looks like in the
+// consuming template: Fn::GetStackOutput of the output CDK publishes for it
+// in the producing stack, whose name holds producerFragment.
+func crossRegionImport(t *testing.T, res *synthResult, producerRole, producerFragment string) map[string]any {
 	t.Helper()
-	readerID, reader := onlyProps(t, tmpl, "Custom::CrossRegionExportReader")
-	for name := range reader["ReaderProps"].(map[string]any)["imports"].(map[string]any) {
+	stack := map[string]awscdk.Stack{
+		config.RoleApi: res.app.Api.Stack, config.RoleClient: res.app.Client.Stack, config.RolePeeringRoute: res.app.PeeringRoute,
+	}[producerRole]
+	var hits []string
+	for name := range publishedOutputs(res.templates[producerRole]) {
 		if strings.Contains(name, producerFragment) {
-			return getAtt(readerID, name)
+			hits = append(hits, name)
 		}
 	}
-	t.Fatalf("no cross-region import matching %q in %v", producerFragment, reader["ReaderProps"])
-	return nil
+	if len(hits) != 1 {
+		t.Fatalf("published outputs of %s matching %q: got %v, want exactly one", producerRole, producerFragment, hits)
+	}
+	return map[string]any{"Fn::GetStackOutput": map[string]any{
+		"StackName": *stack.StackName(), "Region": *stack.Region(), "OutputName": hits[0],
+	}}
 }
 
-// exportsOf returns the producer-side values a stack writes for other
-// Regions: SSM parameter name -> value.
-func exportsOf(tmpl map[string]any) map[string]any {
+// publishedOutputs returns the outputs CDK adds to a producing stack for
+// the weak references of other stacks: output name -> value.
+func publishedOutputs(tmpl map[string]any) map[string]any {
 	out := map[string]any{}
-	for _, w := range cdktest.Resources(tmpl, "Custom::CrossRegionExportWriter") {
-		for k, v := range w["Properties"].(map[string]any)["WriterProps"].(map[string]any)["exports"].(map[string]any) {
-			out[k] = v
+	outputs, _ := tmpl["Outputs"].(map[string]any)
+	for name, o := range outputs {
+		if strings.HasPrefix(name, "PublishOutput") {
+			out[name] = o.(map[string]any)["Value"]
 		}
 	}
 	return out
@@ -477,18 +495,21 @@ func TestCrossRegionWiring(t *testing.T) {
 	vpcID, _ := onlyProps(t, api, "AWS::EC2::VPC")
 	apiID, _ := onlyProps(t, api, "AWS::ApiGateway::RestApi")
 
-	t.Run("exports are strings", func(t *testing.T) {
-		// SSM PutParameter takes a string: a list attribute (an
-		// endpoint's DnsEntries) synthesizes but fails at deploy time.
+	t.Run("published values are strings", func(t *testing.T) {
+		// A list attribute (an endpoint's DnsEntries) would cross as a
+		// joined string split again by the consumer; the endpoint's DNS
+		// values cross as two plain strings instead.
 		for role, tmpl := range res.templates {
-			for name, v := range exportsOf(tmpl) {
+			for name, v := range publishedOutputs(tmpl) {
 				s := cdktest.JSON(v)
-				if strings.Contains(s, "DnsEntries") || strings.Contains(s, "NetworkInterfaceIds") || strings.Contains(s, "Fn::Split") {
-					t.Errorf("%s exports list-valued %s = %s", role, name, s)
+				if strings.Contains(s, "DnsEntries") || strings.Contains(s, "NetworkInterfaceIds") || strings.Contains(s, "Fn::Join") {
+					t.Errorf("%s publishes list-valued %s = %s", role, name, s)
 				}
-				if !strings.HasPrefix(name, "/cdk/exports/CrossRegionApi-") {
-					t.Errorf("%s export %s is not under the consuming stack's name", role, name)
-				}
+			}
+		}
+		for _, role := range []string{config.RoleClient, config.RolePeeringRoute} {
+			if strings.Contains(cdktest.JSON(res.templates[role]), "Fn::Split") {
+				t.Errorf("%s splits a value it reads", role)
 			}
 		}
 		want := map[string]string{ // fragment of the export name -> producer value
@@ -497,9 +518,9 @@ func TestCrossRegionWiring(t *testing.T) {
 			"EndpointDnsDnsName":    "",
 			"EndpointDnsHostedZone": "",
 		}
-		exports := exportsOf(api)
+		exports := publishedOutputs(api)
 		if len(exports) != len(want) {
-			t.Errorf("API stack exports %d values, want %d: %v", len(exports), len(want), exports)
+			t.Errorf("API stack publishes %d values, want %d: %v", len(exports), len(want), exports)
 		}
 		for frag, value := range want {
 			var hit bool
@@ -519,7 +540,7 @@ func TestCrossRegionWiring(t *testing.T) {
 		clientVpc, _ := onlyProps(t, client, "AWS::EC2::VPC")
 		want := map[string]any{
 			"PeerRegion": "us-east-1",
-			"PeerVpcId":  crossRegionImport(t, client, "RefPrivateApiVpc"),
+			"PeerVpcId":  crossRegionImport(t, res, config.RoleApi, "RefPrivateApiVpc"),
 			"VpcId":      ref(clientVpc),
 		}
 		if diff := cmp.Diff(want, peering); diff != "" {
@@ -557,7 +578,7 @@ func TestCrossRegionWiring(t *testing.T) {
 			if p["DestinationCidrBlock"] != "192.168.0.0/16" {
 				t.Errorf("return route destination: got %v, want 192.168.0.0/16", p["DestinationCidrBlock"])
 			}
-			if diff := cmp.Diff(crossRegionImport(t, route, "ClientPeering"), p["VpcPeeringConnectionId"]); diff != "" {
+			if diff := cmp.Diff(crossRegionImport(t, res, config.RoleClient, "ClientPeering"), p["VpcPeeringConnectionId"]); diff != "" {
 				t.Errorf("return route peering (-want +got):\n%s", diff)
 			}
 			param := params[p["RouteTableId"].(map[string]any)["Ref"].(string)].(map[string]any)
@@ -577,7 +598,7 @@ func TestHostedZone(t *testing.T) {
 	client := res.templates[config.RoleClient]
 	zoneID, zone := onlyProps(t, client, "AWS::Route53::HostedZone")
 	clientVpc, _ := onlyProps(t, client, "AWS::EC2::VPC")
-	apiID := crossRegionImport(t, client, "RefPrivateApi9")
+	apiID := crossRegionImport(t, res, config.RoleApi, "RefPrivateApi9")
 	// Only the API's own hostname, not all of execute-api.us-east-1.amazonaws.com.
 	wantName := map[string]any{"Fn::Join": []any{"", []any{apiID, ".execute-api.us-east-1.amazonaws.com."}}}
 	if diff := cmp.Diff(wantName, zone["Name"]); diff != "" {
@@ -590,8 +611,8 @@ func TestHostedZone(t *testing.T) {
 	want := map[string]any{
 		"Type": "A", "Name": wantName, "HostedZoneId": ref(zoneID),
 		"AliasTarget": map[string]any{
-			"DNSName":      crossRegionImport(t, client, "EndpointDnsDnsName"),
-			"HostedZoneId": crossRegionImport(t, client, "EndpointDnsHostedZoneId"),
+			"DNSName":      crossRegionImport(t, res, config.RoleApi, "EndpointDnsDnsName"),
+			"HostedZoneId": crossRegionImport(t, res, config.RoleApi, "EndpointDnsHostedZoneId"),
 		},
 	}
 	if diff := cmp.Diff(want, record); diff != "" {
@@ -635,7 +656,7 @@ func TestClientFunction(t *testing.T) {
 		t.Errorf("function subnets: got %v, want the two isolated subnets", subnets)
 	}
 	env := fn["Environment"].(map[string]any)["Variables"].(map[string]any)
-	wantURL := map[string]any{"Fn::Join": []any{"", []any{"https://", crossRegionImport(t, client, "RefPrivateApi9"), ".execute-api.us-east-1.amazonaws.com/v1"}}}
+	wantURL := map[string]any{"Fn::Join": []any{"", []any{"https://", crossRegionImport(t, res, config.RoleApi, "RefPrivateApi9"), ".execute-api.us-east-1.amazonaws.com/v1"}}}
 	if diff := cmp.Diff(wantURL, env["API_URL"]); diff != "" {
 		t.Errorf("API_URL (-want +got):\n%s", diff)
 	}
@@ -805,7 +826,7 @@ func TestCdkJSONListsEveryKeyWithItsDefault(t *testing.T) {
 	if diff := cmp.Diff(config.Defaults(), cfg); diff != "" {
 		t.Errorf("cdk.json values differ from config.Defaults (-defaults +cdk.json):\n%s", diff)
 	}
-	if ctx["@aws-cdk/core:defaultCrossStackReferences"] != "strong" {
-		t.Errorf("@aws-cdk/core:defaultCrossStackReferences: got %v, want strong (SSM-based cross-Region references)", ctx["@aws-cdk/core:defaultCrossStackReferences"])
+	if ctx["@aws-cdk/core:defaultCrossStackReferences"] != "weak" {
+		t.Errorf("@aws-cdk/core:defaultCrossStackReferences: got %v, want weak (Fn::GetStackOutput, as the stacks themselves set)", ctx["@aws-cdk/core:defaultCrossStackReferences"])
 	}
 }

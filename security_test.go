@@ -110,7 +110,7 @@ func TestFunctionGrantIsOneMethod(t *testing.T) {
 	}
 	wantArn := map[string]any{"Fn::Join": []any{"", []any{
 		"arn:aws:execute-api:us-east-1:", map[string]any{"Ref": "AWS::AccountId"}, ":",
-		crossRegionImport(t, client, "RefPrivateApi9"), "/v1/GET/hello",
+		crossRegionImport(t, res, config.RoleApi, "RefPrivateApi9"), "/v1/GET/hello",
 	}}}
 	if diff := cmp.Diff(wantArn, invoke[0]["Resource"]); diff != "" {
 		t.Errorf("invoke grant resource (-want +got):\n%s", diff)

@@ -10,6 +10,7 @@ import (
 
 	"crossregionapi/config"
 	"crossregionapi/gobundle"
+	"crossregionapi/stacks/crossref"
 )
 
 // ClientPackage is the Go main package of the Lambda client, relative to
@@ -51,9 +52,8 @@ func NewApp(scope constructs.Construct, props *AppProps) (*App, error) {
 	}
 	stackProps := func(region, description string) awscdk.StackProps {
 		return awscdk.StackProps{
-			Env:                   env(region),
-			Description:           jsii.String(description),
-			CrossRegionReferences: jsii.Bool(true),
+			Env:         env(region),
+			Description: jsii.String(description),
 		}
 	}
 
@@ -90,6 +90,11 @@ func NewApp(scope constructs.Construct, props *AppProps) (*App, error) {
 	// The route tables are read from SSM parameters, not referenced, so
 	// CDK cannot see this dependency by itself.
 	route.AddStackDependency(api.Stack, jsii.String("reads the route table ids the API stack publishes in SSM"))
+	// Each stack that reads another's deploy-time values changes whenever
+	// those values may have changed, so `cdk deploy --all` redeploys it.
+	upstream := crossref.NewTracker()
+	upstream.Watch(client.Stack, api.Stack, "ApiFingerprint", cfg.SSMPrefix()+"/client/api-fingerprint")
+	upstream.Watch(route, client.Stack, "ClientFingerprint", cfg.SSMPrefix()+"/peering-route/client-fingerprint")
 	return &App{Api: api, Client: client, PeeringRoute: route}, nil
 }
 

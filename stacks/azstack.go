@@ -23,7 +23,17 @@ const zoneCount = 2
 func newAzStack(scope constructs.Construct, id string, props *awscdk.StackProps, zones []string) awscdk.Stack {
 	s := &azStack{zones: zones}
 	awscdk.NewStack_Override(s, scope, jsii.String(id), props)
+	readWeakly(s)
 	return s
+}
+
+// readWeakly makes stack read other stacks' values through
+// Fn::GetStackOutput whatever cdk.json says: no custom-resource functions,
+// no export that blocks an update or a delete of the producer, and values
+// that can cross accounts. crossref.Tracker keeps them current. It must run
+// before the stack has children.
+func readWeakly(stack awscdk.Stack) {
+	awscdk.CrossStackReferences_Of(stack).Consume(awscdk.ReferenceStrength_WEAK)
 }
 
 // AvailabilityZones overrides Stack.AvailabilityZones.

@@ -134,6 +134,7 @@ type PeeringRouteStackProps struct {
 // only once the client stack is deployed, which needs the API stack first.
 func NewPeeringRouteStack(scope constructs.Construct, id string, props *PeeringRouteStackProps) awscdk.Stack {
 	stack := awscdk.NewStack(scope, jsii.String(id), &props.StackProps)
+	readWeakly(stack)
 	peeringroute.NewPeeringRoute(stack, "ReturnRoute", &peeringroute.PeeringRouteProps{
 		PeeringConnectionId:      props.PeeringConnectionId,
 		DestinationCidr:          jsii.String(props.ClientCidr),

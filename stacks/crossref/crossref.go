@@ -1,0 +1,206 @@
+// Package crossref makes a stack that reads another stack's deploy-time
+// values (CDK weak references, rendered as Fn::GetStackOutput) change its
+// own template whenever those values may have changed.
+//
+// CloudFormation resolves Fn::GetStackOutput only when the consuming stack
+// is created or updated, and the CDK CLI skips a stack whose template did
+// not change. A producing resource that is replaced (a new VPC id, API id or
+// peering connection id) changes no text in the consumer's template, so
+// without help `cdk deploy --all` would report success and leave the
+// consumer pointing at the deleted resource. A Watch adds to the consumer
+// one SSM String parameter whose value is a fingerprint of every producing
+// resource the consumer reads and of everything those resources are built
+// from (Ref, Fn::GetAtt and Fn::Sub, followed transitively). Whatever would
+// replace such a resource (a changed property, a renamed construct) changes
+// the fingerprint, so the consumer's template changes with it, the CLI
+// deploys it, and CloudFormation reads the new values in the same update.
+package crossref
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsssm"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+)
+
+// publishScope is the construct under which CDK puts the outputs that weak
+// references read (aws-cdk-lib core/lib/private/refs.js, createGetStackOutput).
+const publishScope = "Publish"
+
+// Tracker remembers which stacks each stack watches, so that a fingerprint
+// also covers what its producer itself reads from further upstream: when the
+// API's VPC is replaced, the client's peering connection is replaced too, and
+// the return-route stack, which reads only the peering connection, must
+// change as well.
+type Tracker struct {
+	upstream map[string][]awscdk.Stack // by consumer artifact id
+}
+
+// NewTracker returns an empty Tracker; use one per app.
+func NewTracker() *Tracker {
+	return &Tracker{upstream: map[string][]awscdk.Stack{}}
+}
+
+// Watch adds to consumer an SSM String parameter, named parameterName, whose
+// value is the fingerprint of what consumer reads from producer. It returns
+// the parameter.
+func (t *Tracker) Watch(consumer, producer awscdk.Stack, id, parameterName string) awsssm.StringParameter {
+	key := *consumer.ArtifactId()
+	t.upstream[key] = append(t.upstream[key], producer)
+	value := awscdk.Lazy_UncachedString(&fingerprintProducer{tracker: t, producer: producer}, nil)
+	return awsssm.NewStringParameter(consumer, jsii.String(id), &awsssm.StringParameterProps{
+		ParameterName: jsii.String(parameterName),
+		StringValue:   value,
+		Description: jsii.String(fmt.Sprintf("Fingerprint of the resources of stack %s that this stack reads; it changes whenever they may have been replaced, so that this stack is deployed again and reads their new values",
+			*producer.StackName())),
+	})
+}
+
+type fingerprintProducer struct {
+	tracker  *Tracker
+	producer awscdk.Stack
+}
+
+// Produce implements awscdk.IStringProducer.
+func (p *fingerprintProducer) Produce(_ awscdk.IResolveContext) *string {
+	return jsii.String(p.tracker.Fingerprint(p.producer))
+}
+
+// Fingerprint returns the hash of what other stacks read from producer: the
+// resources its published outputs refer to, their transitive dependencies,
+// and the fingerprints of what producer itself watches. It is meaningful at
+// synthesis, once every reference has been resolved.
+func (t *Tracker) Fingerprint(producer awscdk.Stack) string {
+	resources := Resources(producer)
+	var roots []string
+	if publish := producer.Node().TryFindChild(jsii.String(publishScope)); publish != nil {
+		for _, child := range *publish.Node().Children() {
+			output, ok := child.(awscdk.CfnOutput)
+			if !ok {
+				continue
+			}
+			roots = append(roots, References(producer.Resolve(output.Value()))...)
+		}
+	}
+	h := sha256.New()
+	for _, id := range Closure(resources, roots) {
+		b, err := json.Marshal(resources[id])
+		if err != nil {
+			panic(fmt.Sprintf("crossref: encoding resource %s of stack %s: %v", id, *producer.StackName(), err))
+		}
+		fmt.Fprintf(h, "%s\x00%s\n", id, b)
+	}
+	for _, up := range t.upstream[*producer.ArtifactId()] {
+		fmt.Fprintf(h, "upstream %s\x00%s\n", *up.StackName(), t.Fingerprint(up))
+	}
+	return hex.EncodeToString(h.Sum(nil))[:32]
+}
+
+// Resource is one resource of a stack as CloudFormation would see it, with
+// every token resolved.
+type Resource struct {
+	Type       string `json:"type"`
+	Properties any    `json:"properties"`
+}
+
+// Resources returns the resources of stack by logical id. Properties are the
+// resource's own (raw property overrides, which jsii does not expose, are
+// not included).
+func Resources(stack awscdk.Stack) map[string]Resource {
+	out := map[string]Resource{}
+	for _, node := range *stack.Node().FindAll(constructs.ConstructOrder_PREORDER) {
+		if !*awscdk.CfnResource_IsCfnResource(node) {
+			continue
+		}
+		res, ok := node.(awscdk.CfnResource)
+		if !ok {
+			panic(fmt.Sprintf("crossref: %s is a CfnResource that jsii did not give as one", *node.Node().Path()))
+		}
+		id, _ := stack.Resolve(res.LogicalId()).(string)
+		out[id] = Resource{Type: *res.CfnResourceType(), Properties: stack.Resolve(res.CfnProperties())}
+	}
+	return out
+}
+
+// subRef finds ${Name} and ${Name.Attribute} in an Fn::Sub string; names
+// with "::" are pseudo parameters such as AWS::Region.
+var subRef = regexp.MustCompile(`\$\{([A-Za-z0-9]+)(?:\.[A-Za-z0-9.]+)?\}`)
+
+// References returns the logical ids a resolved CloudFormation value refers
+// to through Ref, Fn::GetAtt or Fn::Sub, sorted and without duplicates.
+func References(v any) []string {
+	var out []string
+	var walk func(any)
+	walk = func(v any) {
+		switch x := v.(type) {
+		case map[string]any:
+			for k, e := range x {
+				switch k {
+				case "Ref":
+					if s, ok := e.(string); ok && !strings.HasPrefix(s, "AWS::") {
+						out = append(out, s)
+					}
+				case "Fn::GetAtt":
+					switch a := e.(type) {
+					case []any:
+						if len(a) > 0 {
+							if s, ok := a[0].(string); ok {
+								out = append(out, s)
+							}
+						}
+					case string:
+						out = append(out, strings.SplitN(a, ".", 2)[0])
+					}
+				case "Fn::Sub":
+					s, _ := e.(string)
+					if a, ok := e.([]any); ok && len(a) > 0 {
+						s, _ = a[0].(string)
+					}
+					for _, m := range subRef.FindAllStringSubmatch(s, -1) {
+						out = append(out, m[1])
+					}
+				}
+				walk(e)
+			}
+		case []any:
+			for _, e := range x {
+				walk(e)
+			}
+		}
+	}
+	walk(v)
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// Closure returns roots and every resource they refer to, transitively,
+// sorted. Names that are not resources (parameters, conditions) are left
+// out.
+func Closure(resources map[string]Resource, roots []string) []string {
+	seen := map[string]bool{}
+	queue := slices.Clone(roots)
+	for len(queue) > 0 {
+		id := queue[0]
+		queue = queue[1:]
+		r, ok := resources[id]
+		if !ok || seen[id] {
+			continue
+		}
+		seen[id] = true
+		queue = append(queue, References(r.Properties)...)
+	}
+	out := make([]string, 0, len(seen))
+	for id := range seen {
+		out = append(out, id)
+	}
+	slices.Sort(out)
+	return out
+}
