@@ -6,10 +6,12 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/jsii-runtime-go"
@@ -31,7 +33,10 @@ func run(stderr io.Writer) int {
 	// synthesize the same stacks with it on and fail on any finding; here it
 	// would add about 1.7 s of CPU to every `cdk synth` for no new answer.
 	app := awscdk.NewApp(&awscdk.AppProps{BuiltinCloudFormationValidation: jsii.Bool(false)})
-	cfg, err := loadConfig(app)
+	cfg, warnings, err := loadConfig(app, contextSources())
+	for _, w := range warnings {
+		fmt.Fprintf(stderr, "warning: %s\n", w)
+	}
 	if err != nil {
 		var cerr *config.Error
 		if errors.As(err, &cerr) {
@@ -62,7 +67,47 @@ func build(app awscdk.App, cfg config.Config) (*stacks.App, error) {
 }
 
 // loadConfig reads the configuration from all of the app's context.
-func loadConfig(app awscdk.App) (config.Config, error) {
+func loadConfig(app awscdk.App, src config.Sources) (config.Config, []string, error) {
 	ctx, _ := app.Node().GetAllContext(nil).(map[string]any)
-	return config.FromContext(ctx)
+	return config.FromContext(ctx, src)
+}
+
+// contextSources reads the context files the CDK CLI merges, to tell the
+// project's keys from those of files it does not own. A file that is
+// missing or unreadable contributes nothing: the CLI itself reports a
+// broken cdk.json.
+func contextSources() config.Sources {
+	src := config.Sources{Project: map[string]bool{}, Foreign: map[string]string{}}
+	for k := range contextKeys("cdk.json", true) {
+		src.Project[k] = true
+	}
+	for k := range contextKeys("cdk.context.json", false) {
+		src.Foreign[k] = "cdk.context.json"
+	}
+	if home, err := os.UserHomeDir(); err == nil {
+		for k := range contextKeys(filepath.Join(home, ".cdk.json"), true) {
+			if _, ok := src.Foreign[k]; !ok {
+				src.Foreign[k] = "~/.cdk.json"
+			}
+		}
+	}
+	return src
+}
+
+// contextKeys returns the context keys of one file: its "context" object,
+// or the whole file for cdk.context.json.
+func contextKeys(path string, underContext bool) map[string]any {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil
+	}
+	var doc map[string]any
+	if json.Unmarshal(raw, &doc) != nil {
+		return nil
+	}
+	if !underContext {
+		return doc
+	}
+	ctx, _ := doc["context"].(map[string]any)
+	return ctx
 }

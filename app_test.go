@@ -86,7 +86,7 @@ func synthesizeChanged(context map[string]any, outdir string, change func(*stack
 		}
 	}()
 	app := awscdk.NewApp(&awscdk.AppProps{Context: &context, Outdir: jsii.String(outdir)})
-	cfg, err := loadConfig(app)
+	cfg, _, err := loadConfig(app, config.Sources{})
 	if err != nil {
 		return nil, err
 	}
@@ -725,8 +725,9 @@ func TestStatefulLogicalIdsArePinned(t *testing.T) {
 		{config.RoleClient, "AWS::EC2::VPC", []string{"ClientVpc2DE12A6C"}},
 		{config.RoleClient, "AWS::EC2::VPCPeeringConnection", []string{"ClientPeering17E995E6"}},
 		{config.RoleClient, "AWS::Route53::HostedZone", []string{"ClientApiZone64858F6C"}},
-		{config.RoleClient, "AWS::Logs::LogGroup", []string{"ClientFunctionLogs76E45F1E", "ClientVpcFlowLogsD99727E5"}},
-		{config.RoleApi, "AWS::Logs::LogGroup", []string{"PrivateApiAccessLogs91F4282E", "PrivateApiVpcFlowLogs4DED3BF0"}},
+		{config.RoleClient, "AWS::Logs::LogGroup", []string{"ClientFunctionLogs76E45F1E", "ClientVpcFlowLogsD99727E5", "VpcRestrictDefaultSGProviderLogsFBA37BDB"}},
+		{config.RoleApi, "AWS::Logs::LogGroup", []string{"PrivateApiAccessLogs91F4282E", "PrivateApiExecutionLogs765DEF3B", "PrivateApiVpcFlowLogs4DED3BF0", "VpcRestrictDefaultSGProviderLogsFBA37BDB"}},
+		{config.RoleApi, "AWS::IAM::Role", []string{"CustomVpcRestrictDefaultSGCustomResourceProviderRole26592FE0", "PrivateApiCloudWatchRole42B1ADDC", "PrivateApiVpcFlowLogIAMRole3D7AA5D8"}},
 	}
 	for _, tc := range cases {
 		got := keys(cdktest.Resources(res.templates[tc.role], tc.typ))
@@ -819,7 +820,7 @@ func TestCdkJSONListsEveryKeyWithItsDefault(t *testing.T) {
 	if diff := cmp.Diff(want, plain, sortStrings); diff != "" {
 		t.Errorf("cdk.json configuration keys (-want +got):\n%s", diff)
 	}
-	cfg, err := config.FromContext(ctx)
+	cfg, _, err := config.FromContext(ctx, config.Sources{})
 	if err != nil {
 		t.Fatalf("cdk.json: %v", err)
 	}

@@ -205,7 +205,8 @@ func TestFlowLogs(t *testing.T) {
 // away with its stack.
 func TestEveryLogGroupHasRetentionAndIsRemoved(t *testing.T) {
 	res := defaultApp(t)
-	want := map[string]int{config.RoleApi: 2, config.RoleClient: 2} // access + flow; function + flow
+	// access, execution, flow and provider; function, flow and provider
+	want := map[string]int{config.RoleApi: 4, config.RoleClient: 3}
 	for role, tmpl := range res.templates {
 		groups := cdktest.Resources(tmpl, "AWS::Logs::LogGroup")
 		if len(groups) != want[role] {

@@ -100,6 +100,9 @@ func (c Config) check(skip map[string]bool) []Problem {
 	ch.zones(keyClientAvailabilityZones, c.ClientAvailabilityZones, keyClientRegion, clientZoneRegion, keyApiRegion, apiZoneRegion)
 
 	ch.logRetention(c.LogRetentionDays)
+	ch.oneOf(keyApiGatewayCloudWatchRole, c.ApiGatewayCloudWatchRole,
+		[]string{CloudWatchRoleCreate, CloudWatchRoleExisting},
+		`"create" makes the API stack set API Gateway's Region-wide CloudWatch role (kept on destroy); "existing" leaves the account's role as it is`)
 	ch.intRange(keyThrottleRateLimit, c.ThrottleRateLimit, 1, 10000,
 		"give requests per second for the whole stage, at most 10000 (API Gateway's default account-wide quota)")
 	ch.intRange(keyThrottleBurstLimit, c.ThrottleBurstLimit, 1, 5000,
@@ -132,6 +135,14 @@ func (ch *checker) appName(name string) {
 	if n := utf8.RuneCountInString(name); n > maxAppNameLen {
 		ch.add(keyAppName, name, "is %d characters long; at most %d fit, because stack names append suffixes such as %q",
 			n, maxAppNameLen, "-"+RolePeeringRoute)
+	}
+	lower := strings.ToLower(name)
+	for _, reserved := range []string{"aws", "ssm"} {
+		if strings.HasPrefix(lower, reserved) {
+			ch.add(keyAppName, name, "begins with %q; it also begins the app's SSM parameter names (/%s/...), and SSM refuses names that begin with \"aws\" or \"ssm\" in any case, so choose a name such as %q",
+				name[:3], name, "My"+name)
+			break
+		}
 	}
 }
 
@@ -327,6 +338,22 @@ func (ch *checker) logRetention(days int) {
 	}
 	ch.add(keyLogRetentionDays, days, "is not a retention period CloudWatch Logs accepts; use one of %s (nearest: %d)",
 		strings.Join(allowed, ", "), nearest)
+}
+
+// oneOf checks that v is one of allowed.
+func (ch *checker) oneOf(key, v string, allowed []string, why string) {
+	if ch.skip[key] || slices.Contains(allowed, v) {
+		return
+	}
+	quoted := make([]string, len(allowed))
+	for i, a := range allowed {
+		quoted[i] = strconv.Quote(a)
+	}
+	msg := "is not one of " + strings.Join(quoted, ", ")
+	if lower := strings.ToLower(strings.TrimSpace(v)); lower != v && slices.Contains(allowed, lower) {
+		msg += "; did you mean " + strconv.Quote(lower) + "?"
+	}
+	ch.add(key, v, "%s; %s", msg, why)
 }
 
 // intRange reports whether v is within lo..hi, reporting a problem if not.

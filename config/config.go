@@ -6,6 +6,7 @@ package config
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"slices"
 	"strconv"
@@ -15,21 +16,22 @@ import (
 // Context keys. Each is both the cdk.json "context" key and the name given
 // to `cdk synth -c key=value`.
 const (
-	keyAppName                 = "appName"
-	keyAccount                 = "account"
-	keyApiRegion               = "apiRegion"
-	keyApiVpcCidr              = "apiVpcCidr"
-	keyClientRegion            = "clientRegion"
-	keyClientVpcCidr           = "clientVpcCidr"
-	keyStageName               = "stageName"
-	keyApiAvailabilityZones    = "apiAvailabilityZones"
-	keyClientAvailabilityZones = "clientAvailabilityZones"
-	keyLogRetentionDays        = "logRetentionDays"
-	keyThrottleRateLimit       = "throttleRateLimit"
-	keyThrottleBurstLimit      = "throttleBurstLimit"
-	keyClientMaxAttempts       = "clientMaxAttempts"
-	keyClientBackoffBaseMs     = "clientBackoffBaseMs"
-	keyClientBackoffMaxMs      = "clientBackoffMaxMs"
+	keyAppName                  = "appName"
+	keyAccount                  = "account"
+	keyApiRegion                = "apiRegion"
+	keyApiVpcCidr               = "apiVpcCidr"
+	keyClientRegion             = "clientRegion"
+	keyClientVpcCidr            = "clientVpcCidr"
+	keyStageName                = "stageName"
+	keyApiAvailabilityZones     = "apiAvailabilityZones"
+	keyClientAvailabilityZones  = "clientAvailabilityZones"
+	keyLogRetentionDays         = "logRetentionDays"
+	keyThrottleRateLimit        = "throttleRateLimit"
+	keyThrottleBurstLimit       = "throttleBurstLimit"
+	keyClientMaxAttempts        = "clientMaxAttempts"
+	keyClientBackoffBaseMs      = "clientBackoffBaseMs"
+	keyClientBackoffMaxMs       = "clientBackoffMaxMs"
+	keyApiGatewayCloudWatchRole = "apiGatewayCloudWatchRole"
 )
 
 // keyOrder is the order of Keys and of the problems in an Error, so that the
@@ -50,7 +52,19 @@ var keyOrder = []string{
 	keyClientMaxAttempts,
 	keyClientBackoffBaseMs,
 	keyClientBackoffMaxMs,
+	keyApiGatewayCloudWatchRole,
 }
+
+// Values of ApiGatewayCloudWatchRole.
+const (
+	// CloudWatchRoleCreate: the API stack creates API Gateway's
+	// Region-wide CloudWatch role, sets the account's setting to it, and
+	// keeps the role when the stack is deleted.
+	CloudWatchRoleCreate = "create"
+	// CloudWatchRoleExisting: the account already has a role set in the
+	// Region; the app leaves the setting alone.
+	CloudWatchRoleExisting = "existing"
+)
 
 // Stack roles for StackName. Constants rather than literals keep the stack
 // names used for cross-stack references from drifting apart.
@@ -100,6 +114,10 @@ type Config struct {
 	// exponential backoff between attempts.
 	ClientBackoffBaseMs int
 	ClientBackoffMaxMs  int
+	// ApiGatewayCloudWatchRole is CloudWatchRoleCreate or
+	// CloudWatchRoleExisting: whether the API stack manages API Gateway's
+	// Region-wide CloudWatch role, which the stage's execution logs need.
+	ApiGatewayCloudWatchRole string
 }
 
 // Defaults returns the configuration used for every key left unset.
@@ -117,6 +135,8 @@ func Defaults() Config {
 		ClientMaxAttempts:   3,
 		ClientBackoffBaseMs: 100,
 		ClientBackoffMaxMs:  2000,
+
+		ApiGatewayCloudWatchRole: CloudWatchRoleCreate,
 	}
 }
 
@@ -200,6 +220,7 @@ func Load(lookup func(key string) (value any, ok bool)) (Config, error) {
 	l.int(keyClientMaxAttempts, &c.ClientMaxAttempts)
 	l.int(keyClientBackoffBaseMs, &c.ClientBackoffBaseMs)
 	l.int(keyClientBackoffMaxMs, &c.ClientBackoffMaxMs)
+	l.str(keyApiGatewayCloudWatchRole, &c.ApiGatewayCloudWatchRole, false)
 
 	problems := append(l.problems, c.check(l.failed)...)
 	if len(problems) > 0 {
@@ -397,36 +418,70 @@ func kindOf(v any) string {
 	return "of an unsupported type"
 }
 
-// FromContext loads the configuration from all of the app's context (cdk.json,
-// cdk.context.json and -c values together) and also reports keys that nothing
-// reads: a misspelt key would otherwise be ignored and its default used
-// without a word. Keys with a ':' (CDK's feature flags and its own settings)
-// are not configuration and are left alone.
-func FromContext(ctx map[string]any) (Config, error) {
+// cdkOwnKeys are context keys without a ':' that the CDK CLI itself writes
+// into cdk.context.json (`cdk acknowledge`, `cdk cli-telemetry`).
+var cdkOwnKeys = []string{"acknowledged-issue-numbers", "cli-telemetry"}
+
+// Sources says where context keys came from, as far as the app can tell: the
+// CDK CLI hands the app one map merged from cdk.json, ~/.cdk.json,
+// cdk.context.json and -c, so the app reads the files itself to tell them
+// apart.
+type Sources struct {
+	// Project holds the keys of the "context" of the project's cdk.json.
+	Project map[string]bool
+	// Foreign maps keys of files the project does not own to the file
+	// (cdk.context.json, written by the CDK CLI; ~/.cdk.json, the user's
+	// defaults for every CDK app).
+	Foreign map[string]string
+}
+
+// FromContext loads the configuration from all of the app's context and
+// also reports keys that nothing reads: a misspelt key would otherwise be
+// ignored and its default used without a word. Keys that are not the
+// project's to judge are left alone: CDK's feature flags and settings (a ':'
+// in the name), the keys the CDK CLI writes itself, and keys from files the
+// project does not own. A key in the project's cdk.json, or one from nowhere
+// else (so from -c), is an error; a key from a foreign file that looks like
+// a misspelt configuration key is a warning, since -c may have given it too.
+func FromContext(ctx map[string]any, src Sources) (Config, []string, error) {
 	c, err := Load(func(key string) (any, bool) {
 		v, ok := ctx[key]
 		return v, ok
 	})
 	var unknown []Problem
+	var warnings []string
 	for key, v := range ctx {
-		if strings.Contains(key, ":") || slices.Contains(keyOrder, key) {
+		if strings.Contains(key, ":") || slices.Contains(keyOrder, key) || slices.Contains(cdkOwnKeys, key) {
 			continue
 		}
-		msg := "is not a configuration key"
-		if near, ok := closest(key, keyOrder); ok {
+		near, isNear := closest(key, keyOrder)
+		if file, foreign := src.Foreign[key]; foreign && !src.Project[key] {
+			if isNear {
+				warnings = append(warnings, fmt.Sprintf("%s = %s in %s is not a configuration key and is ignored; did you mean %s?",
+					key, render(v), file, near))
+			}
+			continue
+		}
+		where := "given with -c"
+		if src.Project[key] {
+			where = "in cdk.json"
+		}
+		msg := "is not a configuration key (" + where + ")"
+		if isNear {
 			msg += "; did you mean " + near + "?"
 		} else {
 			msg += "; the keys are " + strings.Join(keyOrder, ", ")
 		}
 		unknown = append(unknown, Problem{Key: key, Value: render(v), Message: msg})
 	}
+	slices.Sort(warnings)
 	if len(unknown) == 0 {
-		return c, err
+		return c, warnings, err
 	}
 	slices.SortFunc(unknown, func(a, b Problem) int { return strings.Compare(a.Key, b.Key) })
 	var cerr *Error
 	if err != nil && errors.As(err, &cerr) {
 		unknown = append(cerr.Problems, unknown...)
 	}
-	return Config{}, &Error{Problems: unknown}
+	return Config{}, warnings, &Error{Problems: unknown}
 }

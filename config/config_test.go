@@ -85,21 +85,22 @@ func TestLoadOverrides(t *testing.T) {
 		{
 			name: "every key as strings, as from cdk synth -c",
 			ctx: map[string]any{
-				"appName":                 "MyApp-2",
-				"account":                 "012345678901",
-				"apiRegion":               "eu-west-1",
-				"apiVpcCidr":              "10.1.0.0/16",
-				"clientRegion":            "eu-central-1",
-				"clientVpcCidr":           "10.2.0.0/24",
-				"stageName":               "prod_2-a",
-				"apiAvailabilityZones":    "eu-west-1a,eu-west-1b",
-				"clientAvailabilityZones": " eu-central-1a , eu-central-1c ",
-				"logRetentionDays":        "90",
-				"throttleRateLimit":       "100",
-				"throttleBurstLimit":      "200",
-				"clientMaxAttempts":       "5",
-				"clientBackoffBaseMs":     "50",
-				"clientBackoffMaxMs":      "5000",
+				"appName":                  "MyApp-2",
+				"account":                  "012345678901",
+				"apiRegion":                "eu-west-1",
+				"apiVpcCidr":               "10.1.0.0/16",
+				"clientRegion":             "eu-central-1",
+				"clientVpcCidr":            "10.2.0.0/24",
+				"stageName":                "prod_2-a",
+				"apiAvailabilityZones":     "eu-west-1a,eu-west-1b",
+				"clientAvailabilityZones":  " eu-central-1a , eu-central-1c ",
+				"logRetentionDays":         "90",
+				"throttleRateLimit":        "100",
+				"throttleBurstLimit":       "200",
+				"clientMaxAttempts":        "5",
+				"clientBackoffBaseMs":      "50",
+				"clientBackoffMaxMs":       "5000",
+				"apiGatewayCloudWatchRole": "existing",
 			},
 			want: func(c *Config) {
 				*c = Config{
@@ -118,6 +119,8 @@ func TestLoadOverrides(t *testing.T) {
 					ClientMaxAttempts:       5,
 					ClientBackoffBaseMs:     50,
 					ClientBackoffMaxMs:      5000,
+
+					ApiGatewayCloudWatchRole: CloudWatchRoleExisting,
 				}
 			},
 		},
@@ -232,6 +235,10 @@ func TestLoadProblems(t *testing.T) {
 		{"appName starts with a digit", map[string]any{"appName": "1App"}, "appName", `"1App"`, []string{"start with a letter"}},
 		{"appName with underscore", map[string]any{"appName": "my_app"}, "appName", `"my_app"`, []string{"letters, digits and hyphens"}},
 		{"appName too long", map[string]any{"appName": strings.Repeat("a", 41)}, "appName", `"` + strings.Repeat("a", 41) + `"`, []string{"41 characters", "at most 40"}},
+		{"appName begins with aws", map[string]any{"appName": "AwsDemo"}, "appName", `"AwsDemo"`, []string{`begins with "Aws"`, "SSM refuses", `"MyAwsDemo"`}},
+		{"appName begins with ssm", map[string]any{"appName": "SSM-test"}, "appName", `"SSM-test"`, []string{`begins with "SSM"`, "SSM refuses"}},
+		{"cloudwatch role unknown", map[string]any{"apiGatewayCloudWatchRole": "none"}, "apiGatewayCloudWatchRole", `"none"`, []string{`not one of "create", "existing"`}},
+		{"cloudwatch role capitalised", map[string]any{"apiGatewayCloudWatchRole": "Existing"}, "apiGatewayCloudWatchRole", `"Existing"`, []string{`did you mean "existing"?`}},
 
 		// account.
 		{"account too short", map[string]any{"account": "12345678901"}, "account", `"12345678901"`, []string{"12 digits"}},
@@ -430,7 +437,7 @@ func TestValidate(t *testing.T) {
 		{"zero Config", func(c *Config) { *c = Config{} }, []string{
 			"appName", "apiRegion", "apiVpcCidr", "clientRegion", "clientVpcCidr", "stageName",
 			"logRetentionDays", "throttleRateLimit", "throttleBurstLimit", "clientMaxAttempts",
-			"clientBackoffBaseMs", "clientBackoffMaxMs",
+			"clientBackoffBaseMs", "clientBackoffMaxMs", "apiGatewayCloudWatchRole",
 		}},
 		{"zones set in code", func(c *Config) { c.ClientAvailabilityZones = []string{"us-east-1a", "us-east-1b"} },
 			[]string{"clientAvailabilityZones", "clientAvailabilityZones"}},
@@ -510,13 +517,13 @@ func TestRegionsFromCDK(t *testing.T) {
 }
 
 func TestFromContextReportsUnknownKeys(t *testing.T) {
-	_, err := FromContext(map[string]any{
+	_, _, err := FromContext(map[string]any{
 		"stagename":                             "v2",          // a typo of stageName
 		"apiVpcCidr":                            "10.0.0.0/33", // a known key, bad value
 		"@aws-cdk/core:enablePartitionLiterals": true,          // a feature flag: not configuration
 		"aws:cdk:bundling-stacks":               []any{"**"},   // CDK's own setting
 		"colour":                                "blue",        // nothing near it
-	})
+	}, Sources{Project: map[string]bool{"stagename": true}})
 	var cerr *Error
 	if !errors.As(err, &cerr) {
 		t.Fatalf("got %v, want an *Error", err)
@@ -529,7 +536,8 @@ func TestFromContextReportsUnknownKeys(t *testing.T) {
 		t.Errorf("problem keys (-want +got):\n%s", diff)
 	}
 	text := err.Error()
-	for _, want := range []string{"did you mean stageName?", `colour = "blue": is not a configuration key; the keys are appName,`} {
+	for _, want := range []string{`stagename = "v2": is not a configuration key (in cdk.json); did you mean stageName?`,
+		`colour = "blue": is not a configuration key (given with -c); the keys are appName,`} {
 		if !strings.Contains(text, want) {
 			t.Errorf("error text lacks %q:\n%s", want, text)
 		}
@@ -537,11 +545,58 @@ func TestFromContextReportsUnknownKeys(t *testing.T) {
 }
 
 func TestFromContextAcceptsKnownKeysAndFlags(t *testing.T) {
-	c, err := FromContext(map[string]any{"stageName": "prod", "@aws-cdk/core:target-partitions": []any{"aws"}})
+	c, _, err := FromContext(map[string]any{"stageName": "prod", "@aws-cdk/core:target-partitions": []any{"aws"}}, Sources{})
 	if err != nil {
 		t.Fatalf("FromContext: %v", err)
 	}
 	if c.StageName != "prod" || c.ApiRegion != "us-east-1" {
 		t.Errorf("got stage %q Region %q, want prod and the default us-east-1", c.StageName, c.ApiRegion)
+	}
+}
+
+// Keys the CDK CLI writes (cdk acknowledge, cdk cli-telemetry) and keys of
+// files the project does not own never stop synthesis; a near-miss of a
+// configuration key in such a file is a warning naming the file.
+func TestFromContextLeavesForeignKeysAlone(t *testing.T) {
+	ctx := map[string]any{
+		"acknowledged-issue-numbers": []any{float64(34892)},
+		"cli-telemetry":              false,
+		"availability-zones:account=123456789012:region=us-east-1": []any{"us-east-1a"},
+		"myTeamSetting":   "x",    // ~/.cdk.json, nothing like ours
+		"stageNme":        "prod", // ~/.cdk.json, a typo of stageName
+		"logRetentionDay": float64(7),
+	}
+	src := Sources{Foreign: map[string]string{
+		"acknowledged-issue-numbers": "cdk.context.json",
+		"cli-telemetry":              "cdk.context.json",
+		"myTeamSetting":              "~/.cdk.json",
+		"stageNme":                   "~/.cdk.json",
+		"logRetentionDay":            "cdk.context.json",
+	}}
+	c, warnings, err := FromContext(ctx, src)
+	if err != nil {
+		t.Fatalf("FromContext: %v", err)
+	}
+	if c.StageName != "v1" {
+		t.Errorf("StageName = %q, want the default v1 (stageNme is not stageName)", c.StageName)
+	}
+	want := []string{
+		`logRetentionDay = 7 in cdk.context.json is not a configuration key and is ignored; did you mean logRetentionDays?`,
+		`stageNme = "prod" in ~/.cdk.json is not a configuration key and is ignored; did you mean stageName?`,
+	}
+	if diff := cmp.Diff(want, warnings); diff != "" {
+		t.Errorf("warnings (-want +got):\n%s", diff)
+	}
+
+	// The CLI's own keys are never errors, even with no file to tell
+	// where they came from.
+	if _, _, err := FromContext(map[string]any{"acknowledged-issue-numbers": []any{}, "cli-telemetry": true}, Sources{}); err != nil {
+		t.Errorf("CDK CLI keys: %v", err)
+	}
+	// A key in the project's cdk.json is the project's, even if a
+	// foreign file has it too.
+	src.Project = map[string]bool{"stageNme": true}
+	if _, _, err := FromContext(ctx, src); err == nil || !strings.Contains(err.Error(), "stageNme") {
+		t.Errorf("a typo in cdk.json: got %v, want an error naming stageNme", err)
 	}
 }

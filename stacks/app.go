@@ -67,6 +67,7 @@ func NewApp(scope constructs.Construct, props *AppProps) (*App, error) {
 		ThrottleRateLimit:  cfg.ThrottleRateLimit,
 		ThrottleBurstLimit: cfg.ThrottleBurstLimit,
 		AvailabilityZones:  cfg.ApiAvailabilityZones,
+		CloudWatchRole:     cfg.ApiGatewayCloudWatchRole == config.CloudWatchRoleCreate,
 	})
 	client := NewClientStack(scope, cfg.StackName(config.RoleClient), &ClientStackProps{
 		StackProps:        stackProps(cfg.ClientRegion, fmt.Sprintf("Client VPC peered with %s, DNS for the private API, and the Lambda client", cfg.ApiRegion)),

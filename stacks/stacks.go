@@ -5,6 +5,7 @@ package stacks
 
 import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/constructs-go/constructs/v10"
@@ -32,6 +33,10 @@ type ApiStackProps struct {
 	ThrottleRateLimit, ThrottleBurstLimit int
 	// AvailabilityZones pins the VPC's AZs. Default: resolved at deploy time.
 	AvailabilityZones []string
+	// CloudWatchRole makes the stack create API Gateway's Region-wide
+	// CloudWatch role and set the account's setting to it; the role is kept
+	// when the stack is deleted.
+	CloudWatchRole bool
 }
 
 // ApiStack holds the private API, its VPC and its endpoint. The stack is a
@@ -53,12 +58,18 @@ func NewApiStack(scope constructs.Construct, id string, props *ApiStackProps) *A
 		LogRetention:         props.LogRetention,
 		ThrottlingRateLimit:  jsii.Number(float64(props.ThrottleRateLimit)),
 		ThrottlingBurstLimit: jsii.Number(float64(props.ThrottleBurstLimit)),
+		CloudWatchRole:       jsii.Bool(props.CloudWatchRole),
 	})
 	api := network.Api()
 	output(stack, "ApiId", api.RestApiId(), "Id of the private REST API")
 	output(stack, "ApiUrl", api.Url(), "Base URL of the API's stage (resolves only inside the VPCs)")
 	output(stack, "EndpointDnsName", network.EndpointDnsName(), "Regional DNS name of the execute-api endpoint")
 	output(stack, "VpcId", network.Vpc().VpcId(), "Id of the API's VPC")
+	output(stack, "ExecutionLogGroup", network.ExecutionLogs().LogGroupName(), "Log group of the stage's execution logs")
+	if role := api.Node().TryFindChild(jsii.String("CloudWatchRole")); role != nil {
+		output(stack, "ApiGatewayCloudWatchRoleArn", role.(awsiam.IRole).RoleArn(),
+			"API Gateway's Region-wide CloudWatch role; kept when the stack is deleted, see the README")
+	}
 	return &ApiStack{Stack: stack, Network: network}
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsroute53"
+	"github.com/aws/aws-cdk-go/awscdk/v2/regioninfo"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
@@ -86,9 +87,10 @@ type PeeredClientVpc interface {
 
 type peeredClientVpc struct {
 	constructs.Construct
-	vpc       awsec2.IVpc
+	vpc       awsec2.Vpc
 	peeringId *string
 	zone      awsroute53.IHostedZone
+	alias     awsroute53.ARecord
 	fn        awslambda.IFunction
 	apiUrl    *string
 }
@@ -98,61 +100,134 @@ type peeredClientVpc struct {
 func NewPeeredClientVpc(scope constructs.Construct, id string, props *PeeredClientVpcProps) PeeredClientVpc {
 	requireProps(id, props)
 	this := constructs.NewConstruct(scope, &id)
-	stageName := defaults.String(props.StageName, "v1")
-	resourcePath := defaults.String(props.ResourcePath, "hello")
-	timeout := props.FunctionTimeout
-	if timeout == nil {
-		timeout = awscdk.Duration_Seconds(jsii.Number(15))
-	}
+	c := &peeredClientVpc{Construct: this}
 	retention := logging.Retention(props.LogRetention)
 
-	vpc := isolatedvpc.New(this, "Vpc", props.Cidr, retention)
+	c.vpc = isolatedvpc.New(this, "Vpc", props.Cidr, retention)
+	c.peeringId = c.peerWithApi(props)
+	host := c.resolveApiHost(props)
+	c.apiUrl = jsii.String("https://" + *host + "/" + *defaults.String(props.StageName, "v1"))
+	c.fn = c.newFunction(props, retention)
+	return c
+}
 
+// peerWithApi requests the peering connection to the API's VPC and routes
+// the API's range through it from every subnet.
+func (c *peeredClientVpc) peerWithApi(props *PeeredClientVpcProps) *string {
 	// L1: there is no L2 construct for VPC peering. Same account, so the
 	// cross-Region request is accepted without a peer role.
-	peering := awsec2.NewCfnVPCPeeringConnection(this, jsii.String("Peering"), &awsec2.CfnVPCPeeringConnectionProps{
-		VpcId:      vpc.VpcId(),
+	peering := awsec2.NewCfnVPCPeeringConnection(c.Construct, jsii.String("Peering"), &awsec2.CfnVPCPeeringConnectionProps{
+		VpcId:      c.vpc.VpcId(),
 		PeerVpcId:  props.PeerVpcId,
 		PeerRegion: props.PeerRegion,
 	})
-	for i, subnet := range *vpc.IsolatedSubnets() {
+	for i, subnet := range *c.vpc.IsolatedSubnets() {
 		// L1: the L2 subnet's AddRoute is not reachable through ISubnet.
-		awsec2.NewCfnRoute(this, jsii.String(fmt.Sprintf("PeerRoute%d", i)), &awsec2.CfnRouteProps{
+		awsec2.NewCfnRoute(c.Construct, jsii.String(fmt.Sprintf("PeerRoute%d", i)), &awsec2.CfnRouteProps{
 			RouteTableId:           subnet.RouteTable().RouteTableId(),
 			DestinationCidrBlock:   props.PeerCidr,
 			VpcPeeringConnectionId: peering.AttrId(),
 		})
 	}
+	return peering.AttrId()
+}
 
-	// A zone for exactly the API's hostname, not for all of
-	// execute-api.{region}.amazonaws.com: every other API of that Region
-	// keeps resolving through public DNS from this VPC.
-	host := jsii.String(*props.ApiId + ".execute-api." + *props.PeerRegion + ".amazonaws.com")
-	zone := awsroute53.NewPrivateHostedZone(this, jsii.String("ApiZone"), &awsroute53.PrivateHostedZoneProps{
+// resolveApiHost makes the API's hostname resolve, inside the VPC, to the
+// endpoint in the API's VPC, and returns the hostname. The zone is for
+// exactly that hostname, not for all of execute-api.{region}.{suffix}:
+// every other API of that Region keeps resolving through public DNS from
+// this VPC. The suffix is the API Region's own (amazonaws.com.cn in China).
+func (c *peeredClientVpc) resolveApiHost(props *PeeredClientVpcProps) *string {
+	host := jsii.String(*props.ApiId + ".execute-api." + *props.PeerRegion + "." + DomainSuffix(*props.PeerRegion))
+	c.zone = awsroute53.NewPrivateHostedZone(c.Construct, jsii.String("ApiZone"), &awsroute53.PrivateHostedZoneProps{
 		ZoneName: host,
-		Vpc:      vpc,
+		Vpc:      c.vpc,
 		Comment:  jsii.String("Resolves one private API's hostname to its execute-api endpoint across the peering connection"),
 	})
-	awsroute53.NewARecord(this, jsii.String("ApiAlias"), &awsroute53.ARecordProps{
-		Zone:   zone,
+	c.alias = awsroute53.NewARecord(c.Construct, jsii.String("ApiAlias"), &awsroute53.ARecordProps{
+		Zone:   c.zone,
 		Target: awsroute53.RecordTarget_FromAlias(&endpointAlias{dnsName: props.EndpointDnsName, zoneId: props.EndpointHostedZoneId}),
 	})
+	return host
+}
 
+// DomainSuffix is the DNS suffix of AWS service hostnames in region, as the
+// AWS CDK knows it: amazonaws.com, amazonaws.com.cn, and so on.
+func DomainSuffix(region string) string {
+	if s := regioninfo.RegionInfo_Get(jsii.String(region)).DomainSuffix(); s != nil && *s != "" {
+		return *s
+	}
+	panic(fmt.Sprintf("PeeredClientVpc: the AWS CDK knows no DNS suffix for Region %q; PeerRegion must be a Region name, not a token", region))
+}
+
+// newFunction adds the client function, its role, security group and log
+// group.
+func (c *peeredClientVpc) newFunction(props *PeeredClientVpcProps, retention awslogs.RetentionDays) awslambda.Function {
+	timeout := props.FunctionTimeout
+	if timeout == nil {
+		timeout = awscdk.Duration_Seconds(jsii.Number(15))
+	}
 	// The function may only open HTTPS connections to the API's VPC.
-	sg := awsec2.NewSecurityGroup(this, jsii.String("FunctionSecurityGroup"), &awsec2.SecurityGroupProps{
-		Vpc:              vpc,
+	sg := awsec2.NewSecurityGroup(c.Construct, jsii.String("FunctionSecurityGroup"), &awsec2.SecurityGroupProps{
+		Vpc:              c.vpc,
 		Description:      jsii.String("API client: no ingress; egress HTTPS to the private API VPC only"),
 		AllowAllOutbound: jsii.Bool(false),
 	})
 	sg.AddEgressRule(awsec2.Peer_Ipv4(props.PeerCidr), awsec2.Port_Tcp(jsii.Number(443)),
 		jsii.String("HTTPS to the private API endpoint"), jsii.Bool(false))
 
-	logGroup := logging.NewLogGroup(this, "FunctionLogs", retention)
-	// A role of our own instead of the Lambda defaults: the managed
-	// policies AWSLambdaBasicExecutionRole and AWSLambdaVPCAccessExecutionRole
-	// allow writing to every log group of the account; this role writes to
-	// its own log group only.
-	role := awsiam.NewRole(this, jsii.String("FunctionRole"), &awsiam.RoleProps{
+	logGroup := logging.NewLogGroup(c.Construct, "FunctionLogs", retention)
+	role := c.newRole(props, logGroup)
+	fn := awslambda.NewFunction(c.Construct, jsii.String("Function"), &awslambda.FunctionProps{
+		Description:           jsii.String("Calls the private API in " + *props.PeerRegion + " across VPC peering"),
+		Runtime:               awslambda.Runtime_PROVIDED_AL2023(),
+		Architecture:          awslambda.Architecture_ARM_64(),
+		Handler:               jsii.String("bootstrap"),
+		Code:                  props.Code,
+		MemorySize:            jsii.Number(128),
+		Timeout:               timeout,
+		Vpc:                   c.vpc,
+		VpcSubnets:            isolatedvpc.Subnets(),
+		SecurityGroups:        &[]awsec2.ISecurityGroup{sg},
+		Role:                  role,
+		LogGroup:              logGroup,
+		LoggingFormat:         awslambda.LoggingFormat_JSON,
+		ApplicationLogLevelV2: awslambda.ApplicationLogLevel_INFO,
+		SystemLogLevelV2:      awslambda.SystemLogLevel_INFO,
+		Tracing:               awslambda.Tracing_ACTIVE,
+		Environment: &map[string]*string{
+			"API_URL":            c.apiUrl,
+			"API_REGION":         props.PeerRegion,
+			"API_RESOURCE":       defaults.String(props.ResourcePath, "hello"),
+			"ATTEMPT_TIMEOUT_MS": jsii.String(fmt.Sprint(attemptTimeoutMs(timeout))),
+			"MAX_ATTEMPTS":       jsii.String(fmt.Sprint(int(*defaults.Number(props.MaxAttempts, 3)))),
+			"BACKOFF_BASE_MS":    jsii.String(fmt.Sprint(millis(props.BackoffBase, 100))),
+			"BACKOFF_MAX_MS":     jsii.String(fmt.Sprint(millis(props.BackoffMax, 2000))),
+		},
+	})
+	// The function must not call before its DNS answer exists.
+	fn.Node().AddDependency(c.zone, c.alias)
+	// Lambda releases the function's network interfaces with the role's
+	// EC2 permissions, up to 45 minutes after the function is gone, and
+	// until then the security group and the subnets cannot be deleted.
+	// Depending on the role's policy, they are deleted before it, so the
+	// permissions outlive the interfaces instead of vanishing in parallel
+	// (aws/aws-cdk#6701).
+	policy := role.Node().FindChild(jsii.String("DefaultPolicy")).Node().DefaultChild()
+	sg.Node().DefaultChild().Node().AddDependency(policy)
+	for _, subnet := range *c.vpc.IsolatedSubnets() {
+		subnet.Node().DefaultChild().Node().AddDependency(policy)
+	}
+	return fn
+}
+
+// newRole is the function's own role instead of the Lambda defaults: the
+// managed policies AWSLambdaBasicExecutionRole and
+// AWSLambdaVPCAccessExecutionRole allow writing to every log group of the
+// account; this role writes to its own log group only, and may invoke this
+// API's demo method and nothing else.
+func (c *peeredClientVpc) newRole(props *PeeredClientVpcProps, logGroup awslogs.ILogGroup) awsiam.Role {
+	role := awsiam.NewRole(c.Construct, jsii.String("FunctionRole"), &awsiam.RoleProps{
 		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
 		Description: jsii.String("API client: its own logs, its VPC network interfaces, X-Ray, and execute-api:Invoke on one method"),
 	})
@@ -166,35 +241,6 @@ func NewPeeredClientVpc(scope constructs.Construct, id string, props *PeeredClie
 			"ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses"),
 		Resources: jsii.Strings("*"),
 	}))
-
-	apiUrl := jsii.String("https://" + *host + "/" + *stageName)
-	fn := awslambda.NewFunction(this, jsii.String("Function"), &awslambda.FunctionProps{
-		Description:           jsii.String("Calls the private API in " + *props.PeerRegion + " across VPC peering"),
-		Runtime:               awslambda.Runtime_PROVIDED_AL2023(),
-		Architecture:          awslambda.Architecture_ARM_64(),
-		Handler:               jsii.String("bootstrap"),
-		Code:                  props.Code,
-		MemorySize:            jsii.Number(128),
-		Timeout:               timeout,
-		Vpc:                   vpc,
-		VpcSubnets:            isolatedvpc.Subnets(),
-		SecurityGroups:        &[]awsec2.ISecurityGroup{sg},
-		Role:                  role,
-		LogGroup:              logGroup,
-		LoggingFormat:         awslambda.LoggingFormat_JSON,
-		ApplicationLogLevelV2: awslambda.ApplicationLogLevel_INFO,
-		SystemLogLevelV2:      awslambda.SystemLogLevel_INFO,
-		Tracing:               awslambda.Tracing_ACTIVE,
-		Environment: &map[string]*string{
-			"API_URL":            apiUrl,
-			"API_REGION":         props.PeerRegion,
-			"API_RESOURCE":       resourcePath,
-			"ATTEMPT_TIMEOUT_MS": jsii.String(fmt.Sprint(attemptTimeoutMs(timeout))),
-			"MAX_ATTEMPTS":       jsii.String(fmt.Sprint(int(*defaults.Number(props.MaxAttempts, 3)))),
-			"BACKOFF_BASE_MS":    jsii.String(fmt.Sprint(millis(props.BackoffBase, 100))),
-			"BACKOFF_MAX_MS":     jsii.String(fmt.Sprint(millis(props.BackoffMax, 2000))),
-		},
-	})
 	cdknag.NagSuppressions_AddResourceSuppressions(role.Node().FindChild(jsii.String("DefaultPolicy")), &[]*cdknag.NagPackSuppression{{
 		Id: jsii.String("AwsSolutions-IAM5"),
 		Reason: jsii.String("Only the actions that take no narrower resource: the EC2 network-interface actions Lambda needs to attach " +
@@ -202,31 +248,20 @@ func NewPeeredClientVpc(scope constructs.Construct, id string, props *PeeredClie
 		AppliesTo: &[]interface{}{"Resource::*"},
 	}}, jsii.Bool(false))
 
-	// Least privilege: invoke this API's demo method, nothing else. The
-	// grant lands on the role, in this stack, so the API stack (deployed
-	// first) never refers to it.
+	// The grant lands on the role, in this stack, so the API stack
+	// (deployed first) never refers to it.
 	awsiam.Grant_AddToPrincipal(&awsiam.GrantOnPrincipalOptions{
 		Grantee: role,
 		Actions: jsii.Strings("execute-api:Invoke"),
-		ResourceArns: jsii.Strings(*awscdk.Stack_Of(this).FormatArn(&awscdk.ArnComponents{
+		ResourceArns: jsii.Strings(*awscdk.Stack_Of(c.Construct).FormatArn(&awscdk.ArnComponents{
 			Service:      jsii.String("execute-api"),
 			Region:       props.PeerRegion,
 			Resource:     props.ApiId,
-			ResourceName: jsii.String(*stageName + "/GET/" + *resourcePath),
+			ResourceName: jsii.String(*defaults.String(props.StageName, "v1") + "/GET/" + *defaults.String(props.ResourcePath, "hello")),
 			ArnFormat:    awscdk.ArnFormat_SLASH_RESOURCE_NAME,
 		})),
 	})
-	// The function must not call before its DNS answer exists.
-	fn.Node().AddDependency(zone)
-
-	return &peeredClientVpc{
-		Construct: this,
-		vpc:       vpc,
-		peeringId: peering.AttrId(),
-		zone:      zone,
-		fn:        fn,
-		apiUrl:    apiUrl,
-	}
+	return role
 }
 
 // attemptTimeoutMs keeps one HTTP attempt well inside the invocation, so a

@@ -31,8 +31,21 @@ type PrivateApiVpcProps struct {
 	AllowedClientCidrs *[]*string
 	// StageName of the API's deployment. Default: "v1".
 	StageName *string
-	// ResourcePath is the path part of the demo GET resource. Default: "hello".
+	// DemoMethod adds GET /{ResourcePath}, answered by a mock integration
+	// with DemoResponse. Set it to false to add your own resources and
+	// methods to Api() instead (a REST API needs at least one method).
+	// Default: true.
+	DemoMethod *bool
+	// ResourcePath is the path part of the demo GET resource. Default:
+	// DefaultResourcePath.
 	ResourcePath *string
+	// CloudWatchRole creates API Gateway's Region-wide CloudWatch role and
+	// points the account's setting (AWS::ApiGateway::Account) at it, which
+	// the stage's execution logs need. The role is kept when the stack is
+	// deleted, because the setting outlives the stack and serves every REST
+	// API of the account in the Region. Set it to false where the account
+	// already has a role set. Default: true.
+	CloudWatchRole *bool
 	// LogRetention of the access log, flow log and execution log groups.
 	// Default: one month.
 	LogRetention awslogs.RetentionDays
@@ -48,6 +61,18 @@ type PrivateApiVpcProps struct {
 	ParameterPrefix *string
 }
 
+// DefaultResourcePath is the path of the demo method when
+// PrivateApiVpcProps.ResourcePath is unset.
+const DefaultResourcePath = "hello"
+
+// DemoMessage is the message of the demo method's answer.
+const DemoMessage = "hello from the private API"
+
+// DemoResponse is the body the demo method answers with, in region.
+func DemoResponse(region string) string {
+	return `{"message": "` + DemoMessage + `", "region": "` + region + `"}`
+}
+
 // PrivateApiVpc is what other constructs and stacks need from the API side.
 type PrivateApiVpc interface {
 	constructs.Construct
@@ -57,11 +82,15 @@ type PrivateApiVpc interface {
 	Endpoint() awsec2.IInterfaceVpcEndpoint
 	// Api is the private REST API.
 	Api() awsapigateway.RestApi
-	// Method is the demo GET method; grant callers execute-api:Invoke on
-	// it (Method.GrantExecute, or its ARN from another Region).
+	// Method is the demo GET method, or nil without DemoMethod; grant
+	// callers execute-api:Invoke on it (Method.GrantExecute, or its ARN
+	// from another Region).
 	Method() awsapigateway.Method
 	// AccessLogs holds the stage's JSON access log.
 	AccessLogs() awslogs.ILogGroup
+	// ExecutionLogs is the log group API Gateway writes the stage's
+	// execution logs to (API-Gateway-Execution-Logs_{apiId}/{stage}).
+	ExecutionLogs() awslogs.ILogGroup
 	// StageName is the stage the API is deployed to.
 	StageName() *string
 	// ResourcePath is the path of the demo resource below the stage.
@@ -85,6 +114,7 @@ type privateApiVpc struct {
 	api              awsapigateway.RestApi
 	method           awsapigateway.Method
 	accessLogs       awslogs.ILogGroup
+	executionLogs    awslogs.ILogGroup
 	stageName        *string
 	resourcePath     *string
 	routeTableParams []*string
@@ -99,48 +129,62 @@ func NewPrivateApiVpc(scope constructs.Construct, id string, props *PrivateApiVp
 		panic(fmt.Sprintf("PrivateApiVpc %q: Cidr is required", id))
 	}
 	this := constructs.NewConstruct(scope, &id)
-	stageName := defaults.String(props.StageName, "v1")
-	resourcePath := defaults.String(props.ResourcePath, "hello")
+	p := &privateApiVpc{
+		Construct:    this,
+		stageName:    defaults.String(props.StageName, "v1"),
+		resourcePath: defaults.String(props.ResourcePath, DefaultResourcePath),
+	}
 	prefix := props.ParameterPrefix
 	if prefix == nil {
 		prefix = jsii.String("/" + *awscdk.Stack_Of(this).StackName() + "/" + id)
 	}
-
 	retention := logging.Retention(props.LogRetention)
-	vpc := isolatedvpc.New(this, "Vpc", props.Cidr, retention)
 
-	// The endpoint's security group admits HTTPS from the VPC and from the
-	// client ranges it is told about, and nothing else.
-	endpointSg := awsec2.NewSecurityGroup(this, jsii.String("EndpointSecurityGroup"), &awsec2.SecurityGroupProps{
-		Vpc:              vpc,
+	p.vpc = isolatedvpc.New(this, "Vpc", props.Cidr, retention)
+	p.endpoint = p.newEndpoint(props.Cidr, props.AllowedClientCidrs)
+	p.api = p.newApi(props, retention)
+	if defaults.Bool(props.DemoMethod, true) {
+		p.method = p.addDemoMethod()
+	}
+	suppressNagFindings(p.api, p.method)
+	p.routeTableParams = p.publishRouteTables(*prefix)
+	p.endpointDns, p.endpointZoneId = p.publishEndpointDns(*prefix)
+	return p
+}
+
+// newEndpoint adds the execute-api interface endpoint. Its security group
+// admits HTTPS from the VPC and from the client ranges it is told about,
+// and nothing else; its policy serves only this account's principals
+// calling this account's APIs in this Region, so it cannot be used to reach
+// private APIs of other accounts. The policy cannot name the API itself:
+// the API's policy already names the endpoint, and the two would form a
+// cycle.
+func (p *privateApiVpc) newEndpoint(cidr *string, clientCidrs *[]*string) awsec2.InterfaceVpcEndpoint {
+	sg := awsec2.NewSecurityGroup(p.Construct, jsii.String("EndpointSecurityGroup"), &awsec2.SecurityGroupProps{
+		Vpc:              p.vpc,
 		Description:      jsii.String("execute-api endpoint: HTTPS from this VPC and the peered client VPCs only"),
 		AllowAllOutbound: jsii.Bool(false),
 	})
-	endpointSg.AddIngressRule(awsec2.Peer_Ipv4(props.Cidr), awsec2.Port_Tcp(jsii.Number(443)),
+	sg.AddIngressRule(awsec2.Peer_Ipv4(cidr), awsec2.Port_Tcp(jsii.Number(443)),
 		jsii.String("HTTPS from this VPC"), jsii.Bool(false))
-	if props.AllowedClientCidrs != nil {
-		for _, cidr := range *props.AllowedClientCidrs {
-			endpointSg.AddIngressRule(awsec2.Peer_Ipv4(cidr), awsec2.Port_Tcp(jsii.Number(443)),
-				jsii.String("HTTPS from client VPC "+*cidr), jsii.Bool(false))
+	if clientCidrs != nil {
+		for _, c := range *clientCidrs {
+			sg.AddIngressRule(awsec2.Peer_Ipv4(c), awsec2.Port_Tcp(jsii.Number(443)),
+				jsii.String("HTTPS from client VPC "+*c), jsii.Bool(false))
 		}
 	}
 
-	endpoint := awsec2.NewInterfaceVpcEndpoint(this, jsii.String("ExecuteApiEndpoint"), &awsec2.InterfaceVpcEndpointProps{
-		Vpc:               vpc,
+	endpoint := awsec2.NewInterfaceVpcEndpoint(p.Construct, jsii.String("ExecuteApiEndpoint"), &awsec2.InterfaceVpcEndpointProps{
+		Vpc:               p.vpc,
 		Service:           awsec2.InterfaceVpcEndpointAwsService_APIGATEWAY(),
 		PrivateDnsEnabled: jsii.Bool(true),
 		Subnets:           isolatedvpc.Subnets(),
-		SecurityGroups:    &[]awsec2.ISecurityGroup{endpointSg},
+		SecurityGroups:    &[]awsec2.ISecurityGroup{sg},
 		// Open would add a rule for the VPC's CIDR on all ports of the
 		// endpoint's protocol; the rules above are narrower.
 		Open: jsii.Bool(false),
 	})
-
-	// The endpoint serves only this account's principals calling this
-	// account's APIs in this Region, so it cannot be used to reach private
-	// APIs of other accounts. It cannot name the API itself: the API's
-	// policy already names the endpoint, and the two would form a cycle.
-	stack := awscdk.Stack_Of(this)
+	stack := awscdk.Stack_Of(p.Construct)
 	endpoint.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid:        jsii.String("InvokeOwnAccountApisOnly"),
 		Effect:     awsiam.Effect_ALLOW,
@@ -156,18 +200,28 @@ func NewPrivateApiVpc(scope constructs.Construct, id string, props *PrivateApiVp
 			"StringEquals": map[string]interface{}{"aws:PrincipalAccount": stack.Account()},
 		},
 	}))
+	return endpoint
+}
 
-	accessLogs := logging.NewLogGroup(this, "AccessLogs", retention)
-	api := awsapigateway.NewRestApi(this, jsii.String("Api"), &awsapigateway.RestApiProps{
+// newApi adds the PRIVATE REST API bound to the endpoint, its stage with
+// access and execution logs, and a request validator.
+func (p *privateApiVpc) newApi(props *PrivateApiVpcProps, retention awslogs.RetentionDays) awsapigateway.RestApi {
+	p.accessLogs = logging.NewLogGroup(p.Construct, "AccessLogs", retention)
+	cloudWatchRole := defaults.Bool(props.CloudWatchRole, true)
+	var roleRemoval awscdk.RemovalPolicy
+	if cloudWatchRole {
+		roleRemoval = awscdk.RemovalPolicy_RETAIN
+	}
+	api := awsapigateway.NewRestApi(p.Construct, jsii.String("Api"), &awsapigateway.RestApiProps{
 		Description: jsii.String("Private REST API reachable only through its execute-api VPC endpoint"),
 		EndpointConfiguration: &awsapigateway.EndpointConfiguration{
 			Types:        &[]awsapigateway.EndpointType{awsapigateway.EndpointType_PRIVATE},
-			VpcEndpoints: &[]awsec2.IVpcEndpoint{endpoint},
+			VpcEndpoints: &[]awsec2.IVpcEndpoint{p.endpoint},
 		},
-		Policy: resourcePolicy(endpoint),
+		Policy: resourcePolicy(p.endpoint),
 		DeployOptions: &awsapigateway.StageOptions{
-			StageName:            stageName,
-			AccessLogDestination: awsapigateway.NewLogGroupLogDestination(accessLogs),
+			StageName:            p.stageName,
+			AccessLogDestination: awsapigateway.NewLogGroupLogDestination(p.accessLogs),
 			AccessLogFormat:      awsapigateway.AccessLogFormat_Custom(jsii.String(accessLogFormat)),
 			LoggingLevel:         awsapigateway.MethodLoggingLevel_ERROR,
 			// Request and response bodies stay out of the logs.
@@ -177,25 +231,34 @@ func NewPrivateApiVpc(scope constructs.Construct, id string, props *PrivateApiVp
 			ThrottlingRateLimit:  defaults.Number(props.ThrottlingRateLimit, 10),
 			ThrottlingBurstLimit: defaults.Number(props.ThrottlingBurstLimit, 20),
 		},
-		// Execution logging needs API Gateway's Region-wide CloudWatch
-		// role (AWS::ApiGateway::Account). It is created here and removed
-		// with the stack; see the README for what that means for other APIs
-		// of the account in this Region.
-		CloudWatchRole:              jsii.Bool(true),
-		CloudWatchRoleRemovalPolicy: awscdk.RemovalPolicy_DESTROY,
+		// The Region-wide role is kept on delete: the account's setting
+		// outlives the stack, and a deleted role would break execution
+		// logging for every REST API of the account in the Region.
+		CloudWatchRole:              jsii.Bool(cloudWatchRole),
+		CloudWatchRoleRemovalPolicy: roleRemoval,
 		// Every method is signed with SigV4 and checked by IAM.
 		DefaultMethodOptions: &awsapigateway.MethodOptions{
 			AuthorizationType: awsapigateway.AuthorizationType_IAM,
 		},
 	})
-	// The demo method takes no parameters or body; the validator makes
-	// API Gateway refuse malformed requests before the integration runs.
-	validator := api.AddRequestValidator(jsii.String("Validator"), &awsapigateway.RequestValidatorOptions{
+	// API Gateway writes execution logs to this name, and creates the group
+	// itself, never expiring and outside the stack, if it does not exist
+	// when the stage first logs: the group is created before the stage.
+	p.executionLogs = logging.NewNamedLogGroup(p.Construct, "ExecutionLogs",
+		awscdk.Fn_Join(jsii.String(""), jsii.Strings("API-Gateway-Execution-Logs_", *api.RestApiId(), "/", *p.stageName)), retention)
+	api.DeploymentStage().Node().AddDependency(p.executionLogs)
+	return api
+}
+
+// addDemoMethod adds GET /{resourcePath}, answered by a mock integration.
+// The method takes no parameters or body; the validator makes API Gateway
+// refuse malformed requests before the integration runs.
+func (p *privateApiVpc) addDemoMethod() awsapigateway.Method {
+	validator := p.api.AddRequestValidator(jsii.String("Validator"), &awsapigateway.RequestValidatorOptions{
 		ValidateRequestParameters: jsii.Bool(true),
 		ValidateRequestBody:       jsii.Bool(true),
 	})
-	region := stack.Region()
-	method := api.Root().AddResource(resourcePath, nil).AddMethod(jsii.String("GET"),
+	return p.api.Root().AddResource(p.resourcePath, nil).AddMethod(jsii.String("GET"),
 		awsapigateway.NewMockIntegration(&awsapigateway.IntegrationOptions{
 			PassthroughBehavior: awsapigateway.PassthroughBehavior_NEVER,
 			RequestTemplates: &map[string]*string{
@@ -204,7 +267,7 @@ func NewPrivateApiVpc(scope constructs.Construct, id string, props *PrivateApiVp
 			IntegrationResponses: &[]*awsapigateway.IntegrationResponse{{
 				StatusCode: jsii.String("200"),
 				ResponseTemplates: &map[string]*string{
-					"application/json": jsii.String(`{"message": "hello from the private API", "region": "` + *region + `"}`),
+					"application/json": jsii.String(DemoResponse(*awscdk.Stack_Of(p.Construct).Region())),
 				},
 			}},
 		}),
@@ -213,15 +276,15 @@ func NewPrivateApiVpc(scope constructs.Construct, id string, props *PrivateApiVp
 			RequestValidator:  validator,
 			MethodResponses:   &[]*awsapigateway.MethodResponse{{StatusCode: jsii.String("200")}},
 		})
+}
 
-	suppressNagFindings(api, method)
-
-	// Publish the route table ids so the return route can be added later,
-	// from another stack, without copying them by hand.
-	tables := constructs.NewConstruct(this, jsii.String("RouteTableIds"))
+// publishRouteTables publishes the route table ids so the return route can
+// be added later, from another stack, without copying them by hand.
+func (p *privateApiVpc) publishRouteTables(prefix string) []*string {
+	tables := constructs.NewConstruct(p.Construct, jsii.String("RouteTableIds"))
 	var names []*string
-	for i, subnet := range *vpc.IsolatedSubnets() {
-		name := fmt.Sprintf("%s/route-table-%d", *prefix, i)
+	for i, subnet := range *p.vpc.IsolatedSubnets() {
+		name := fmt.Sprintf("%s/route-table-%d", prefix, i)
 		awsssm.NewStringParameter(tables, jsii.String(fmt.Sprint(i)), &awsssm.StringParameterProps{
 			ParameterName: jsii.String(name),
 			StringValue:   subnet.RouteTable().RouteTableId(),
@@ -229,53 +292,48 @@ func NewPrivateApiVpc(scope constructs.Construct, id string, props *PrivateApiVp
 		})
 		names = append(names, jsii.String(name))
 	}
+	return names
+}
 
-	// DnsEntries is a list ("zoneId:dnsName", ...), and a list cannot cross
-	// Regions as a stack reference. Its first entry (the Regional name) is
-	// split here and published as two string parameters, whose Value
-	// attributes are plain strings.
-	first := awscdk.Fn_Split(jsii.String(":"), awscdk.Fn_Select(jsii.Number(0), endpoint.VpcEndpointDnsEntries()), nil)
-	dnsValues := constructs.NewConstruct(this, jsii.String("EndpointDns"))
+// publishEndpointDns publishes the endpoint's Regional DNS name and its
+// hosted zone id. DnsEntries is a list ("zoneId:dnsName", ...); its first
+// entry (the Regional name) is split here into two string parameters, whose
+// Value attributes are plain strings that other stacks read as they are.
+func (p *privateApiVpc) publishEndpointDns(prefix string) (dnsName, zoneId *string) {
+	entries := p.endpoint.(awsec2.InterfaceVpcEndpoint).VpcEndpointDnsEntries()
+	first := awscdk.Fn_Split(jsii.String(":"), awscdk.Fn_Select(jsii.Number(0), entries), nil)
+	dnsValues := constructs.NewConstruct(p.Construct, jsii.String("EndpointDns"))
 	zoneParam := awsssm.NewStringParameter(dnsValues, jsii.String("HostedZoneId"), &awsssm.StringParameterProps{
-		ParameterName: jsii.String(*prefix + "/endpoint-hosted-zone-id"),
+		ParameterName: jsii.String(prefix + "/endpoint-hosted-zone-id"),
 		StringValue:   awscdk.Fn_Select(jsii.Number(0), first),
 		Description:   jsii.String("Route 53 hosted zone id of the execute-api endpoint's Regional DNS name"),
 	})
 	dnsParam := awsssm.NewStringParameter(dnsValues, jsii.String("DnsName"), &awsssm.StringParameterProps{
-		ParameterName: jsii.String(*prefix + "/endpoint-dns-name"),
+		ParameterName: jsii.String(prefix + "/endpoint-dns-name"),
 		StringValue:   awscdk.Fn_Select(jsii.Number(1), first),
 		Description:   jsii.String("Regional DNS name of the execute-api endpoint"),
 	})
-
-	return &privateApiVpc{
-		Construct:        this,
-		vpc:              vpc,
-		endpoint:         endpoint,
-		api:              api,
-		method:           method,
-		accessLogs:       accessLogs,
-		stageName:        stageName,
-		resourcePath:     resourcePath,
-		routeTableParams: names,
-		endpointDns:      dnsParam.StringValue(),
-		endpointZoneId:   zoneParam.StringValue(),
-	}
+	return dnsParam.StringValue(), zoneParam.StringValue()
 }
 
 // suppressNagFindings records, on the one resource each concerns, the
 // AWS Solutions (cdk-nag) findings that have no fix here, and why.
 func suppressNagFindings(api awsapigateway.RestApi, method awsapigateway.Method) {
-	cdknag.NagSuppressions_AddResourceSuppressions(api.Node().FindChild(jsii.String("CloudWatchRole")), &[]*cdknag.NagPackSuppression{{
-		Id: jsii.String("AwsSolutions-IAM4"),
-		Reason: jsii.String("API Gateway's Region-wide execution-logging role serves every REST API of the account in this Region, " +
-			"so it cannot be narrowed to this API; AmazonAPIGatewayPushToCloudWatchLogs is the policy AWS maintains for exactly this role."),
-		AppliesTo: &[]interface{}{"Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"},
-	}}, jsii.Bool(false))
-	cdknag.NagSuppressions_AddResourceSuppressions(method, &[]*cdknag.NagPackSuppression{{
-		Id: jsii.String("AwsSolutions-COG4"),
-		Reason: jsii.String("Callers are AWS principals, not end users: the method uses AWS_IAM (SigV4) authorization, " +
-			"and the resource policy admits only calls through this app's VPC endpoint."),
-	}}, jsii.Bool(false))
+	if role := api.Node().TryFindChild(jsii.String("CloudWatchRole")); role != nil {
+		cdknag.NagSuppressions_AddResourceSuppressions(role, &[]*cdknag.NagPackSuppression{{
+			Id: jsii.String("AwsSolutions-IAM4"),
+			Reason: jsii.String("API Gateway's Region-wide execution-logging role serves every REST API of the account in this Region, " +
+				"so it cannot be narrowed to this API; AmazonAPIGatewayPushToCloudWatchLogs is the policy AWS maintains for exactly this role."),
+			AppliesTo: &[]interface{}{"Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"},
+		}}, jsii.Bool(false))
+	}
+	if method != nil {
+		cdknag.NagSuppressions_AddResourceSuppressions(method, &[]*cdknag.NagPackSuppression{{
+			Id: jsii.String("AwsSolutions-COG4"),
+			Reason: jsii.String("Callers are AWS principals, not end users: the method uses AWS_IAM (SigV4) authorization, " +
+				"and the resource policy admits only calls through this app's VPC endpoint."),
+		}}, jsii.Bool(false))
+	}
 	cdknag.NagSuppressions_AddResourceSuppressions(api.DeploymentStage(), &[]*cdknag.NagPackSuppression{{
 		Id: jsii.String("AwsSolutions-APIG3"),
 		Reason: jsii.String("The API is PRIVATE: reachable only through one VPC endpoint from two VPCs, IAM-signed and throttled at the stage; " +
@@ -330,6 +388,7 @@ func (p *privateApiVpc) Endpoint() awsec2.IInterfaceVpcEndpoint { return p.endpo
 func (p *privateApiVpc) Api() awsapigateway.RestApi             { return p.api }
 func (p *privateApiVpc) Method() awsapigateway.Method           { return p.method }
 func (p *privateApiVpc) AccessLogs() awslogs.ILogGroup          { return p.accessLogs }
+func (p *privateApiVpc) ExecutionLogs() awslogs.ILogGroup       { return p.executionLogs }
 func (p *privateApiVpc) StageName() *string                     { return p.stageName }
 func (p *privateApiVpc) ResourcePath() *string                  { return p.resourcePath }
 func (p *privateApiVpc) RouteTableParameterNames() *[]*string   { return &p.routeTableParams }

@@ -18,3 +18,11 @@ func Number(v *float64, def float64) *float64 {
 	}
 	return v
 }
+
+// Bool returns *v, or def when v is nil.
+func Bool(v *bool, def bool) bool {
+	if v == nil {
+		return def
+	}
+	return *v
+}

@@ -39,6 +39,7 @@ func New(scope constructs.Construct, id string, cidr *string, retention awslogs.
 		Destination: awsec2.FlowLogDestination_ToCloudWatchLogs(logs, nil),
 		TrafficType: awsec2.FlowLogTrafficType_ALL,
 	})
+	logging.OwnProviderLogs(vpc, retention)
 	return vpc
 }
 

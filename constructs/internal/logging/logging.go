@@ -3,6 +3,8 @@
 package logging
 
 import (
+	"fmt"
+
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/constructs-go/constructs/v10"
@@ -24,8 +26,46 @@ func Retention(r awslogs.RetentionDays) awslogs.RetentionDays {
 // NewLogGroup returns a log group kept for retention and deleted with its
 // stack, so that destroying the app leaves no logs behind.
 func NewLogGroup(scope constructs.Construct, id string, retention awslogs.RetentionDays) awslogs.LogGroup {
+	return NewNamedLogGroup(scope, id, nil, retention)
+}
+
+// NewNamedLogGroup is NewLogGroup with a given name, for the groups a
+// service writes to by a name of its own choosing; nil lets CloudFormation
+// choose.
+func NewNamedLogGroup(scope constructs.Construct, id string, name *string, retention awslogs.RetentionDays) awslogs.LogGroup {
 	return awslogs.NewLogGroup(scope, jsii.String(id), &awslogs.LogGroupProps{
+		LogGroupName:  name,
 		Retention:     retention,
 		RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
 	})
+}
+
+// restrictDefaultSgProvider is the id CDK gives, in the stack, to the
+// function behind every VPC's Custom::VpcRestrictDefaultSG (the
+// @aws-cdk/aws-ec2:restrictDefaultSecurityGroup feature flag); it is one per
+// stack, shared by the stack's VPCs.
+const restrictDefaultSgProvider = "Custom::VpcRestrictDefaultSGCustomResourceProvider"
+
+// ProviderLogsID is the id, in the stack, of the log group OwnProviderLogs
+// adds.
+const ProviderLogsID = "VpcRestrictDefaultSGProviderLogs"
+
+// OwnProviderLogs gives CDK's VPC default-security-group provider function,
+// if the stack of scope has one, a log group of the stack's own, with
+// retention and removal: Lambda would otherwise create
+// /aws/lambda/{function} itself, never expiring and left behind by a
+// destroy. It runs once per stack.
+func OwnProviderLogs(scope constructs.IConstruct, retention awslogs.RetentionDays) {
+	stack := awscdk.Stack_Of(scope)
+	provider := stack.Node().TryFindChild(jsii.String(restrictDefaultSgProvider))
+	if provider == nil || stack.Node().TryFindChild(jsii.String(ProviderLogsID)) != nil {
+		return
+	}
+	handler, ok := provider.Node().TryFindChild(jsii.String("Handler")).(awscdk.CfnResource)
+	if !ok {
+		panic(fmt.Sprintf("%s has no Handler function: the CDK version changed how it builds the provider", *provider.Node().Path()))
+	}
+	logs := NewLogGroup(stack, ProviderLogsID, retention)
+	// L1 override: the provider is a raw CfnResource, with no L2 props.
+	handler.AddPropertyOverride(jsii.String("LoggingConfig"), map[string]any{"LogGroup": logs.LogGroupName()})
 }
