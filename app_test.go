@@ -831,3 +831,49 @@ func TestCdkJSONListsEveryKeyWithItsDefault(t *testing.T) {
 		t.Errorf("@aws-cdk/core:defaultCrossStackReferences: got %v, want weak (Fn::GetStackOutput, as the stacks themselves set)", ctx["@aws-cdk/core:defaultCrossStackReferences"])
 	}
 }
+
+// The app tells the project's keys from those of files it does not own:
+// cdk acknowledge and cdk cli-telemetry write into cdk.context.json, and
+// ~/.cdk.json holds a user's defaults for every CDK app. Only a key of the
+// project's cdk.json, or one given with -c, stops synthesis.
+func TestContextKeysByWhereTheyComeFrom(t *testing.T) {
+	dir, home := t.TempDir(), t.TempDir()
+	write := func(path string, v any) {
+		raw, _ := json.Marshal(v)
+		if err := os.WriteFile(path, raw, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(filepath.Join(dir, "cdk.json"), map[string]any{"app": "go run .", "context": map[string]any{"stagename": "v2"}})
+	write(filepath.Join(dir, "cdk.context.json"), map[string]any{"acknowledged-issue-numbers": []any{34892}, "cli-telemetry": false})
+	write(filepath.Join(home, ".cdk.json"), map[string]any{"context": map[string]any{"myTeamFlag": true, "stageNme": "x"}})
+	ctx := map[string]any{ // what the CLI merges from all of them, and -c
+		"stagename": "v2", "acknowledged-issue-numbers": []any{34892}, "cli-telemetry": false,
+		"myTeamFlag": true, "stageNme": "x", "colour": "blue",
+	}
+	raw, _ := json.Marshal(ctx)
+	cmd := testBinary(t)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "CROSSREGIONAPI_RUN_APP=1", "CDK_CONTEXT_JSON="+string(raw), "CDK_OUTDIR="+t.TempDir(), "HOME="+home)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	cmd.Run()
+	if code := cmd.ProcessState.ExitCode(); code != 1 {
+		t.Fatalf("exit status: got %d, want 1; stderr:\n%s", code, stderr.String())
+	}
+	out := stderr.String()
+	for _, want := range []string{
+		`stagename = "v2": is not a configuration key (in cdk.json); did you mean stageName?`,
+		`colour = "blue": is not a configuration key (given with -c)`,
+		`warning: stageNme = "x" in ~/.cdk.json is not a configuration key and is ignored; did you mean stageName?`,
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, out)
+		}
+	}
+	for _, notOurs := range []string{"acknowledged-issue-numbers", "cli-telemetry", "myTeamFlag"} {
+		if strings.Contains(out, notOurs) {
+			t.Errorf("stderr reports %s, a key the project does not own:\n%s", notOurs, out)
+		}
+	}
+}
