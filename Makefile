@@ -8,7 +8,7 @@ CDK := node_modules/.bin/cdk
 RIE := github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@v0.0.0-20261030222936-bef5c4ba774d
 GO_FILES = $(shell git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './node_modules/*')
 
-.PHONY: deps synth test vet bench clean
+.PHONY: deps synth test vet bench clean e2e invoke
 
 # The pinned CDK CLI (package-lock.json), the Go modules (go.sum) and the
 # emulator.
@@ -43,6 +43,19 @@ bench: deps
 	@start=$$(date +%s.%N); go test -count=1 ./... >/dev/null 2>&1 || { echo "test suite failed"; exit 1; }; \
 	  end=$$(date +%s.%N); awk -v s=$$start -v e=$$end 'BEGIN { t = e - s; \
 	  printf "| test suite (go test -count=1 ./...) wall time (s) | %.1f | - | - | < 120 | %s |\n", t, (t < 120 ? "yes" : "no") }'
+
+# Deploys a copy of the app under a fresh appName into the account of your
+# AWS credentials, invokes it, destroys it and checks that nothing is left,
+# printing each step with its duration. CI never runs it.
+# E2E_ARGS="-c apiRegion=... -c clientRegion=..." picks other Regions.
+e2e: deps
+	E2E_ARGS='$(E2E_ARGS)' go test -tags e2e -count=1 -timeout 150m -v -run '^TestEndToEnd$$' ./e2e/
+
+# After `npx cdk deploy --all`: invokes the client function once and prints
+# its answer, or the failure and where to look. ARGS="-c key=value ..." with
+# the values you deployed with.
+invoke:
+	@go run ./cmd/invoke $(ARGS)
 
 clean:
 	rm -rf cdk.out

@@ -6,18 +6,17 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"crossregionapi/config"
+	"crossregionapi/internal/cdkcontext"
 	"crossregionapi/stacks"
 )
 
@@ -73,41 +72,13 @@ func loadConfig(app awscdk.App, src config.Sources) (config.Config, []string, er
 }
 
 // contextSources reads the context files the CDK CLI merges, to tell the
-// project's keys from those of files it does not own. A file that is
-// missing or unreadable contributes nothing: the CLI itself reports a
-// broken cdk.json.
+// project's keys from those of files it does not own. Files that cannot be
+// read contribute nothing: the CLI itself reports a broken cdk.json.
 func contextSources() config.Sources {
-	src := config.Sources{Project: map[string]bool{}, Foreign: map[string]string{}}
-	for k := range contextKeys("cdk.json", true) {
-		src.Project[k] = true
-	}
-	for k := range contextKeys("cdk.context.json", false) {
-		src.Foreign[k] = "cdk.context.json"
-	}
-	if home, err := os.UserHomeDir(); err == nil {
-		for k := range contextKeys(filepath.Join(home, ".cdk.json"), true) {
-			if _, ok := src.Foreign[k]; !ok {
-				src.Foreign[k] = "~/.cdk.json"
-			}
-		}
-	}
-	return src
-}
-
-// contextKeys returns the context keys of one file: its "context" object,
-// or the whole file for cdk.context.json.
-func contextKeys(path string, underContext bool) map[string]any {
-	raw, err := os.ReadFile(path)
+	home, _ := os.UserHomeDir()
+	files, err := cdkcontext.Read(".", home)
 	if err != nil {
-		return nil
+		return config.Sources{}
 	}
-	var doc map[string]any
-	if json.Unmarshal(raw, &doc) != nil {
-		return nil
-	}
-	if !underContext {
-		return doc
-	}
-	ctx, _ := doc["context"].(map[string]any)
-	return ctx
+	return files.Sources
 }

@@ -1,0 +1,165 @@
+package e2e
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/apigateway"
+	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+)
+
+// AWS is Cloud over the AWS SDK, with credentials from its default chain.
+type AWS struct {
+	cfg  aws.Config
+	http *http.Client
+}
+
+// NewAWS loads the SDK's default configuration. It does not call AWS: a
+// missing credential shows in Account.
+func NewAWS(ctx context.Context) (*AWS, error) {
+	cfg, err := awsconfig.LoadDefaultConfig(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("loading the AWS configuration: %w", err)
+	}
+	return &AWS{cfg: cfg, http: &http.Client{Timeout: 30 * time.Second}}, nil
+}
+
+func (a *AWS) in(region string) aws.Config {
+	c := a.cfg.Copy()
+	c.Region = region
+	return c
+}
+
+// Account implements Cloud.
+func (a *AWS) Account(ctx context.Context) (string, error) {
+	region := a.cfg.Region
+	if region == "" {
+		region = "us-east-1"
+	}
+	out, err := sts.NewFromConfig(a.in(region)).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	if err != nil {
+		return "", err
+	}
+	return aws.ToString(out.Account), nil
+}
+
+// BootstrapVersion implements Cloud; it reads the parameter the default
+// `cdk bootstrap` writes.
+func (a *AWS) BootstrapVersion(ctx context.Context, region string) (string, error) {
+	out, err := ssm.NewFromConfig(a.in(region)).GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String("/cdk-bootstrap/hnb659fds/version")})
+	var missing *ssmtypes.ParameterNotFound
+	if errors.As(err, &missing) {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	return aws.ToString(out.Parameter.Value), nil
+}
+
+// StackOutputs implements Cloud.
+func (a *AWS) StackOutputs(ctx context.Context, region, stack string) (map[string]string, bool, error) {
+	out, err := cloudformation.NewFromConfig(a.in(region)).DescribeStacks(ctx, &cloudformation.DescribeStacksInput{StackName: aws.String(stack)})
+	if err != nil {
+		if strings.Contains(err.Error(), "does not exist") {
+			return nil, false, nil
+		}
+		return nil, false, err
+	}
+	if len(out.Stacks) == 0 || out.Stacks[0].StackStatus == "DELETE_COMPLETE" {
+		return nil, false, nil
+	}
+	outputs := map[string]string{}
+	for _, o := range out.Stacks[0].Outputs {
+		outputs[aws.ToString(o.OutputKey)] = aws.ToString(o.OutputValue)
+	}
+	return outputs, true, nil
+}
+
+// Invoke implements Cloud.
+func (a *AWS) Invoke(ctx context.Context, region, function string) ([]byte, string, error) {
+	out, err := lambda.NewFromConfig(a.in(region)).Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String(function), Payload: []byte("{}")})
+	if err != nil {
+		return nil, "", err
+	}
+	return out.Payload, aws.ToString(out.FunctionError), nil
+}
+
+// SignedGet implements Cloud.
+func (a *AWS) SignedGet(ctx context.Context, region, url string) (int, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return 0, err
+	}
+	creds, err := a.cfg.Credentials.Retrieve(ctx)
+	if err != nil {
+		return 0, err
+	}
+	empty := sha256.Sum256(nil)
+	if err := v4.NewSigner().SignHTTP(ctx, creds, req, hex.EncodeToString(empty[:]), "execute-api", region, time.Now()); err != nil {
+		return 0, err
+	}
+	resp, err := a.http.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	return resp.StatusCode, nil
+}
+
+// LogGroups implements Cloud.
+func (a *AWS) LogGroups(ctx context.Context, region, prefix string) ([]string, error) {
+	var names []string
+	p := cloudwatchlogs.NewDescribeLogGroupsPaginator(cloudwatchlogs.NewFromConfig(a.in(region)),
+		&cloudwatchlogs.DescribeLogGroupsInput{LogGroupNamePrefix: aws.String(prefix)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, g := range page.LogGroups {
+			names = append(names, aws.ToString(g.LogGroupName))
+		}
+	}
+	return names, nil
+}
+
+// Parameters implements Cloud.
+func (a *AWS) Parameters(ctx context.Context, region, path string) ([]string, error) {
+	var names []string
+	p := ssm.NewGetParametersByPathPaginator(ssm.NewFromConfig(a.in(region)),
+		&ssm.GetParametersByPathInput{Path: aws.String(path), Recursive: aws.Bool(true)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, prm := range page.Parameters {
+			names = append(names, aws.ToString(prm.Name))
+		}
+	}
+	return names, nil
+}
+
+// CloudWatchRoleArn implements Cloud.
+func (a *AWS) CloudWatchRoleArn(ctx context.Context, region string) (string, error) {
+	out, err := apigateway.NewFromConfig(a.in(region)).GetAccount(ctx, &apigateway.GetAccountInput{})
+	if err != nil {
+		return "", err
+	}
+	return aws.ToString(out.CloudwatchRoleArn), nil
+}

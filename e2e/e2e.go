@@ -1,0 +1,349 @@
+// Package e2e proves a copy of the app in a real account, start to finish:
+// it deploys a copy under a name of its own, invokes the client function,
+// checks that the API refuses a call that does not come through its
+// endpoint, destroys everything (also when a step failed) and checks that
+// nothing of the run is left. The steps talk to AWS and to the CDK CLI
+// through two small interfaces, so their logic is tested offline with fakes;
+// only `make e2e` runs them against an account.
+package e2e
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"time"
+
+	"crossregionapi/config"
+	"crossregionapi/constructs/privateapivpc"
+)
+
+// Cloud is what the run needs from AWS.
+type Cloud interface {
+	// Account is the account of the credentials in use; an error means
+	// there are none that work.
+	Account(ctx context.Context) (string, error)
+	// BootstrapVersion is the version of `cdk bootstrap` in region, or ""
+	// when the Region is not bootstrapped.
+	BootstrapVersion(ctx context.Context, region string) (string, error)
+	// StackOutputs returns the outputs of a stack; exists is false when
+	// there is no such stack.
+	StackOutputs(ctx context.Context, region, stack string) (outputs map[string]string, exists bool, err error)
+	// Invoke invokes a function with an empty event and returns its
+	// payload, and its error ("" on success).
+	Invoke(ctx context.Context, region, function string) (payload []byte, functionError string, err error)
+	// SignedGet sends a GET signed for execute-api in region from this
+	// machine, outside any VPC, and returns the HTTP status.
+	SignedGet(ctx context.Context, region, url string) (int, error)
+	// LogGroups lists the log groups of region whose names begin with
+	// prefix.
+	LogGroups(ctx context.Context, region, prefix string) ([]string, error)
+	// Parameters lists the SSM parameters of region under path.
+	Parameters(ctx context.Context, region, path string) ([]string, error)
+	// CloudWatchRoleArn is API Gateway's account setting in region: the
+	// role execution logs are written with, or "".
+	CloudWatchRoleArn(ctx context.Context, region string) (string, error)
+}
+
+// CDK deploys and destroys the app with the given context (-c values).
+type CDK interface {
+	Deploy(ctx context.Context, context map[string]string) error
+	Destroy(ctx context.Context, context map[string]string) error
+}
+
+// Plan is one run: the copy's configuration and its -c values.
+type Plan struct {
+	Config  config.Config
+	Context map[string]string
+}
+
+// NewPlan names a copy of base that cannot collide with an existing one:
+// appName "E2e" and a random suffix, which no copy deployed by hand uses.
+func NewPlan(base config.Config) (Plan, error) {
+	var b [5]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return Plan{}, err
+	}
+	cfg := base
+	cfg.AppName = fmt.Sprintf("E2e%x", b)
+	cfg.Account = ""
+	if err := cfg.Validate(); err != nil {
+		return Plan{}, fmt.Errorf("the end-to-end copy's configuration is invalid: %w", err)
+	}
+	return Plan{Config: cfg, Context: map[string]string{
+		"appName":       cfg.AppName,
+		"apiRegion":     cfg.ApiRegion,
+		"clientRegion":  cfg.ClientRegion,
+		"apiVpcCidr":    cfg.ApiVpcCidr,
+		"clientVpcCidr": cfg.ClientVpcCidr,
+		"stageName":     cfg.StageName,
+	}}, nil
+}
+
+// stack is one stack of the copy and its Region.
+type stack struct{ name, region string }
+
+func (p Plan) stacks() []stack {
+	c := p.Config
+	return []stack{
+		{c.StackName(config.RoleApi), c.ApiRegion},
+		{c.StackName(config.RoleClient), c.ClientRegion},
+		{c.StackName(config.RolePeeringRoute), c.ApiRegion},
+	}
+}
+
+// Run carries out the plan and prints each step with its duration to out.
+// Once it has started to deploy, it destroys the copy whatever happens, and
+// then checks that nothing of it remains.
+func Run(ctx context.Context, p Plan, cloud Cloud, cdk CDK, out io.Writer) (err error) {
+	r := &runner{out: out}
+	c := p.Config
+	var account string
+	if err := r.step("credentials", func() (e error) {
+		account, e = cloud.Account(ctx)
+		if e != nil {
+			return fmt.Errorf("no usable AWS credentials (%v); set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY for one account and run again", e)
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	if err := r.step("both Regions bootstrapped", func() error {
+		for _, region := range []string{c.ApiRegion, c.ClientRegion} {
+			v, err := cloud.BootstrapVersion(ctx, region)
+			if err != nil {
+				return err
+			}
+			if v == "" {
+				return fmt.Errorf("%s is not bootstrapped: run npx cdk bootstrap aws://%s/%s", region, account, region)
+			}
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	if err := r.step("no stack of this name exists", func() error {
+		for _, s := range p.stacks() {
+			_, exists, err := cloud.StackOutputs(ctx, s.region, s.name)
+			if err != nil {
+				return err
+			}
+			if exists {
+				return fmt.Errorf("stack %s already exists in %s; the run never touches a copy it did not create", s.name, s.region)
+			}
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	if err := r.step("API Gateway's CloudWatch role", func() error {
+		arn, err := cloud.CloudWatchRoleArn(ctx, c.ApiRegion)
+		if err != nil {
+			return err
+		}
+		if arn != "" {
+			p.Context["apiGatewayCloudWatchRole"] = config.CloudWatchRoleExisting
+			fmt.Fprintf(out, "    the account has one (%s): apiGatewayCloudWatchRole=existing\n", arn)
+		} else {
+			p.Context["apiGatewayCloudWatchRole"] = config.CloudWatchRoleCreate
+			fmt.Fprintf(out, "    the account has none: the copy creates one and keeps it (apiGatewayCloudWatchRole=create)\n")
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+
+	var apiID string
+	defer func() {
+		destroyErr := r.step("destroy", func() error { return cdk.Destroy(ctx, p.Context) })
+		var left []string
+		leftErr := r.step("nothing left", func() (e error) {
+			left, e = leftovers(ctx, cloud, p, apiID)
+			if e != nil {
+				return e
+			}
+			if len(left) > 0 {
+				return fmt.Errorf("left behind: %s", strings.Join(left, ", "))
+			}
+			return nil
+		})
+		if p.Context["apiGatewayCloudWatchRole"] == config.CloudWatchRoleCreate {
+			if arn, e := cloud.CloudWatchRoleArn(ctx, c.ApiRegion); e == nil && arn != "" {
+				fmt.Fprintf(out, "    kept by design: API Gateway's CloudWatch role %s, which the Region's setting points at (see the README)\n", arn)
+			}
+		}
+		err = errors.Join(err, destroyErr, leftErr)
+	}()
+
+	if err := r.step("deploy", func() error { return cdk.Deploy(ctx, p.Context) }); err != nil {
+		return err
+	}
+	var function, apiURL string
+	if err := r.step("read outputs", func() error {
+		apiOut, _, err := cloud.StackOutputs(ctx, c.ApiRegion, c.StackName(config.RoleApi))
+		if err != nil {
+			return err
+		}
+		clientOut, _, err := cloud.StackOutputs(ctx, c.ClientRegion, c.StackName(config.RoleClient))
+		if err != nil {
+			return err
+		}
+		apiID, apiURL, function = apiOut["ApiId"], apiOut["ApiUrl"], clientOut["FunctionName"]
+		for name, v := range map[string]string{"ApiId": apiID, "ApiUrl": apiURL, "FunctionName": function} {
+			if v == "" {
+				return fmt.Errorf("output %s is missing", name)
+			}
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	if err := r.step("invoke the client", func() error {
+		res, err := InvokeClient(ctx, cloud, c.ClientRegion, function)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "    %s\n", res.Summary())
+		return res.Check(c.ApiRegion)
+	}); err != nil {
+		return err
+	}
+	if err := r.step("a call from outside the endpoint is refused", func() error {
+		url := strings.TrimSuffix(apiURL, "/") + "/" + privateapivpc.DefaultResourcePath
+		status, err := cloud.SignedGet(ctx, c.ApiRegion, url)
+		if err != nil {
+			// No answer at all (no such host from outside) is a refusal too.
+			fmt.Fprintf(out, "    no answer from outside: %v\n", err)
+			return nil
+		}
+		if status != 403 {
+			return fmt.Errorf("GET %s from outside the VPCs answered %d, want 403", url, status)
+		}
+		fmt.Fprintf(out, "    GET %s from outside the VPCs: 403\n", url)
+		return nil
+	}); err != nil {
+		return err
+	}
+	return nil
+}
+
+// leftovers lists what of the copy still exists: stacks, log groups and SSM
+// parameters under its names, in both Regions.
+func leftovers(ctx context.Context, cloud Cloud, p Plan, apiID string) ([]string, error) {
+	c := p.Config
+	var left []string
+	for _, s := range p.stacks() {
+		_, exists, err := cloud.StackOutputs(ctx, s.region, s.name)
+		if err != nil {
+			return nil, err
+		}
+		if exists {
+			left = append(left, "stack "+s.name+" ("+s.region+")")
+		}
+	}
+	prefixes := []string{c.AppName + "-", "/aws/lambda/" + c.AppName + "-"}
+	if apiID != "" {
+		prefixes = append(prefixes, "API-Gateway-Execution-Logs_"+apiID+"/")
+	}
+	for _, region := range regions(c) {
+		for _, prefix := range prefixes {
+			groups, err := cloud.LogGroups(ctx, region, prefix)
+			if err != nil {
+				return nil, err
+			}
+			for _, g := range groups {
+				left = append(left, "log group "+g+" ("+region+")")
+			}
+		}
+		params, err := cloud.Parameters(ctx, region, c.SSMPrefix())
+		if err != nil {
+			return nil, err
+		}
+		for _, name := range params {
+			left = append(left, "parameter "+name+" ("+region+")")
+		}
+	}
+	slices.Sort(left)
+	return left, nil
+}
+
+func regions(c config.Config) []string {
+	return []string{c.ApiRegion, c.ClientRegion}
+}
+
+// Result is what the client function answered.
+type Result struct {
+	StatusCode    int    `json:"statusCode"`
+	Body          string `json:"body"`
+	Attempts      int    `json:"attempts"`
+	LatencyMs     int64  `json:"latencyMs"`
+	URL           string `json:"url"`
+	FunctionError string `json:"-"`
+	ErrorMessage  string `json:"errorMessage"`
+}
+
+// InvokeClient invokes the client function and decodes its answer.
+func InvokeClient(ctx context.Context, cloud Cloud, region, function string) (Result, error) {
+	payload, fnErr, err := cloud.Invoke(ctx, region, function)
+	if err != nil {
+		return Result{}, fmt.Errorf("invoking %s in %s: %w", function, region, err)
+	}
+	var res Result
+	if err := json.Unmarshal(payload, &res); err != nil {
+		return Result{}, fmt.Errorf("%s answered %q, not JSON: %w", function, payload, err)
+	}
+	res.FunctionError = fnErr
+	return res, nil
+}
+
+// Summary is one line for people.
+func (r Result) Summary() string {
+	if r.FunctionError != "" {
+		return fmt.Sprintf("the function failed (%s): %s", r.FunctionError, r.ErrorMessage)
+	}
+	return fmt.Sprintf("HTTP %d after %d attempt(s), %d ms, from %s: %s", r.StatusCode, r.Attempts, r.LatencyMs, r.URL, r.Body)
+}
+
+// Check reports whether the call reached the API in apiRegion.
+func (r Result) Check(apiRegion string) error {
+	if r.FunctionError != "" {
+		return fmt.Errorf("the client function failed: %s", r.ErrorMessage)
+	}
+	if r.StatusCode != 200 {
+		return fmt.Errorf("the API answered %d, want 200: %s", r.StatusCode, r.Body)
+	}
+	var body struct {
+		Region string `json:"region"`
+	}
+	if err := json.Unmarshal([]byte(r.Body), &body); err != nil || body.Region != apiRegion {
+		return fmt.Errorf("the API's answer %s does not name its Region %s", r.Body, apiRegion)
+	}
+	return nil
+}
+
+// runner prints the steps.
+type runner struct {
+	out io.Writer
+	now func() time.Time
+}
+
+func (r *runner) step(name string, f func() error) error {
+	now := r.now
+	if now == nil {
+		now = time.Now
+	}
+	fmt.Fprintf(r.out, "==> %s\n", name)
+	start := now()
+	err := f()
+	d := now().Sub(start).Round(100 * time.Millisecond)
+	if err != nil {
+		fmt.Fprintf(r.out, "FAIL %s (%s): %v\n", name, d, err)
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	fmt.Fprintf(r.out, "ok   %s (%s)\n", name, d)
+	return nil
+}

@@ -1,0 +1,338 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/aws/jsii-runtime-go"
+	"github.com/google/go-cmp/cmp"
+
+	"crossregionapi/config"
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	jsii.Close() // config's Region check starts the jsii runtime
+	os.Exit(code)
+}
+
+// fakeCloud is an account in memory. The fake CDK below deploys into it.
+type fakeCloud struct {
+	noCredentials   bool
+	notBootstrapped string
+	stacks          map[string]map[string]string // "region/name" -> outputs
+	logGroups       map[string][]string          // region -> names
+	params          map[string][]string          // region -> names
+	roleArn         string
+	invokePayload   string
+	invokeError     string
+	outsideStatus   int
+	calls           []string
+}
+
+func newFakeCloud() *fakeCloud {
+	return &fakeCloud{
+		stacks: map[string]map[string]string{}, logGroups: map[string][]string{}, params: map[string][]string{},
+		outsideStatus: 403,
+	}
+}
+
+func (f *fakeCloud) Account(context.Context) (string, error) {
+	f.calls = append(f.calls, "Account")
+	if f.noCredentials {
+		return "", errors.New("no EC2 IMDS role found")
+	}
+	return "123456789012", nil
+}
+
+func (f *fakeCloud) BootstrapVersion(_ context.Context, region string) (string, error) {
+	if region == f.notBootstrapped {
+		return "", nil
+	}
+	return "30", nil
+}
+
+func (f *fakeCloud) StackOutputs(_ context.Context, region, stack string) (map[string]string, bool, error) {
+	out, ok := f.stacks[region+"/"+stack]
+	return out, ok, nil
+}
+
+func (f *fakeCloud) Invoke(_ context.Context, region, function string) ([]byte, string, error) {
+	f.calls = append(f.calls, "Invoke "+region+" "+function)
+	return []byte(f.invokePayload), f.invokeError, nil
+}
+
+func (f *fakeCloud) SignedGet(_ context.Context, region, url string) (int, error) {
+	f.calls = append(f.calls, "SignedGet "+region+" "+url)
+	return f.outsideStatus, nil
+}
+
+func (f *fakeCloud) LogGroups(_ context.Context, region, prefix string) ([]string, error) {
+	var out []string
+	for _, g := range f.logGroups[region] {
+		if strings.HasPrefix(g, prefix) {
+			out = append(out, g)
+		}
+	}
+	return out, nil
+}
+
+func (f *fakeCloud) Parameters(_ context.Context, region, path string) ([]string, error) {
+	var out []string
+	for _, p := range f.params[region] {
+		if strings.HasPrefix(p, path+"/") {
+			out = append(out, p)
+		}
+	}
+	return out, nil
+}
+
+func (f *fakeCloud) CloudWatchRoleArn(context.Context, string) (string, error) { return f.roleArn, nil }
+
+// fakeCDK deploys the copy's three stacks, its log groups and parameters
+// into the fake account, and destroys them.
+type fakeCDK struct {
+	cloud        *fakeCloud
+	deployErr    error
+	destroyLeaks []string // log groups the destroy leaves
+	deployed     map[string]string
+	destroyed    map[string]string
+}
+
+func (d *fakeCDK) Deploy(_ context.Context, c map[string]string) error {
+	d.deployed = c
+	app, api, client := c["appName"], c["apiRegion"], c["clientRegion"]
+	f := d.cloud
+	f.stacks[api+"/"+app+"-Api"] = map[string]string{"ApiId": "a1b2c3", "ApiUrl": "https://a1b2c3.execute-api." + api + ".amazonaws.com/v1/"}
+	if d.deployErr != nil {
+		return d.deployErr
+	}
+	f.stacks[client+"/"+app+"-Client"] = map[string]string{"FunctionName": app + "-Client-Function-XYZ"}
+	f.stacks[api+"/"+app+"-PeeringRoute"] = map[string]string{}
+	f.logGroups[api] = append(f.logGroups[api], "API-Gateway-Execution-Logs_a1b2c3/v1", app+"-Api-PrivateApiAccessLogs-1")
+	f.logGroups[client] = append(f.logGroups[client], app+"-Client-ClientFunctionLogs-1")
+	f.params[api] = append(f.params[api], "/"+app+"/api/route-table-0")
+	f.params[client] = append(f.params[client], "/"+app+"/client/api-fingerprint")
+	if c["apiGatewayCloudWatchRole"] == config.CloudWatchRoleCreate {
+		f.roleArn = "arn:aws:iam::123456789012:role/" + app + "-Api-PrivateApiCloudWatchRole-1"
+	}
+	return nil
+}
+
+func (d *fakeCDK) Destroy(_ context.Context, c map[string]string) error {
+	d.destroyed = c
+	f := d.cloud
+	app := c["appName"]
+	for k := range f.stacks {
+		if strings.Contains(k, "/"+app+"-") {
+			delete(f.stacks, k)
+		}
+	}
+	for region := range f.logGroups {
+		f.logGroups[region] = nil
+	}
+	for region := range f.params {
+		f.params[region] = nil
+	}
+	f.logGroups[c["apiRegion"]] = append(f.logGroups[c["apiRegion"]], d.destroyLeaks...)
+	return nil
+}
+
+func plan(t *testing.T) Plan {
+	t.Helper()
+	p, err := NewPlan(config.Defaults())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+const goodPayload = `{"statusCode":200,"body":"{\"message\": \"hello from the private API\", \"region\": \"us-east-1\"}","attempts":1,"latencyMs":40,"url":"https://a1b2c3.execute-api.us-east-1.amazonaws.com/v1/hello"}`
+
+func TestPlanNamesAFreshValidCopy(t *testing.T) {
+	base := config.Defaults()
+	base.Account = "123456789012"
+	a, b := plan(t), plan(t)
+	if a.Config.AppName == b.Config.AppName {
+		t.Errorf("two plans share the app name %s", a.Config.AppName)
+	}
+	if !regexp.MustCompile(`^E2e[0-9a-f]{10}$`).MatchString(a.Config.AppName) {
+		t.Errorf("app name %q, want E2e and 10 hex digits", a.Config.AppName)
+	}
+	if a.Config.AppName == base.AppName || a.Context["appName"] != a.Config.AppName {
+		t.Errorf("context appName %q for config %q", a.Context["appName"], a.Config.AppName)
+	}
+	if err := a.Config.Validate(); err != nil {
+		t.Errorf("the plan's config is invalid: %v", err)
+	}
+	p, err := NewPlan(base)
+	if err != nil || p.Config.Account != "" {
+		t.Errorf("account %q, %v: the run deploys to the account of its credentials", p.Config.Account, err)
+	}
+}
+
+func TestRunProvesACopyAndLeavesNothing(t *testing.T) {
+	cloud := newFakeCloud()
+	cloud.invokePayload = goodPayload
+	cdk := &fakeCDK{cloud: cloud}
+	p := plan(t)
+	var out bytes.Buffer
+	if err := Run(context.Background(), p, cloud, cdk, &out); err != nil {
+		t.Fatalf("Run: %v\n%s", err, out.String())
+	}
+	steps := regexp.MustCompile(`(?m)^ok   (.*) \(\d`).FindAllStringSubmatch(out.String(), -1)
+	var names []string
+	for _, s := range steps {
+		names = append(names, s[1])
+	}
+	want := []string{"credentials", "both Regions bootstrapped", "no stack of this name exists", "API Gateway's CloudWatch role",
+		"deploy", "read outputs", "invoke the client", "a call from outside the endpoint is refused", "destroy", "nothing left"}
+	if diff := cmp.Diff(want, names); diff != "" {
+		t.Errorf("steps (-want +got):\n%s\n%s", diff, out.String())
+	}
+	if cdk.deployed["apiGatewayCloudWatchRole"] != config.CloudWatchRoleCreate {
+		t.Errorf("account without a role: deployed with %v, want create", cdk.deployed)
+	}
+	if !strings.Contains(out.String(), "kept by design: API Gateway's CloudWatch role arn:aws:iam::123456789012:role/"+p.Config.AppName) {
+		t.Errorf("the kept role is not named:\n%s", out.String())
+	}
+	wantCalls := []string{"Account", "Invoke us-west-2 " + p.Config.AppName + "-Client-Function-XYZ",
+		"SignedGet us-east-1 https://a1b2c3.execute-api.us-east-1.amazonaws.com/v1/hello"}
+	if diff := cmp.Diff(wantCalls, cloud.calls); diff != "" {
+		t.Errorf("calls (-want +got):\n%s", diff)
+	}
+}
+
+func TestRunUsesTheAccountsRoleWhenItHasOne(t *testing.T) {
+	cloud := newFakeCloud()
+	cloud.invokePayload = goodPayload
+	cloud.roleArn = "arn:aws:iam::123456789012:role/TeamApiGatewayLogs"
+	cdk := &fakeCDK{cloud: cloud}
+	var out bytes.Buffer
+	if err := Run(context.Background(), plan(t), cloud, cdk, &out); err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if cdk.deployed["apiGatewayCloudWatchRole"] != config.CloudWatchRoleExisting {
+		t.Errorf("deployed with %v, want apiGatewayCloudWatchRole=existing", cdk.deployed)
+	}
+	if strings.Contains(out.String(), "kept by design") {
+		t.Errorf("reports a kept role it did not create:\n%s", out.String())
+	}
+}
+
+// Before it deploys, the run stops on anything that would make it fail
+// later or touch what is not its own, and then it destroys nothing.
+func TestRunStopsBeforeDeploying(t *testing.T) {
+	p := plan(t)
+	cases := []struct {
+		name  string
+		setup func(*fakeCloud)
+		want  string
+	}{
+		{"no credentials", func(f *fakeCloud) { f.noCredentials = true }, "no usable AWS credentials"},
+		{"a Region not bootstrapped", func(f *fakeCloud) { f.notBootstrapped = "us-west-2" }, "npx cdk bootstrap aws://123456789012/us-west-2"},
+		{"a stack of the name exists", func(f *fakeCloud) { f.stacks["us-west-2/"+p.Config.AppName+"-Client"] = map[string]string{} }, "already exists"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			cloud := newFakeCloud()
+			tc.setup(cloud)
+			cdk := &fakeCDK{cloud: cloud}
+			var out bytes.Buffer
+			err := Run(context.Background(), p, cloud, cdk, &out)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("got %v, want an error with %q", err, tc.want)
+			}
+			if cdk.deployed != nil || cdk.destroyed != nil {
+				t.Errorf("deployed %v, destroyed %v: want neither", cdk.deployed, cdk.destroyed)
+			}
+		})
+	}
+}
+
+// Once it has deployed anything, the run destroys it whatever failed, and
+// still checks what is left.
+func TestRunAlwaysDestroys(t *testing.T) {
+	cases := []struct {
+		name  string
+		setup func(*fakeCloud, *fakeCDK)
+		want  []string
+	}{
+		{"deploy fails half-way", func(_ *fakeCloud, d *fakeCDK) { d.deployErr = errors.New("CREATE_FAILED") }, []string{"deploy: CREATE_FAILED"}},
+		{"the function fails", func(f *fakeCloud, _ *fakeCDK) {
+			f.invokeError = "Unhandled"
+			f.invokePayload = `{"errorMessage":"GET https://x/v1/hello failed after 1 attempt: HTTP 403 (forbidden)","errorType":"errorString"}`
+		}, []string{"invoke the client: the client function failed: GET https://x/v1/hello failed after 1 attempt: HTTP 403"}},
+		{"the API answers from another Region", func(f *fakeCloud, _ *fakeCDK) {
+			f.invokePayload = strings.Replace(goodPayload, `\"region\": \"us-east-1\"`, `\"region\": \"eu-west-1\"`, 1)
+		}, []string{"does not name its Region us-east-1"}},
+		{"the API answers outside the endpoint", func(f *fakeCloud, _ *fakeCDK) {
+			f.invokePayload = goodPayload
+			f.outsideStatus = 200
+		}, []string{"from outside the VPCs answered 200, want 403"}},
+		{"destroy leaves a log group", func(f *fakeCloud, d *fakeCDK) {
+			f.invokePayload = goodPayload
+			d.destroyLeaks = []string{"API-Gateway-Execution-Logs_a1b2c3/v1"}
+		}, []string{"nothing left: left behind: log group API-Gateway-Execution-Logs_a1b2c3/v1 (us-east-1)"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			cloud := newFakeCloud()
+			cdk := &fakeCDK{cloud: cloud}
+			tc.setup(cloud, cdk)
+			var out bytes.Buffer
+			err := Run(context.Background(), plan(t), cloud, cdk, &out)
+			for _, want := range tc.want {
+				if err == nil || !strings.Contains(err.Error(), want) {
+					t.Errorf("got %v, want an error with %q", err, want)
+				}
+			}
+			if cdk.destroyed == nil {
+				t.Error("the copy was not destroyed")
+			}
+			if !strings.Contains(out.String(), "==> nothing left") {
+				t.Errorf("no leftovers check:\n%s", out.String())
+			}
+		})
+	}
+}
+
+func TestLeftoversLooksEverywhere(t *testing.T) {
+	p := plan(t)
+	app := p.Config.AppName
+	cloud := newFakeCloud()
+	cloud.stacks["us-east-1/"+app+"-PeeringRoute"] = map[string]string{}
+	cloud.logGroups["us-west-2"] = []string{"/aws/lambda/" + app + "-Client-CustomVpcRestrictDefaultSG-1", "OtherApp-Client-Logs"}
+	cloud.logGroups["us-east-1"] = []string{"API-Gateway-Execution-Logs_a1b2c3/v1", "API-Gateway-Execution-Logs_zzz/v1"}
+	cloud.params["us-west-2"] = []string{"/" + app + "/client/api-fingerprint", "/" + app + "x/other"}
+	got, err := leftovers(context.Background(), cloud, p, "a1b2c3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"log group /aws/lambda/" + app + "-Client-CustomVpcRestrictDefaultSG-1 (us-west-2)",
+		"log group API-Gateway-Execution-Logs_a1b2c3/v1 (us-east-1)",
+		"parameter /" + app + "/client/api-fingerprint (us-west-2)",
+		"stack " + app + "-PeeringRoute (us-east-1)",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("leftovers (-want +got):\n%s", diff)
+	}
+}
+
+func TestArgs(t *testing.T) {
+	got := Args("deploy", map[string]string{"b": "2", "a": "1"})
+	want := []string{"deploy", "--all", "--require-approval", "never", "--concurrency", "3", "-c", "a=1", "-c", "b=2"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("deploy args (-want +got):\n%s", diff)
+	}
+	if got := fmt.Sprint(Args("destroy", nil)); got != "[destroy --all --force]" {
+		t.Errorf("destroy args: %s", got)
+	}
+}

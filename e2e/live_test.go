@@ -1,0 +1,53 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"crossregionapi/config"
+	"crossregionapi/internal/cdkcontext"
+)
+
+// TestEndToEnd deploys a copy of the app into the account of the AWS
+// credentials in use, proves it and destroys it. Run it with `make e2e`
+// (E2E_ARGS="-c apiRegion=... -c clientRegion=..." to change the Regions);
+// `make test` never builds it.
+func TestEndToEnd(t *testing.T) {
+	ctx := context.Background()
+	root, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	home, _ := os.UserHomeDir()
+	files, err := cdkcontext.Read(root, home)
+	if err != nil {
+		t.Fatal(err)
+	}
+	overrides, err := cdkcontext.ParseArgs(strings.Fields(os.Getenv("E2E_ARGS")))
+	if err != nil {
+		t.Fatalf("E2E_ARGS: %v", err)
+	}
+	for k, v := range overrides {
+		files.Merged[k] = v
+	}
+	cfg, _, err := config.FromContext(files.Merged, files.Sources)
+	if err != nil {
+		t.Fatalf("configuration:\n%v", err)
+	}
+	plan, err := NewPlan(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cloud, err := NewAWS(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Run(ctx, plan, cloud, CLI{Dir: root, Out: os.Stdout}, os.Stdout); err != nil {
+		t.Fatal(err)
+	}
+}
