@@ -4,6 +4,7 @@ import (
 	"maps"
 	"os"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigateway"
@@ -129,5 +130,31 @@ func TestChangesReachEveryStack(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// The stacks read each other weakly whatever cdk.json's
+// @aws-cdk/core:defaultCrossStackReferences says: the fingerprint mechanism
+// is built on Fn::GetStackOutput, and strong cross-Region references would
+// bring back CDK's export writer, which never rewrites a changed value.
+func TestReferencesAreWeakWhateverCdkJSONSays(t *testing.T) {
+	ctx := cdkJSONContext(t)
+	ctx["@aws-cdk/core:defaultCrossStackReferences"] = "strong"
+	dir := t.TempDir()
+	res, err := synthesize(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for role, tmpl := range res.templates {
+		for id, r := range tmpl["Resources"].(map[string]any) {
+			if typ := r.(map[string]any)["Type"].(string); strings.HasPrefix(typ, "Custom::CrossRegion") || typ == "AWS::Lambda::Function" && !strings.Contains(id, "Function") && !strings.Contains(id, "RestrictDefaultSG") {
+				t.Errorf("%s has %s (%s)", role, id, typ)
+			}
+		}
+	}
+	for _, role := range []string{config.RoleClient, config.RolePeeringRoute} {
+		if !strings.Contains(cdktest.JSON(res.templates[role]), `"Fn::GetStackOutput"`) {
+			t.Errorf("%s reads nothing through Fn::GetStackOutput", role)
+		}
 	}
 }
