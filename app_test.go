@@ -32,8 +32,10 @@ func TestMain(m *testing.M) {
 	}
 	code := m.Run()
 	jsii.Close()
-	if defaultResult != nil {
-		os.RemoveAll(defaultResult.outdir)
+	for _, res := range []*synthResult{defaultResult, nonDefaultRes} {
+		if res != nil {
+			os.RemoveAll(res.outdir)
+		}
 	}
 	os.Exit(code)
 }

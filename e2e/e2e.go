@@ -19,7 +19,7 @@ import (
 	"time"
 
 	"crossregionapi/config"
-	"crossregionapi/constructs/privateapivpc"
+	"crossregionapi/internal/demo"
 )
 
 // Cloud is what the run needs from AWS.
@@ -213,7 +213,7 @@ func Run(ctx context.Context, p Plan, cloud Cloud, cdk CDK, out io.Writer) (err 
 		return err
 	}
 	if err := r.step("a call from outside the endpoint is refused", func() error {
-		url := strings.TrimSuffix(apiURL, "/") + "/" + privateapivpc.DefaultResourcePath
+		url := strings.TrimSuffix(apiURL, "/") + "/" + demo.ResourcePath
 		status, err := cloud.SignedGet(ctx, c.ApiRegion, url)
 		if err != nil {
 			// No answer at all (no such host from outside) is a refusal too.

@@ -21,6 +21,7 @@ import (
 	"crossregionapi/constructs/internal/defaults"
 	"crossregionapi/constructs/internal/isolatedvpc"
 	"crossregionapi/constructs/internal/logging"
+	"crossregionapi/internal/demo"
 )
 
 // PeeredClientVpcProps configures a PeeredClientVpc. The peer and API
@@ -50,7 +51,7 @@ type PeeredClientVpcProps struct {
 	// StageName of the API. Default: "v1".
 	StageName *string
 	// ResourcePath is the path of the API resource the client GETs.
-	// Default: "hello".
+	// Default: "hello" (demo.ResourcePath).
 	ResourcePath *string
 	// FunctionTimeout bounds one invocation; the client's own HTTP timeout
 	// is kept below it. Default: 15 seconds.
@@ -198,7 +199,7 @@ func (c *peeredClientVpc) newFunction(props *PeeredClientVpcProps, retention aws
 		Environment: &map[string]*string{
 			"API_URL":            c.apiUrl,
 			"API_REGION":         props.PeerRegion,
-			"API_RESOURCE":       defaults.String(props.ResourcePath, "hello"),
+			"API_RESOURCE":       defaults.String(props.ResourcePath, demo.ResourcePath),
 			"ATTEMPT_TIMEOUT_MS": jsii.String(fmt.Sprint(attemptTimeoutMs(timeout))),
 			"MAX_ATTEMPTS":       jsii.String(fmt.Sprint(int(*defaults.Number(props.MaxAttempts, 3)))),
 			"BACKOFF_BASE_MS":    jsii.String(fmt.Sprint(millis(props.BackoffBase, 100))),
@@ -257,7 +258,7 @@ func (c *peeredClientVpc) newRole(props *PeeredClientVpcProps, logGroup awslogs.
 			Service:      jsii.String("execute-api"),
 			Region:       props.PeerRegion,
 			Resource:     props.ApiId,
-			ResourceName: jsii.String(*defaults.String(props.StageName, "v1") + "/GET/" + *defaults.String(props.ResourcePath, "hello")),
+			ResourceName: jsii.String(*defaults.String(props.StageName, "v1") + "/GET/" + *defaults.String(props.ResourcePath, demo.ResourcePath)),
 			ArnFormat:    awscdk.ArnFormat_SLASH_RESOURCE_NAME,
 		})),
 	})

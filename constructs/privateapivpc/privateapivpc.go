@@ -19,6 +19,7 @@ import (
 	"crossregionapi/constructs/internal/defaults"
 	"crossregionapi/constructs/internal/isolatedvpc"
 	"crossregionapi/constructs/internal/logging"
+	"crossregionapi/internal/demo"
 )
 
 // PrivateApiVpcProps configures a PrivateApiVpc.
@@ -32,12 +33,12 @@ type PrivateApiVpcProps struct {
 	// StageName of the API's deployment. Default: "v1".
 	StageName *string
 	// DemoMethod adds GET /{ResourcePath}, answered by a mock integration
-	// with DemoResponse. Set it to false to add your own resources and
+	// with demo.Response. Set it to false to add your own resources and
 	// methods to Api() instead (a REST API needs at least one method).
 	// Default: true.
 	DemoMethod *bool
 	// ResourcePath is the path part of the demo GET resource. Default:
-	// DefaultResourcePath.
+	// "hello" (demo.ResourcePath).
 	ResourcePath *string
 	// CloudWatchRole creates API Gateway's Region-wide CloudWatch role and
 	// points the account's setting (AWS::ApiGateway::Account) at it, which
@@ -59,18 +60,6 @@ type PrivateApiVpcProps struct {
 	// start with "/" and be unique per copy of the app in an account and
 	// Region. Default: "/{stack name}/{construct id}".
 	ParameterPrefix *string
-}
-
-// DefaultResourcePath is the path of the demo method when
-// PrivateApiVpcProps.ResourcePath is unset.
-const DefaultResourcePath = "hello"
-
-// DemoMessage is the message of the demo method's answer.
-const DemoMessage = "hello from the private API"
-
-// DemoResponse is the body the demo method answers with, in region.
-func DemoResponse(region string) string {
-	return `{"message": "` + DemoMessage + `", "region": "` + region + `"}`
 }
 
 // PrivateApiVpc is what other constructs and stacks need from the API side.
@@ -132,7 +121,7 @@ func NewPrivateApiVpc(scope constructs.Construct, id string, props *PrivateApiVp
 	p := &privateApiVpc{
 		Construct:    this,
 		stageName:    defaults.String(props.StageName, "v1"),
-		resourcePath: defaults.String(props.ResourcePath, DefaultResourcePath),
+		resourcePath: defaults.String(props.ResourcePath, demo.ResourcePath),
 	}
 	prefix := props.ParameterPrefix
 	if prefix == nil {
@@ -267,7 +256,7 @@ func (p *privateApiVpc) addDemoMethod() awsapigateway.Method {
 			IntegrationResponses: &[]*awsapigateway.IntegrationResponse{{
 				StatusCode: jsii.String("200"),
 				ResponseTemplates: &map[string]*string{
-					"application/json": jsii.String(DemoResponse(*awscdk.Stack_Of(p.Construct).Region())),
+					"application/json": jsii.String(demo.Response(*awscdk.Stack_Of(p.Construct).Region())),
 				},
 			}},
 		}),
