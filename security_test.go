@@ -1,19 +1,23 @@
 package main
 
 import (
+	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
-	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/google/go-cmp/cmp"
 
 	"crossregionapi/config"
 	"crossregionapi/internal/cdktest"
+	"crossregionapi/stacks"
 )
 
 // accountArn is how "this account's" ARNs appear in the templates.
@@ -240,19 +244,78 @@ func nagSuppressions(t *testing.T, res *synthResult) map[string]string {
 	return out
 }
 
-// The AWS Solutions pack runs on every stack (app.go adds it); any
-// unsuppressed error or warning fails here.
+// nagReport reads the AWS Solutions report cdk-nag writes for each stack
+// into the cloud assembly: "rule resource" -> compliance, for every rule
+// that applied. A stack without a report was never checked.
+func nagReport(t *testing.T, res *synthResult) map[string]map[string]string {
+	t.Helper()
+	out := map[string]map[string]string{}
+	for role, stack := range map[string]awscdk.Stack{
+		config.RoleApi: res.app.Api.Stack, config.RoleClient: res.app.Client.Stack, config.RolePeeringRoute: res.app.PeeringRoute,
+	} {
+		matches, _ := filepath.Glob(filepath.Join(res.outdir, "AwsSolutions-*"+*stack.StackName()+"-NagReport.csv"))
+		if len(matches) != 1 {
+			t.Errorf("%s: cdk-nag reports %v, want one: the app did not run the AWS Solutions rules on it", role, matches)
+			continue
+		}
+		f, err := os.Open(matches[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows, err := csv.NewReader(f).ReadAll()
+		f.Close()
+		if err != nil || len(rows) < 1 { // a header alone: no rule applies to its resources
+			t.Fatalf("%s: report %s: %v rows, %v", role, matches[0], len(rows), err)
+		}
+		out[role] = map[string]string{}
+		for _, row := range rows[1:] { // Rule ID, Resource ID, Compliance, ...
+			out[role][row[0]+" "+row[1]] = row[2]
+		}
+	}
+	return out
+}
+
+// nonCompliant lists the findings of a report that are neither compliant
+// nor suppressed.
+func nonCompliant(report map[string]map[string]string) []string {
+	var out []string
+	for role, rows := range report {
+		for rule, compliance := range rows {
+			if compliance != "Compliant" && compliance != "Suppressed" {
+				out = append(out, role+" "+rule+": "+compliance)
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// The app runs the AWS Solutions pack of cdk-nag on every stack as part of
+// its own build (app.go's build, which `cdk synth` and this test share): each
+// stack has a report, no finding is open, and the suppressions are exactly
+// the four the README lists.
 func TestCdkNagAwsSolutions(t *testing.T) {
 	res := defaultApp(t)
-	for _, stack := range []awscdk.Stack{res.app.Api.Stack, res.app.Client.Stack, res.app.PeeringRoute} {
-		annotations := assertions.Annotations_FromStack(stack)
-		any := assertions.Match_StringLikeRegexp(jsii.String(".*"))
-		for _, m := range *annotations.FindError(jsii.String("*"), any) {
-			t.Errorf("%s error at %s: %v", *stack.StackName(), *m.Id, m.Entry.Data)
+	report := nagReport(t, res)
+	if open := nonCompliant(report); len(open) > 0 {
+		t.Errorf("open cdk-nag findings:\n%s", strings.Join(open, "\n"))
+	}
+	var suppressed []string
+	for role, rows := range report {
+		for rule, compliance := range rows {
+			if compliance == "Suppressed" {
+				suppressed = append(suppressed, role+" "+rule)
+			}
 		}
-		for _, m := range *annotations.FindWarning(jsii.String("*"), any) {
-			t.Errorf("%s warning at %s: %v", *stack.StackName(), *m.Id, m.Entry.Data)
-		}
+	}
+	wantSuppressed := []string{
+		"Api AwsSolutions-APIG3 CrossRegionApi-Api/PrivateApi/Api/DeploymentStage.v1/Resource",
+		"Api AwsSolutions-COG4 CrossRegionApi-Api/PrivateApi/Api/Default/hello/GET/Resource",
+		"Api AwsSolutions-IAM4 CrossRegionApi-Api/PrivateApi/Api/CloudWatchRole/Resource",
+		"Client AwsSolutions-IAM5 CrossRegionApi-Client/Client/FunctionRole/DefaultPolicy/Resource",
+	}
+	if diff := cmp.Diff(wantSuppressed, slices.Sorted(slices.Values(suppressed))); diff != "" {
+		t.Errorf("suppressed findings in the reports (-want +got):\n%s", diff)
 	}
 	// Suppressions are few, narrow and explained; the README lists them.
 	got := nagSuppressions(t, res)
@@ -271,6 +334,28 @@ func TestCdkNagAwsSolutions(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, slices.Sorted(slices.Values(keys))); diff != "" {
 		t.Errorf("cdk-nag suppressions (-want +got):\n%s", diff)
+	}
+}
+
+// The app's build path stops synthesis on a new finding: a resource that
+// breaks an AWS Solutions rule, added to the app, fails synthesis, and the
+// validation report names the rule and the resource.
+func TestCdkNagStopsANewFinding(t *testing.T) {
+	dir := t.TempDir()
+	_, err := synthesizeChanged(cdkJSONContext(t), dir, func(a *stacks.App) {
+		awssqs.NewQueue(a.Api.Stack, jsii.String("PlainQueue"), nil) // no SSL enforcement, no DLQ
+	})
+	if err == nil {
+		t.Fatal("an unsuppressed cdk-nag finding did not stop synthesis")
+	}
+	report, readErr := os.ReadFile(filepath.Join(dir, "validation-report.json"))
+	if readErr != nil {
+		t.Fatalf("synthesis failed (%v) without a validation report: %v", err, readErr)
+	}
+	for _, want := range []string{"AwsSolutions-SQS4", "CrossRegionApi-Api/PlainQueue/Resource"} {
+		if !strings.Contains(string(report), want) {
+			t.Errorf("validation report lacks %s:\n%.2000s", want, report)
+		}
 	}
 }
 
