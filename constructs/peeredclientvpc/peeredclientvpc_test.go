@@ -95,8 +95,14 @@ func TestStandalone(t *testing.T) {
 	if fn["Timeout"] != float64(9) {
 		t.Errorf("timeout: got %v, want 9", fn["Timeout"])
 	}
-	if got := cdktest.Props(tmpl, "AWS::Logs::LogGroup")[0]["RetentionInDays"]; got != float64(7) {
-		t.Errorf("retention: got %v, want 7", got)
+	groups := cdktest.Props(tmpl, "AWS::Logs::LogGroup")
+	if len(groups) != 2 { // function and flow logs (no feature flag here, so no provider)
+		t.Errorf("log groups: got %d, want 2", len(groups))
+	}
+	for _, g := range groups {
+		if g["RetentionInDays"] != float64(7) {
+			t.Errorf("log group retention: got %v, want 7 for every group", g["RetentionInDays"])
+		}
 	}
 	sg := cdktest.JSON(cdktest.Props(tmpl, "AWS::EC2::SecurityGroup"))
 	if strings.Contains(sg, "SecurityGroupIngress") || !strings.Contains(sg, `"CidrIp":"10.20.0.0/16"`) {

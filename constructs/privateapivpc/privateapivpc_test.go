@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigateway"
 	"github.com/aws/jsii-runtime-go"
 
 	"crossregionapi/constructs/privateapivpc"
@@ -100,5 +101,37 @@ func TestClientCidrsAndPrefix(t *testing.T) {
 		if !strings.HasPrefix(p["Name"].(string), "/team/app/") {
 			t.Errorf("parameter %v ignores ParameterPrefix", p["Name"])
 		}
+	}
+}
+
+// Without the demo method and the Region-wide role, the construct holds the
+// caller's own methods only, creates no IAM role for API Gateway and leaves
+// the account's setting alone; every method still requires IAM.
+func TestWithoutDemoMethodOrRole(t *testing.T) {
+	app := awscdk.NewApp(nil)
+	stack := awscdk.NewStack(app, jsii.String("Own"), &awscdk.StackProps{Env: &awscdk.Environment{Region: jsii.String("eu-west-1")}})
+	p := privateapivpc.NewPrivateApiVpc(stack, "Api", &privateapivpc.PrivateApiVpcProps{
+		Cidr: jsii.String("10.40.0.0/16"), DemoMethod: jsii.Bool(false), CloudWatchRole: jsii.Bool(false),
+	})
+	if p.Method() != nil {
+		t.Error("Method() is not nil without the demo method")
+	}
+	p.Api().Root().AddResource(jsii.String("orders"), nil).AddMethod(jsii.String("POST"), awsapigateway.NewMockIntegration(nil), nil)
+	tmpl := cdktest.Template(t, stack)
+	var paths []string
+	for _, r := range cdktest.Props(tmpl, "AWS::ApiGateway::Resource") {
+		paths = append(paths, r["PathPart"].(string))
+	}
+	if strings.Join(paths, ",") != "orders" {
+		t.Errorf("resources: got %v, want only orders", paths)
+	}
+	for _, m := range cdktest.Props(tmpl, "AWS::ApiGateway::Method") {
+		if m["AuthorizationType"] != "AWS_IAM" {
+			t.Errorf("method %v: authorization %v, want AWS_IAM", m["HttpMethod"], m["AuthorizationType"])
+		}
+	}
+	if n := len(cdktest.Resources(tmpl, "AWS::ApiGateway::Account")) + len(cdktest.Resources(tmpl, "AWS::IAM::Role")); n != 1 {
+		// the VPC's flow-log role only
+		t.Errorf("API Gateway account settings and roles: got %d resources, want only the flow-log role", n)
 	}
 }
