@@ -20,9 +20,11 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	touch $@
 
-# Synthesizes the default app into cdk.out/ without any AWS credentials or
-# network lookups.
+# Synthesizes the default app into a fresh cdk.out/ without any AWS
+# credentials or network lookups.
 synth: deps
+	@rm -rf cdk.out
+	@echo "Synthesizing into cdk.out/. The first time, Go compiles the AWS CDK's bindings first: about 2 minutes on 2 cores, and Go's caches grow to about 1.5 GB."
 	$(CDK) synth --no-lookups --quiet
 	@ls cdk.out/*.template.json
 

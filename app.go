@@ -21,17 +21,45 @@ import (
 )
 
 func main() {
-	os.Exit(run(os.Stderr))
+	os.Exit(run(os.Args[1:], os.Getenv, os.Stderr))
 }
+
+// usage is printed for arguments the app does not take.
+const usage = `usage: npx cdk synth [-c key=value ...]   (or deploy, diff, destroy)
+   or: go run . [-c key=value ...]         (synthesizes into cdk.out with cdk.json applied)`
 
 // run synthesizes the app and returns the process exit status. It exists
 // apart from main so that deferred cleanup runs before the process exits.
-func run(stderr io.Writer) int {
+//
+// Run by the CDK CLI (CDK_OUTDIR is set), the app gets its context and
+// output directory from the CLI, which passes no arguments. Run on its own
+// (go run .), it applies cdk.json, cdk.context.json and ~/.cdk.json as the CLI
+// would, takes -c key=value like the CLI, and writes cdk.out, so that what it
+// checks and writes is what `npx cdk synth` would.
+func run(args []string, getenv func(string) string, stderr io.Writer) int {
 	defer jsii.Close()
-	// CDK's built-in CloudFormation validation runs in the tests, which
-	// synthesize the same stacks with it on and fail on any finding; here it
-	// would add about 1.7 s of CPU to every `cdk synth` for no new answer.
-	app := awscdk.NewApp(&awscdk.AppProps{BuiltinCloudFormationValidation: jsii.Bool(false)})
+	props := &awscdk.AppProps{
+		// CDK's built-in CloudFormation validation runs in the tests, which
+		// synthesize the same stacks with it on and fail on any finding;
+		// here it would add about 1.7 s of CPU to every `cdk synth` for no
+		// new answer.
+		BuiltinCloudFormationValidation: jsii.Bool(false),
+	}
+	underCLI := getenv("CDK_OUTDIR") != ""
+	if underCLI && len(args) > 0 {
+		fmt.Fprintf(stderr, "unexpected arguments %q: the CDK CLI passes its -c values in the environment\n%s\n", args, usage)
+		return 2
+	}
+	if !underCLI {
+		context, err := standaloneContext(args)
+		if err != nil {
+			fmt.Fprintf(stderr, "%v\n%s\n", err, usage)
+			return 2
+		}
+		props.Context = &context
+		props.Outdir = jsii.String("cdk.out")
+	}
+	app := awscdk.NewApp(props)
 	cfg, warnings, err := loadConfig(app, contextSources())
 	for _, w := range warnings {
 		fmt.Fprintf(stderr, "warning: %s\n", w)
@@ -50,7 +78,28 @@ func run(stderr io.Writer) int {
 		return 1
 	}
 	app.Synth(nil)
+	if !underCLI {
+		fmt.Fprintf(stderr, "not run by the CDK CLI: applied cdk.json, cdk.context.json, ~/.cdk.json and the -c values, and wrote cdk.out; deploy with npx cdk deploy --all\n")
+	}
 	return 0
+}
+
+// standaloneContext is the context the CDK CLI would give the app: its
+// files merged, then the -c values of args.
+func standaloneContext(args []string) (map[string]any, error) {
+	overrides, err := cdkcontext.ParseArgs(args)
+	if err != nil {
+		return nil, err
+	}
+	home, _ := os.UserHomeDir()
+	files, err := cdkcontext.Read(".", home)
+	if err != nil {
+		return nil, err
+	}
+	for k, v := range overrides {
+		files.Merged[k] = v
+	}
+	return files.Merged, nil
 }
 
 // build adds the stacks to app and checks them against the AWS Solutions

@@ -28,7 +28,7 @@ import (
 // CDK CLI sees them) and closes the jsii runtime once all tests are done.
 func TestMain(m *testing.M) {
 	if os.Getenv("CROSSREGIONAPI_RUN_APP") == "1" {
-		os.Exit(run(os.Stderr))
+		os.Exit(run(strings.Fields(os.Getenv("CROSSREGIONAPI_APP_ARGS")), os.Getenv, os.Stderr))
 	}
 	code := m.Run()
 	jsii.Close()
@@ -877,5 +877,44 @@ func TestContextKeysByWhereTheyComeFrom(t *testing.T) {
 		if strings.Contains(out, notOurs) {
 			t.Errorf("stderr reports %s, a key the project does not own:\n%s", notOurs, out)
 		}
+	}
+}
+
+// Run on its own (go run .), the app applies cdk.json and takes -c values
+// as the CDK CLI would, so a bad value stops it; it refuses arguments it
+// would otherwise ignore, and under the CLI it takes none.
+func TestRunOutsideTheCLI(t *testing.T) {
+	cases := []struct {
+		name     string
+		args     string
+		underCLI bool
+		wantCode int
+		want     string
+	}{
+		{"a bad -c value", "-c apiRegion=mars-1", false, 1, `apiRegion = "mars-1": is not a Region known to the AWS CDK`},
+		{"a bad value in cdk.json's place", "-c stageName=bad!", false, 1, `stageName = "bad!"`},
+		{"an argument it does not take", "--all", false, 2, `unexpected argument "--all": only -c key=value is accepted`},
+		{"arguments under the CLI", "-c apiRegion=eu-west-1", true, 2, "the CDK CLI passes its -c values in the environment"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			cmd := testBinary(t)
+			env := []string{"CROSSREGIONAPI_RUN_APP=1", "CROSSREGIONAPI_APP_ARGS=" + tc.args}
+			for _, e := range os.Environ() {
+				if !strings.HasPrefix(e, "CDK_") {
+					env = append(env, e)
+				}
+			}
+			if tc.underCLI {
+				env = append(env, "CDK_OUTDIR="+t.TempDir(), "CDK_CONTEXT_JSON={}")
+			}
+			cmd.Env = env
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			cmd.Run()
+			if code := cmd.ProcessState.ExitCode(); code != tc.wantCode || !strings.Contains(stderr.String(), tc.want) {
+				t.Errorf("exit %d, want %d; stderr lacks %q:\n%s", code, tc.wantCode, tc.want, stderr.String())
+			}
+		})
 	}
 }

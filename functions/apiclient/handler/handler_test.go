@@ -6,11 +6,15 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"errors"
+	"io"
+	"log"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -47,8 +51,9 @@ func testConfig(apiURL string) Config {
 	}
 }
 
-// newTestHandler trusts the certificates of the given servers only.
-func newTestHandler(t *testing.T, cfg Config, trusted ...*httptest.Server) *testHandler {
+// newTestClient is NewHTTPClient(cfg) trusting the certificates of the
+// given servers only.
+func newTestClient(t *testing.T, cfg Config, trusted ...*httptest.Server) *http.Client {
 	t.Helper()
 	client := NewHTTPClient(cfg)
 	pool := x509.NewCertPool()
@@ -57,10 +62,15 @@ func newTestHandler(t *testing.T, cfg Config, trusted ...*httptest.Server) *test
 	}
 	client.Transport.(*http.Transport).TLSClientConfig.RootCAs = pool
 	t.Cleanup(client.CloseIdleConnections)
+	return client
+}
 
+// newTestHandler trusts the certificates of the given servers only.
+func newTestHandler(t *testing.T, cfg Config, trusted ...*httptest.Server) *testHandler {
+	t.Helper()
 	th := &testHandler{logs: &bytes.Buffer{}}
 	creds := credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "secret", "session-token")
-	th.Handler = New(cfg, client, creds, slog.New(slog.NewJSONHandler(th.logs, nil)))
+	th.Handler = New(cfg, newTestClient(t, cfg, trusted...), creds, slog.New(slog.NewJSONHandler(th.logs, nil)))
 	th.Now = func() time.Time {
 		th.mu.Lock()
 		defer th.mu.Unlock()
@@ -419,5 +429,191 @@ func TestHandleWithoutCredentials(t *testing.T) {
 	checkCallError(t, err, srv.URL+"/v1/hello", KindCredentials, 1, []string{"no EC2 IMDS role found", "execution role"})
 	if n := srv.Requests(); n != 0 {
 		t.Errorf("requests the server saw: got %d, want 0 (nothing unsigned may leave)", n)
+	}
+}
+
+// endless, as a body size, streams a body until the client stops reading.
+const endless = -1
+
+// newBodyServer answers every request with HTTP 200 and a body of size
+// bytes, or an endless one, and counts the requests.
+func newBodyServer(t *testing.T, size int) (*httptest.Server, *atomic.Int32) {
+	t.Helper()
+	chunk := bytes.Repeat([]byte("a"), 32<<10)
+	var requests atomic.Int32
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		if size >= 0 {
+			w.Header().Set("Content-Length", strconv.Itoa(size))
+		}
+		// Writing fails once the client stops reading and closes.
+		for left := size; left != 0; {
+			n := len(chunk)
+			if left > 0 {
+				n = min(n, left)
+				left -= n
+			}
+			if _, err := w.Write(chunk[:n]); err != nil {
+				return
+			}
+		}
+	}))
+	// The client closing an oversized body early is the point, not news.
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
+	t.Cleanup(srv.Close)
+	return srv, &requests
+}
+
+// TestHandleBodyLimit checks the limit on a response: up to 1 MiB is
+// returned, anything more fails the call with kind response and is not
+// retried. The limit is written out here rather than taken from maxBody,
+// so raising maxBody fails the test. An endless body must fail the same
+// way, promptly: a client that read the whole body before checking its
+// size would instead read until the attempt timed out.
+func TestHandleBodyLimit(t *testing.T) {
+	const oneMiB = 1 << 20
+	tests := []struct {
+		name    string
+		size    int
+		wantErr bool
+	}{
+		{name: "exactly 1 MiB", size: oneMiB},
+		{name: "1 MiB and one byte", size: oneMiB + 1, wantErr: true},
+		{name: "endless", size: endless, wantErr: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv, requests := newBodyServer(t, tt.size)
+			cfg := testConfig(srv.URL + "/v1")
+			cfg.AttemptTimeout = 500 * time.Millisecond
+			th := newTestHandler(t, cfg, srv)
+
+			got, err := th.Handle(context.Background(), json.RawMessage(`{}`))
+
+			if n := requests.Load(); n != 1 {
+				t.Errorf("requests the server saw: got %d, want 1", n)
+			}
+			if !tt.wantErr {
+				if err != nil {
+					t.Fatalf("Handle with a body of %s: got error %v, want none", tt.name, err)
+				}
+				if len(got.Body) != tt.size {
+					t.Errorf("Handle: got a %d-byte body, want %d bytes", len(got.Body), tt.size)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatalf("Handle with a body of %s: got HTTP %d and a %d-byte body, want a %s error for a body over %d bytes",
+					tt.name, got.StatusCode, len(got.Body), KindResponse, oneMiB)
+			}
+			checkCallError(t, err, srv.URL+"/v1/hello", KindResponse, 1, []string{"HTTP 200", "(response)", "larger than 1048576 bytes"})
+			var ce *CallError
+			if errors.As(err, &ce) && ce.Status != http.StatusOK {
+				t.Errorf("CallError.Status: got %d, want %d", ce.Status, http.StatusOK)
+			}
+		})
+	}
+}
+
+// closeTracker wraps a RoundTripper and remembers every response body it
+// hands out, to tell whether each was closed.
+type closeTracker struct {
+	http.RoundTripper
+	mu     sync.Mutex
+	bodies []*trackedBody
+}
+
+type trackedBody struct {
+	io.ReadCloser
+	status int
+	closed atomic.Bool
+}
+
+func (b *trackedBody) Close() error {
+	b.closed.Store(true)
+	return b.ReadCloser.Close()
+}
+
+func (c *closeTracker) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := c.RoundTripper.RoundTrip(req)
+	if err != nil {
+		return resp, err
+	}
+	b := &trackedBody{ReadCloser: resp.Body, status: resp.StatusCode}
+	resp.Body = b
+	c.mu.Lock()
+	c.bodies = append(c.bodies, b)
+	c.mu.Unlock()
+	return resp, nil
+}
+
+// CloseIdleConnections lets http.Client.CloseIdleConnections reach the
+// wrapped transport.
+func (c *closeTracker) CloseIdleConnections() {
+	if ci, ok := c.RoundTripper.(interface{ CloseIdleConnections() }); ok {
+		ci.CloseIdleConnections()
+	}
+}
+
+// TestHandleClosesEveryBody checks that every response body is closed,
+// whatever the outcome. A body read to its end frees an HTTP/1.1
+// connection even unclosed, so counting connections cannot tell; an
+// unclosed body still leaks its connection when reading stops early (a body
+// over the limit) and holds its stream under HTTP/2.
+func TestHandleClosesEveryBody(t *testing.T) {
+	tests := []struct {
+		name string
+		// setup returns the server and the statuses of the responses the
+		// handler must get.
+		setup func(t *testing.T) (*httptest.Server, []int)
+	}{
+		{
+			name: "200",
+			setup: func(t *testing.T) (*httptest.Server, []int) {
+				return apitest.NewServer(t, 200).Server, []int{200}
+			},
+		},
+		{
+			name: "500 then 200",
+			setup: func(t *testing.T) (*httptest.Server, []int) {
+				return apitest.NewServer(t, 500, 200).Server, []int{500, 200}
+			},
+		},
+		{
+			name: "403",
+			setup: func(t *testing.T) (*httptest.Server, []int) {
+				return apitest.NewServer(t, 403).Server, []int{403}
+			},
+		},
+		{
+			name: "body over the limit",
+			setup: func(t *testing.T) (*httptest.Server, []int) {
+				srv, _ := newBodyServer(t, 2<<20)
+				return srv, []int{200}
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv, wantStatus := tt.setup(t)
+			th := newTestHandler(t, testConfig(srv.URL+"/v1"), srv)
+			tracker := &closeTracker{RoundTripper: th.Client.Transport}
+			th.Client.Transport = tracker
+
+			_, _ = th.Handle(context.Background(), json.RawMessage(`{}`))
+
+			tracker.mu.Lock()
+			defer tracker.mu.Unlock()
+			var gotStatus []int
+			for i, b := range tracker.bodies {
+				gotStatus = append(gotStatus, b.status)
+				if !b.closed.Load() {
+					t.Errorf("body of response %d of %d (HTTP %d): not closed, want closed", i+1, len(tracker.bodies), b.status)
+				}
+			}
+			if diff := cmp.Diff(wantStatus, gotStatus); diff != "" {
+				t.Errorf("statuses of the responses (-want +got):\n%s", diff)
+			}
+		})
 	}
 }

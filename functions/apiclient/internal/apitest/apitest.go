@@ -17,6 +17,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -26,8 +27,16 @@ import (
 // HelloBody is what the demo API's mock integration answers.
 const HelloBody = `{"message":"hello from the private API","region":"us-east-1"}`
 
-// Stall, as a status, holds the request until the client gives up.
-const Stall = 0
+// Pseudo-statuses for NewServer.
+const (
+	// Stall holds the request, before any header is sent, until the client
+	// gives up.
+	Stall = 0
+	// StallBody sends 200, its headers and the first half of HelloBody,
+	// then holds the rest until the client gives up: past any response
+	// header timeout, only a timeout on the whole exchange ends it.
+	StallBody = -1
+)
 
 // Server is the stand-in API.
 type Server struct {
@@ -53,11 +62,23 @@ func NewServer(t testing.TB, statuses ...int) *Server {
 		s.header = r.Header.Clone()
 		s.mu.Unlock()
 		status := statuses[min(n, len(statuses))-1]
-		if status == Stall {
+		hold := func() {
 			select {
 			case <-r.Context().Done():
 			case <-release:
 			}
+		}
+		switch status {
+		case Stall:
+			hold()
+			return
+		case StallBody:
+			w.Header().Set("Content-Type", "application/json")
+			w.Header().Set("Content-Length", strconv.Itoa(len(HelloBody)))
+			w.WriteHeader(http.StatusOK)
+			_, _ = io.WriteString(w, HelloBody[:len(HelloBody)/2])
+			w.(http.Flusher).Flush()
+			hold()
 			return
 		}
 		w.Header().Set("Content-Type", "application/json")
