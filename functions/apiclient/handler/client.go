@@ -16,11 +16,13 @@ import (
 // aws:SourceVpce condition denies it. It follows no redirect: a redirected
 // request would go out with a signature made for another URL.
 func NewHTTPClient(cfg Config) *http.Client {
-	dialer := &net.Dialer{KeepAlive: 30 * time.Second}
+	dialer := &net.Dialer{Timeout: cfg.AttemptTimeout, KeepAlive: 30 * time.Second}
 	transport := &http.Transport{
 		Proxy:                 nil,
 		DialContext:           dialer.DialContext,
 		TLSClientConfig:       &tls.Config{MinVersion: tls.VersionTLS12},
+		TLSHandshakeTimeout:   cfg.AttemptTimeout,
+		ResponseHeaderTimeout: cfg.AttemptTimeout,
 		ForceAttemptHTTP2:     true,
 		MaxIdleConns:          4,
 		MaxIdleConnsPerHost:   4,
@@ -30,6 +32,7 @@ func NewHTTPClient(cfg Config) *http.Client {
 	}
 	return &http.Client{
 		Transport: transport,
+		Timeout:   cfg.AttemptTimeout,
 		CheckRedirect: func(*http.Request, []*http.Request) error {
 			return http.ErrUseLastResponse
 		},
