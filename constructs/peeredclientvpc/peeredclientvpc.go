@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsroute53"
@@ -59,6 +60,15 @@ type PeeredClientVpcProps struct {
 	// LogRetention of the function's and the VPC's log groups.
 	// Default: one month.
 	LogRetention awslogs.RetentionDays
+	// LogEncryptionKey encrypts every log group of the construct; its
+	// policy must let CloudWatch Logs of the Region use it.
+	// Default: CloudWatch Logs' own encryption.
+	LogEncryptionKey awskms.IKey
+	// RestrictDefaultSecurityGroup removes every rule of the VPC's default
+	// security group, through CDK's custom resource, whose Lambda function
+	// runs outside the VPC. Default: the
+	// @aws-cdk/aws-ec2:restrictDefaultSecurityGroup feature flag.
+	RestrictDefaultSecurityGroup *bool
 	// MaxAttempts bounds the client's calls per invocation, the first
 	// included (1 means no retry). Default: 3.
 	MaxAttempts *float64
@@ -102,13 +112,13 @@ func NewPeeredClientVpc(scope constructs.Construct, id string, props *PeeredClie
 	requireProps(id, props)
 	this := constructs.NewConstruct(scope, &id)
 	c := &peeredClientVpc{Construct: this}
-	retention := logging.Retention(props.LogRetention)
+	logs := logging.Settings{Retention: props.LogRetention, Key: props.LogEncryptionKey}
 
-	c.vpc = isolatedvpc.New(this, "Vpc", props.Cidr, retention)
+	c.vpc = isolatedvpc.New(this, "Vpc", props.Cidr, logs, props.RestrictDefaultSecurityGroup)
 	c.peeringId = c.peerWithApi(props)
 	host := c.resolveApiHost(props)
 	c.apiUrl = jsii.String("https://" + *host + "/" + *defaults.String(props.StageName, "v1"))
-	c.fn = c.newFunction(props, retention)
+	c.fn = c.newFunction(props, logs)
 	return c
 }
 
@@ -163,7 +173,7 @@ func DomainSuffix(region string) string {
 
 // newFunction adds the client function, its role, security group and log
 // group.
-func (c *peeredClientVpc) newFunction(props *PeeredClientVpcProps, retention awslogs.RetentionDays) awslambda.Function {
+func (c *peeredClientVpc) newFunction(props *PeeredClientVpcProps, logs logging.Settings) awslambda.Function {
 	timeout := props.FunctionTimeout
 	if timeout == nil {
 		timeout = awscdk.Duration_Seconds(jsii.Number(15))
@@ -177,7 +187,7 @@ func (c *peeredClientVpc) newFunction(props *PeeredClientVpcProps, retention aws
 	sg.AddEgressRule(awsec2.Peer_Ipv4(props.PeerCidr), awsec2.Port_Tcp(jsii.Number(443)),
 		jsii.String("HTTPS to the private API endpoint"), jsii.Bool(false))
 
-	logGroup := logging.NewLogGroup(c.Construct, "FunctionLogs", retention)
+	logGroup := logging.NewLogGroup(c.Construct, "FunctionLogs", logs)
 	role := c.newRole(props, logGroup)
 	fn := awslambda.NewFunction(c.Construct, jsii.String("Function"), &awslambda.FunctionProps{
 		Description:           jsii.String("Calls the private API in " + *props.PeerRegion + " across VPC peering"),

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigateway"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsssm"
 	"github.com/aws/constructs-go/constructs/v10"
@@ -50,6 +51,15 @@ type PrivateApiVpcProps struct {
 	// LogRetention of the access log, flow log and execution log groups.
 	// Default: one month.
 	LogRetention awslogs.RetentionDays
+	// LogEncryptionKey encrypts every log group of the construct; its
+	// policy must let CloudWatch Logs of the Region use it.
+	// Default: CloudWatch Logs' own encryption.
+	LogEncryptionKey awskms.IKey
+	// RestrictDefaultSecurityGroup removes every rule of the VPC's default
+	// security group, through CDK's custom resource, whose Lambda function
+	// runs outside the VPC. Default: the
+	// @aws-cdk/aws-ec2:restrictDefaultSecurityGroup feature flag.
+	RestrictDefaultSecurityGroup *bool
 	// ThrottlingRateLimit is the stage's steady-state request rate per
 	// second. Default: 10.
 	ThrottlingRateLimit *float64
@@ -127,11 +137,11 @@ func NewPrivateApiVpc(scope constructs.Construct, id string, props *PrivateApiVp
 	if prefix == nil {
 		prefix = jsii.String("/" + *awscdk.Stack_Of(this).StackName() + "/" + id)
 	}
-	retention := logging.Retention(props.LogRetention)
+	logs := logging.Settings{Retention: props.LogRetention, Key: props.LogEncryptionKey}
 
-	p.vpc = isolatedvpc.New(this, "Vpc", props.Cidr, retention)
+	p.vpc = isolatedvpc.New(this, "Vpc", props.Cidr, logs, props.RestrictDefaultSecurityGroup)
 	p.endpoint = p.newEndpoint(props.Cidr, props.AllowedClientCidrs)
-	p.api = p.newApi(props, retention)
+	p.api = p.newApi(props, logs)
 	if defaults.Bool(props.DemoMethod, true) {
 		p.method = p.addDemoMethod()
 	}
@@ -194,8 +204,8 @@ func (p *privateApiVpc) newEndpoint(cidr *string, clientCidrs *[]*string) awsec2
 
 // newApi adds the PRIVATE REST API bound to the endpoint, its stage with
 // access and execution logs, and a request validator.
-func (p *privateApiVpc) newApi(props *PrivateApiVpcProps, retention awslogs.RetentionDays) awsapigateway.RestApi {
-	p.accessLogs = logging.NewLogGroup(p.Construct, "AccessLogs", retention)
+func (p *privateApiVpc) newApi(props *PrivateApiVpcProps, logs logging.Settings) awsapigateway.RestApi {
+	p.accessLogs = logging.NewLogGroup(p.Construct, "AccessLogs", logs)
 	cloudWatchRole := defaults.Bool(props.CloudWatchRole, true)
 	var roleRemoval awscdk.RemovalPolicy
 	if cloudWatchRole {
@@ -234,7 +244,7 @@ func (p *privateApiVpc) newApi(props *PrivateApiVpcProps, retention awslogs.Rete
 	// itself, never expiring and outside the stack, if it does not exist
 	// when the stage first logs: the group is created before the stage.
 	p.executionLogs = logging.NewNamedLogGroup(p.Construct, "ExecutionLogs",
-		awscdk.Fn_Join(jsii.String(""), jsii.Strings("API-Gateway-Execution-Logs_", *api.RestApiId(), "/", *p.stageName)), retention)
+		awscdk.Fn_Join(jsii.String(""), jsii.Strings("API-Gateway-Execution-Logs_", *api.RestApiId(), "/", *p.stageName)), logs)
 	api.DeploymentStage().Node().AddDependency(p.executionLogs)
 	return api
 }

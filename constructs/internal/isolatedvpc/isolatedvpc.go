@@ -3,7 +3,6 @@ package isolatedvpc
 
 import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
@@ -19,27 +18,32 @@ const SubnetGroupName = "Isolated"
 // through interface endpoints or a peering connection. The AZs are those of
 // the enclosing stack, so a stack can pin them without a context lookup.
 //
-// Every flow (accepted and rejected) is logged to a log group kept for
-// retention and deleted with the stack: with security groups this narrow,
-// the REJECT records are how a blocked call is found.
-func New(scope constructs.Construct, id string, cidr *string, retention awslogs.RetentionDays) awsec2.Vpc {
+// Every flow (accepted and rejected) is logged to a log group kept as logs
+// says and deleted with the stack: with security groups this narrow, the
+// REJECT records are how a blocked call is found.
+//
+// restrictDefaultSG removes every rule of the VPC's default security group
+// through CDK's custom resource (a Lambda function outside the VPC); nil
+// leaves it to the @aws-cdk/aws-ec2:restrictDefaultSecurityGroup flag.
+func New(scope constructs.Construct, id string, cidr *string, logs logging.Settings, restrictDefaultSG *bool) awsec2.Vpc {
 	vpc := awsec2.NewVpc(scope, jsii.String(id), &awsec2.VpcProps{
-		IpAddresses:        awsec2.IpAddresses_Cidr(cidr),
-		MaxAzs:             jsii.Number(2),
-		NatGateways:        jsii.Number(0),
-		EnableDnsHostnames: jsii.Bool(true),
-		EnableDnsSupport:   jsii.Bool(true),
+		IpAddresses:                  awsec2.IpAddresses_Cidr(cidr),
+		RestrictDefaultSecurityGroup: restrictDefaultSG,
+		MaxAzs:                       jsii.Number(2),
+		NatGateways:                  jsii.Number(0),
+		EnableDnsHostnames:           jsii.Bool(true),
+		EnableDnsSupport:             jsii.Bool(true),
 		SubnetConfiguration: &[]*awsec2.SubnetConfiguration{{
 			Name:       jsii.String(SubnetGroupName),
 			SubnetType: awsec2.SubnetType_PRIVATE_ISOLATED,
 		}},
 	})
-	logs := logging.NewLogGroup(vpc, "FlowLogs", retention)
+	flowLogs := logging.NewLogGroup(vpc, "FlowLogs", logs)
 	vpc.AddFlowLog(jsii.String("FlowLog"), &awsec2.FlowLogOptions{
-		Destination: awsec2.FlowLogDestination_ToCloudWatchLogs(logs, nil),
+		Destination: awsec2.FlowLogDestination_ToCloudWatchLogs(flowLogs, nil),
 		TrafficType: awsec2.FlowLogTrafficType_ALL,
 	})
-	logging.OwnProviderLogs(vpc, retention)
+	logging.OwnProviderLogs(vpc, logs)
 	return vpc
 }
 
