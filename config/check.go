@@ -1,8 +1,8 @@
 package config
 
 import (
-	"encoding/json"
 	"fmt"
+	"maps"
 	"net/netip"
 	"regexp"
 	"slices"
@@ -33,6 +33,29 @@ var (
 // any other value fails at deploy time, after other resources were created.
 var logRetentionDays = []int{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
 
+// intLimits are the ranges of the integer keys other than
+// logRetentionDays, with why each is what it is. The loader reads them too,
+// to say how far a number too large to hold is from what is allowed.
+var intLimits = map[string]struct {
+	lo, hi int
+	why    string
+}{
+	keyThrottleRateLimit:   {1, 10000, "give requests per second for the whole stage, at most 10000 (API Gateway's default account-wide quota)"},
+	keyThrottleBurstLimit:  {1, 5000, "a burst of 0 makes API Gateway reject every request, and 5000 is its default account-wide burst"},
+	keyClientMaxAttempts:   {1, 10, "the count includes the first call, so 1 means no retries"},
+	keyClientBackoffBaseMs: {1, 10000, "give the first retry delay in milliseconds"},
+	keyClientBackoffMaxMs:  {1, 10000, "give the longest retry delay in milliseconds, at least " + keyClientBackoffBaseMs},
+}
+
+// intBounds is the smallest and largest value an integer key accepts.
+func intBounds(key string) (lo, hi int) {
+	if key == keyLogRetentionDays {
+		return logRetentionDays[0], logRetentionDays[len(logRetentionDays)-1]
+	}
+	l := intLimits[key]
+	return l.lo, l.hi
+}
+
 // Each VPC gets one subnet per zone, two zones, and the smallest subnet
 // AWS allows is a /28, so a VPC must be a /27 or larger; /16 is the largest
 // VPC AWS allows.
@@ -55,39 +78,119 @@ var unusableRanges = []struct {
 	{netip.MustParsePrefix("240.0.0.0/4"), "reserved"},
 }
 
+// troubleRanges are ranges a VPC accepts but that collide with networks
+// outside it, so some callers cannot reach the VPC, or reach something else.
+// They are warnings, not errors: a VPC that no such network ever talks to
+// works. A VPC of /16 or smaller overlaps one only by lying inside it.
+var troubleRanges = []struct {
+	prefix netip.Prefix
+	what   string // what the range is
+	why    string // the trouble
+}{
+	{netip.MustParsePrefix("100.64.0.0/10"), "the shared address space of carrier-grade NAT (RFC 6598)",
+		"Internet providers and VPNs number their own networks from it, so clients behind them may not reach the VPC, or reach the wrong host"},
+	{netip.MustParsePrefix("198.18.0.0/15"), "the range reserved for benchmarking network devices (RFC 2544)",
+		"some routers, firewalls and VPN clients drop or divert it"},
+	{netip.MustParsePrefix("172.17.0.0/16"), "the default bridge network of Docker and of AWS services such as SageMaker and Cloud9",
+		"containers and notebooks on such a bridge send traffic for these addresses to the bridge, not to the VPC"},
+}
+
+// privatePrefixes are the RFC 1918 ranges, the ones meant for networks
+// like a VPC.
+var privatePrefixes = []netip.Prefix{
+	netip.MustParsePrefix("10.0.0.0/8"),
+	netip.MustParsePrefix("172.16.0.0/12"),
+	netip.MustParsePrefix("192.168.0.0/16"),
+}
+
 const privateRanges = "10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16"
 
-// checker collects problems. skip holds keys whose raw value could not even
-// be converted; their field still holds the default, and any check on it
-// would report something the user did not write.
+// cidrCandidates are the ranges offered, after the key's default, when a
+// message needs a VPC range of the checker's own choosing. Each is
+// re-validated before use, so the list only needs enough variety for one
+// of them to fit beside any other VPC range.
+var cidrCandidates = []string{"10.0.0.0/16", "192.168.0.0/16", "172.16.0.0/16", "10.1.0.0/16", "10.2.0.0/16", "172.18.0.0/16"}
+
+// regionCandidates are the Regions offered first as examples; every other
+// Region the CDK knows follows, for the partitions these are not in.
+var regionCandidates = []string{"us-east-1", "us-west-2", "eu-west-1", "ap-southeast-2"}
+
+// checker collects problems and warnings.
 type checker struct {
-	skip     map[string]bool
+	// cfg is the configuration checked. A value a message suggests is
+	// re-validated by checking cfg with the suggestion in place, so that
+	// it is judged beside the keys it must agree with.
+	cfg Config
+	// skip holds keys whose raw value could not even be converted; their
+	// field still holds the default, and any check on it would report
+	// something the user did not write.
+	skip map[string]bool
+	// scratch is set on a checker that re-validates a suggestion. Only
+	// whether it finds problems matters, never its messages, so it
+	// suggests nothing itself, which also keeps re-validation from
+	// recursing.
+	scratch  bool
 	problems []Problem
+	// others holds, index for index with problems, the first key of a
+	// problem between two keys (reported under the second), else "". A
+	// suggestion for either key must not cause such a problem.
+	others   []string
+	warnings []warning
+}
+
+// warning is a value that works but is likely to cause trouble.
+type warning struct {
+	key, text string
 }
 
 func (ch *checker) add(key string, value any, format string, args ...any) {
-	ch.problems = append(ch.problems, Problem{Key: key, Value: render(value), Message: fmt.Sprintf(format, args...)})
+	ch.addPair(key, "", value, format, args...)
 }
 
-// check runs every rule and returns all problems found.
-func (c Config) check(skip map[string]bool) []Problem {
-	ch := &checker{skip: skip}
-	ch.appName(c.AppName)
-	ch.account(c.Account)
+// addPair adds a problem between two keys, reported under key.
+func (ch *checker) addPair(key, other string, value any, format string, args ...any) {
+	ch.problems = append(ch.problems, Problem{Key: key, Value: render(value), Message: fmt.Sprintf(format, args...)})
+	ch.others = append(ch.others, other)
+}
 
-	apiRegionOK := ch.region(keyApiRegion, c.ApiRegion)
-	apiCidr, apiCidrOK := ch.cidr(keyApiVpcCidr, c.ApiVpcCidr)
-	clientRegionOK := ch.region(keyClientRegion, c.ClientRegion)
+// warn records a warning, written like a line of an Error.
+func (ch *checker) warn(key string, value any, format string, args ...any) {
+	ch.warnings = append(ch.warnings, warning{key, key + " = " + render(value) + ": " + fmt.Sprintf(format, args...)})
+}
+
+// check runs every rule and returns all problems and warnings found.
+func (c Config) check(skip map[string]bool) ([]Problem, []warning) {
+	ch := &checker{cfg: c, skip: skip}
+	ch.run()
+	return ch.problems, ch.warnings
+}
+
+func (ch *checker) run() {
+	c := ch.cfg
+	ch.text(keyAppName, c.AppName, (*checker).appName)
+	ch.text(keyAccount, c.Account, (*checker).account)
+
+	apiRegionOK := ch.text(keyApiRegion, c.ApiRegion, (*checker).region)
+	apiCidrOK := ch.text(keyApiVpcCidr, c.ApiVpcCidr, (*checker).cidr)
+	clientRegionOK := ch.text(keyClientRegion, c.ClientRegion, (*checker).region)
 	if apiRegionOK && clientRegionOK {
 		ch.regionPair(c.ApiRegion, c.ClientRegion)
 	}
-	clientCidr, clientCidrOK := ch.cidr(keyClientVpcCidr, c.ClientVpcCidr)
-	if apiCidrOK && clientCidrOK && apiCidr.Overlaps(clientCidr) {
-		ch.add(keyClientVpcCidr, c.ClientVpcCidr,
-			"overlaps %s = %q; peered VPCs need disjoint address ranges, so choose a %s outside %s, e.g. %q",
-			keyApiVpcCidr, c.ApiVpcCidr, keyClientVpcCidr, apiCidr, disjointCidr(apiCidr))
+	clientCidrOK := ch.text(keyClientVpcCidr, c.ClientVpcCidr, (*checker).cidr)
+	// Only two ranges that passed every CIDR check are compared: a range
+	// already reported as unusable (0.0.0.0/0 overlaps everything) would
+	// only add a second complaint about the same mistake, and its fix
+	// changes what it overlaps.
+	if apiCidrOK && clientCidrOK && ch.overlap(c.ApiVpcCidr, c.ClientVpcCidr) {
+		clientCidrOK = false
 	}
-	ch.stageName(c.StageName)
+	if apiCidrOK {
+		ch.cidrTrouble(keyApiVpcCidr, c.ApiVpcCidr)
+	}
+	if clientCidrOK {
+		ch.cidrTrouble(keyClientVpcCidr, c.ClientVpcCidr)
+	}
+	ch.text(keyStageName, c.StageName, (*checker).stageName)
 
 	apiZoneRegion, clientZoneRegion := "", ""
 	if apiRegionOK {
@@ -100,117 +203,370 @@ func (c Config) check(skip map[string]bool) []Problem {
 	ch.zones(keyClientAvailabilityZones, c.ClientAvailabilityZones, keyClientRegion, clientZoneRegion, keyApiRegion, apiZoneRegion)
 
 	ch.logRetention(c.LogRetentionDays)
-	ch.oneOf(keyApiGatewayCloudWatchRole, c.ApiGatewayCloudWatchRole,
-		[]string{CloudWatchRoleCreate, CloudWatchRoleExisting},
-		`"create" makes the API stack set API Gateway's Region-wide CloudWatch role (kept on destroy); "existing" leaves the account's role as it is`)
-	ch.intRange(keyThrottleRateLimit, c.ThrottleRateLimit, 1, 10000,
-		"give requests per second for the whole stage, at most 10000 (API Gateway's default account-wide quota)")
-	ch.intRange(keyThrottleBurstLimit, c.ThrottleBurstLimit, 1, 5000,
-		"a burst of 0 makes API Gateway reject every request, and 5000 is its default account-wide burst")
-	ch.intRange(keyClientMaxAttempts, c.ClientMaxAttempts, 1, 10,
-		"the count includes the first call, so 1 means no retries")
-	baseOK := ch.intRange(keyClientBackoffBaseMs, c.ClientBackoffBaseMs, 1, 10000,
-		"give the first retry delay in milliseconds")
-	maxOK := ch.intRange(keyClientBackoffMaxMs, c.ClientBackoffMaxMs, 1, 10000,
-		"give the longest retry delay in milliseconds, at least "+keyClientBackoffBaseMs)
+	ch.text(keyApiGatewayCloudWatchRole, c.ApiGatewayCloudWatchRole, func(ch *checker, key, v string) {
+		ch.oneOf(key, v, []string{CloudWatchRoleCreate, CloudWatchRoleExisting},
+			`"create" makes the API stack set API Gateway's Region-wide CloudWatch role (kept on destroy); "existing" leaves the account's role as it is`)
+	})
+	for _, key := range []string{keyThrottleRateLimit, keyThrottleBurstLimit, keyClientMaxAttempts} {
+		ch.intRange(key, *field(&c, key).(*int))
+	}
+	baseOK := ch.intRange(keyClientBackoffBaseMs, c.ClientBackoffBaseMs)
+	maxOK := ch.intRange(keyClientBackoffMaxMs, c.ClientBackoffMaxMs)
 	if baseOK && maxOK && c.ClientBackoffMaxMs < c.ClientBackoffBaseMs {
-		ch.add(keyClientBackoffMaxMs, c.ClientBackoffMaxMs,
+		ch.addPair(keyClientBackoffMaxMs, keyClientBackoffBaseMs, c.ClientBackoffMaxMs,
 			"is less than %s = %d; the longest delay cannot be shorter than the first, so raise %s to at least %d or lower %s",
 			keyClientBackoffBaseMs, c.ClientBackoffBaseMs, keyClientBackoffMaxMs, c.ClientBackoffBaseMs, keyClientBackoffBaseMs)
 	}
-	return ch.problems
 }
 
-func (ch *checker) appName(name string) {
-	if ch.skip[keyAppName] {
-		return
-	}
-	const rule = `it must start with a letter and hold only letters, digits and hyphens, because it begins CloudFormation stack names; e.g. "CrossRegionApi"`
-	switch {
-	case name == "":
-		ch.add(keyAppName, name, "is empty; "+rule)
-	case !appNameRe.MatchString(name):
-		ch.add(keyAppName, name, "is not a valid stack name prefix; "+rule)
-	}
-	if n := utf8.RuneCountInString(name); n > maxAppNameLen {
-		ch.add(keyAppName, name, "is %d characters long; at most %d fit, because stack names append suffixes such as %q",
-			n, maxAppNameLen, "-"+RolePeeringRoute)
-	}
-	lower := strings.ToLower(name)
-	for _, reserved := range []string{"aws", "ssm"} {
-		if strings.HasPrefix(lower, reserved) {
-			ch.add(keyAppName, name, "begins with %q; it also begins the app's SSM parameter names (/%s/...), and SSM refuses names that begin with \"aws\" or \"ssm\" in any case, so choose a name such as %q",
-				name[:3], name, "My"+name)
-			break
-		}
-	}
-}
-
-func (ch *checker) account(account string) {
-	if ch.skip[keyAccount] || account == "" || accountRe.MatchString(account) {
-		return
-	}
-	msg := "is not an AWS account ID; give exactly 12 digits, leading zeros included, or leave account unset to deploy to the account of your credentials"
-	if digits := strings.NewReplacer("-", "", " ", "").Replace(account); accountRe.MatchString(digits) {
-		msg += fmt.Sprintf("; did you mean %q?", digits)
-	}
-	ch.add(keyAccount, account, "%s", msg)
-}
-
-// region reports whether name is a Region the AWS CDK knows, which is what
-// the CDK needs to resolve service principals and partitions at synth time.
-func (ch *checker) region(key, name string) bool {
+// text runs rule on the string value v of key and reports whether it found
+// nothing wrong. No key accepts spaces around its value or invisible
+// characters in it, and neither shows in a terminal, so a value holding
+// them gets one problem saying exactly that, with the value they hide when
+// it is valid; otherwise the rule's problems with what is left follow.
+func (ch *checker) text(key, v string, rule func(ch *checker, key, v string)) bool {
 	if ch.skip[key] {
 		return false
 	}
-	regions := cdkRegions()
-	if slices.Contains(regions.names, name) {
-		return true
+	clean, flaws, removed := tidy(v)
+	if flaws == "" {
+		n := len(ch.problems)
+		rule(ch, key, v)
+		return len(ch.problems) == n
 	}
-	if name == "" {
-		ch.add(key, name, "is empty; give an AWS Region such as us-east-1")
+	if clean == "" {
+		ch.add(key, v, "is blank: it %s and nothing else; %s", flaws, ch.unsetHint(key))
 		return false
 	}
-	lower := strings.ToLower(name)
-	for _, r := range regions.names {
-		if isZoneOf(lower, r) {
-			ch.add(key, name, "is an Availability Zone, not a Region; did you mean %q?", r)
-			return false
-		}
+	it := "it"
+	if removed > 1 {
+		it = "them"
 	}
-	if guess, ok := closest(lower, regions.names); ok {
-		ch.add(key, name, "is not a Region known to the AWS CDK; did you mean %q?", guess)
-	} else {
-		ch.add(key, name, "is not a Region known to the AWS CDK; give a Region name such as us-east-1, eu-west-1 or ap-southeast-2")
+	if ch.valid(key, clean) {
+		ch.add(key, v, "%s; remove %s: did you mean %s?", flaws, it, quote(clean))
+		return false
+	}
+	ch.add(key, v, "%s; remove %s", flaws, it)
+	rest := &checker{cfg: ch.cfg, skip: ch.skip, scratch: ch.scratch}
+	rule(rest, key, clean)
+	for i, p := range rest.problems {
+		p.Value = render(v)
+		ch.problems = append(ch.problems, p)
+		ch.others = append(ch.others, rest.others[i])
 	}
 	return false
 }
 
-func (ch *checker) regionPair(api, client string) {
-	if api == client {
-		other := "us-west-2"
-		if api == other {
-			other = "us-east-1"
-		}
-		ch.add(keyClientRegion, client,
-			"%s and %s are both %s; cross-region peering needs two Regions, so set %s to another Region, e.g. %s",
-			keyApiRegion, keyClientRegion, api, keyClientRegion, other)
-		return
+// valid reports whether v, in place of key's value, passes every check of
+// key, including those against other keys as they are. Every value a
+// message suggests goes through it first, so that following the advice
+// never leads straight to another problem. A string v is converted as the
+// loader converts a `-c` value.
+func (ch *checker) valid(key string, v string) bool {
+	return ch.try(key, v, false)
+}
+
+// calm is valid and also draws no warning: for values the checker picks
+// itself, which should bring no trouble of their own.
+func (ch *checker) calm(key string, v string) bool {
+	return ch.try(key, v, true)
+}
+
+func (ch *checker) try(key, v string, calm bool) bool {
+	if ch.scratch {
+		return false
 	}
-	partitions := cdkRegions().partition
-	pa, pc := partitions[api], partitions[client]
-	if pa != "" && pc != "" && pa != pc {
-		ch.add(keyClientRegion, client,
-			"is in partition %s but %s = %q is in %s; VPC peering cannot cross partitions, so pick two Regions of one partition",
-			pc, keyApiRegion, api, pa)
+	c := ch.cfg
+	if !set(&c, key, v) {
+		return false
+	}
+	if !clearOfIntended(c, key) {
+		return false
+	}
+	skip := maps.Clone(ch.skip)
+	delete(skip, key)
+	sub := &checker{cfg: c, skip: skip, scratch: true}
+	sub.run()
+	for i, p := range sub.problems {
+		if p.Key == key || sub.others[i] == key {
+			return false
+		}
+	}
+	if calm {
+		for _, w := range sub.warnings {
+			if w.key == key {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// clearOfIntended reports whether the VPC range of key in c keeps clear of
+// the range the other VPC is evidently meant to have. The overlap check
+// compares only valid ranges, but a suggestion for one VPC must not collide
+// with the other's once its own slip (host bits, a stray space) is fixed.
+func clearOfIntended(c Config, key string) bool {
+	mine, other := c.ApiVpcCidr, c.ClientVpcCidr
+	switch key {
+	case keyApiVpcCidr:
+	case keyClientVpcCidr:
+		mine, other = other, mine
+	default:
+		return true
+	}
+	p, err := netip.ParsePrefix(mine)
+	if err != nil {
+		return true // the checks of key report it
+	}
+	clean, _, _ := tidy(other)
+	o, err := netip.ParsePrefix(clean)
+	if err != nil || !o.Addr().Is4() || o.Bits() < minVpcBits || o.Bits() > maxVpcBits {
+		return true // no evident intent, or nothing a VPC could be
+	}
+	return !p.Masked().Overlaps(o.Masked())
+}
+
+// suggest returns the first candidate valid for key.
+func (ch *checker) suggest(key string, candidates ...string) (string, bool) {
+	for _, s := range candidates {
+		if ch.valid(key, s) {
+			return s, true
+		}
+	}
+	return "", false
+}
+
+// alternative returns the first candidate valid for key that draws no
+// warning either.
+func (ch *checker) alternative(key string, candidates ...string) (string, bool) {
+	for _, s := range candidates {
+		if ch.calm(key, s) {
+			return s, true
+		}
+	}
+	return "", false
+}
+
+// eg is ", e.g. X" for a suggestion X found by suggest or alternative, and
+// "" when there is none, so a message never offers an invalid value.
+func eg(s string, ok bool) string {
+	if !ok {
+		return ""
+	}
+	return ", e.g. " + quote(s)
+}
+
+// examples returns up to n quoted candidates valid for key, as "A, B or C".
+func (ch *checker) examples(key string, n int, candidates ...string) string {
+	var out []string
+	for _, s := range candidates {
+		if len(out) == n {
+			break
+		}
+		if !slices.Contains(out, quote(s)) && ch.valid(key, s) {
+			out = append(out, quote(s))
+		}
+	}
+	return joinLast(out, " or ")
+}
+
+// unsetHint says how to fix a key given no value (JSON null, or only
+// blanks): remove it to get the default, when the default fits beside the
+// other keys, or give a value.
+func (ch *checker) unsetHint(key string) string {
+	def := Defaults()
+	switch p := field(&def, key).(type) {
+	case *string:
+		if key == keyAccount {
+			return "remove the key to deploy to the account of your credentials, or give a 12-digit account ID"
+		}
+		if ch.valid(key, *p) {
+			return "remove the key to use the default " + quote(*p) + ", or give a value"
+		}
+	case *int:
+		if s := strconv.Itoa(*p); ch.valid(key, s) {
+			return "remove the key to use the default " + s + ", or give a value"
+		}
+	case *[]string:
+		return "remove the key to let CloudFormation choose the zones, or give two zones" + ch.suchAs(ch.zoneExample(key))
+	}
+	hint := "give a value"
+	if ex := ch.examples(key, 1, ch.exampleValues(key)...); ex != "" {
+		hint += " such as " + ex
+	}
+	return hint + "; removing the key would use the default, which does not fit the other settings"
+}
+
+// suchAs is " such as X" for a suggestion, or "".
+func (ch *checker) suchAs(s string, ok bool) string {
+	if !ok {
+		return ""
+	}
+	return " such as " + quote(s)
+}
+
+// exampleValues are candidate example values for key, in the form a `-c`
+// value takes, the key's default first.
+func (ch *checker) exampleValues(key string) []string {
+	def := Defaults()
+	var out []string
+	switch p := field(&def, key).(type) {
+	case *string:
+		if *p != "" {
+			out = append(out, *p)
+		}
+	case *int:
+		lo, hi := intBounds(key)
+		out = append(out, strconv.Itoa(*p), strconv.Itoa(lo), strconv.Itoa(hi))
+	case *[]string:
+		if s, ok := ch.zoneExample(key); ok {
+			out = append(out, s)
+		}
+	}
+	switch key {
+	case keyAppName:
+		out = append(out, "CrossRegionApi")
+	case keyAccount:
+		out = append(out, "123456789012")
+	case keyApiRegion, keyClientRegion:
+		out = append(append(out, regionCandidates...), cdkRegions().names...)
+	case keyApiVpcCidr, keyClientVpcCidr:
+		out = append(out, cidrCandidates...)
+	case keyStageName:
+		out = append(out, "v1")
+	case keyApiGatewayCloudWatchRole:
+		out = append(out, CloudWatchRoleCreate, CloudWatchRoleExisting)
+	}
+	return out
+}
+
+// zoneExample is a zone list for key made of zones "a" and "b" of the
+// key's Region, or of us-east-1 while that Region is not known.
+func (ch *checker) zoneExample(key string) (string, bool) {
+	region := ch.cfg.ApiRegion
+	if key == keyClientAvailabilityZones {
+		region = ch.cfg.ClientRegion
+	}
+	if !slices.Contains(cdkRegions().names, region) {
+		region = "us-east-1"
+	}
+	return ch.suggest(key, region+"a,"+region+"b")
+}
+
+func (ch *checker) appName(key, name string) {
+	rule := func() string {
+		return `it must start with a letter and hold only letters, digits and hyphens, because it begins CloudFormation stack names` +
+			eg(ch.suggest(key, "CrossRegionApi"))
+	}
+	switch {
+	case name == "":
+		ch.add(key, name, "is empty; %s", rule())
+	case !appNameRe.MatchString(name):
+		ch.add(key, name, "is not a valid stack name prefix; %s", rule())
+	}
+	if n := utf8.RuneCountInString(name); n > maxAppNameLen {
+		ch.add(key, name, "is %d characters long; at most %d fit, because stack names append suffixes like %q",
+			n, maxAppNameLen, "-"+RolePeeringRoute)
+	}
+	for _, reserved := range []string{"aws", "ssm"} {
+		if len(name) < len(reserved) || !strings.EqualFold(name[:len(reserved)], reserved) {
+			continue
+		}
+		msg := fmt.Sprintf("begins with %s; it also begins the app's SSM parameter names (/%s/...), and SSM refuses names that begin with \"aws\" or \"ssm\" in any case, so choose a name",
+			quote(name[:len(reserved)]), key)
+		mine := "My" + name
+		if s, ok := ch.suggest(key, mine, string([]rune(mine)[:min(maxAppNameLen, utf8.RuneCountInString(mine))])); ok {
+			msg += " such as " + quote(s)
+		} else {
+			msg += " that does not begin with them" + eg(ch.suggest(key, "CrossRegionApi"))
+		}
+		ch.add(key, name, "%s", msg)
+		break
 	}
 }
 
-// cidr checks one VPC CIDR and returns its network prefix when it is an IPv4
-// prefix at all, so overlap can still be reported alongside other problems.
-func (ch *checker) cidr(key, s string) (netip.Prefix, bool) {
-	if ch.skip[key] {
-		return netip.Prefix{}, false
+func (ch *checker) account(key, account string) {
+	if account == "" || accountRe.MatchString(account) {
+		return
+	}
+	msg := "is not an AWS account ID; give exactly 12 digits, leading zeros included, or leave account unset to deploy to the account of your credentials"
+	if digits := strings.NewReplacer("-", "", " ", "").Replace(account); digits != account {
+		if s, ok := ch.suggest(key, digits); ok {
+			msg += "; did you mean " + quote(s) + "?"
+		}
+	}
+	ch.add(key, account, "%s", msg)
+}
+
+// region checks that name is a Region the AWS CDK knows, which is what
+// the CDK needs to resolve service principals and partitions at synth time.
+func (ch *checker) region(key, name string) {
+	regions := cdkRegions()
+	if slices.Contains(regions.names, name) {
+		return
+	}
+	suchAs := func() string {
+		if ex := ch.examples(key, 3, ch.exampleValues(key)...); ex != "" {
+			return " such as " + ex
+		}
+		return ""
+	}
+	if name == "" {
+		ch.add(key, name, "is empty; give an AWS Region%s", suchAs())
+		return
+	}
+	lower := strings.ToLower(name)
+	for _, r := range regions.names {
+		if isZoneOf(lower, r) {
+			if s, ok := ch.suggest(key, r); ok {
+				ch.add(key, name, "is an Availability Zone, not a Region; did you mean %s?", quote(s))
+			} else {
+				ch.add(key, name, "is an Availability Zone, not a Region; give a Region%s", suchAs())
+			}
+			return
+		}
+	}
+	if guess, ok := ch.suggest(key, near(lower, regions.names)...); ok {
+		ch.add(key, name, "is not a Region known to the AWS CDK; did you mean %s?", quote(guess))
+	} else {
+		ch.add(key, name, "is not a Region known to the AWS CDK; give a Region name%s", suchAs())
+	}
+}
+
+func (ch *checker) regionPair(api, client string) {
+	regions := cdkRegions()
+	partitions := regions.partition
+	// Regions of the API's partition, the common ones first.
+	var same []string
+	for _, r := range append(slices.Clone(regionCandidates), regions.names...) {
+		if partitions[r] == partitions[api] {
+			same = append(same, r)
+		}
+	}
+	if api == client {
+		ch.addPair(keyClientRegion, keyApiRegion, client,
+			"%s and %s are both %s; cross-region peering needs two Regions, so set %s to another Region%s",
+			keyApiRegion, keyClientRegion, api, keyClientRegion, eg(ch.suggest(keyClientRegion, same...)))
+		return
+	}
+	pa, pc := partitions[api], partitions[client]
+	if pa != "" && pc != "" && pa != pc {
+		ch.addPair(keyClientRegion, keyApiRegion, client,
+			"is in partition %s but %s = %s is in %s; VPC peering cannot cross partitions, so pick two Regions of one partition%s",
+			pc, keyApiRegion, quote(api), pa, eg(ch.suggest(keyClientRegion, same...)))
+	}
+}
+
+// cidr checks one VPC CIDR on its own.
+func (ch *checker) cidr(key, s string) {
+	// mine suggests the user's own address with another prefix length,
+	// else a range of the checker's choosing.
+	mine := func(a netip.Addr, bits int) string {
+		if fix, ok := ch.suggest(key, netip.PrefixFrom(a, bits).Masked().String()); ok {
+			return eg(fix, true)
+		}
+		return eg(ch.alternative(key, ch.exampleValues(key)...))
 	}
 	p, err := netip.ParsePrefix(s)
 	if err != nil {
@@ -219,65 +575,99 @@ func (ch *checker) cidr(key, s string) (netip.Prefix, bool) {
 		_, bitsErr := strconv.Atoi(bits)
 		switch {
 		case addrErr == nil && a.Is4() && !hasSlash:
-			ch.add(key, s, "has no prefix length; write the VPC range as address/length, e.g. %q", addr+"/16")
+			ch.add(key, s, "has no prefix length; write the VPC range as address/length%s", mine(a, minVpcBits))
 		case addrErr == nil && a.Is4() && bitsErr == nil:
-			ch.add(key, s, "has an impossible prefix length /%s; a VPC takes /%d to /%d, and /%d or larger to hold two subnets",
-				bits, minVpcBits, maxVpcBits, maxTwoSubBits)
+			ch.add(key, s, "has an impossible prefix length /%s; a VPC takes /%d to /%d, and /%d or larger to hold two subnets%s",
+				bits, minVpcBits, maxVpcBits, maxTwoSubBits, mine(a, minVpcBits))
 		default:
-			ch.add(key, s, "is not an IPv4 CIDR block; write it as address/length, e.g. %q", "10.0.0.0/16")
+			ch.add(key, s, "is not an IPv4 CIDR block; write it as address/length%s", eg(ch.alternative(key, ch.exampleValues(key)...)))
 		}
-		return netip.Prefix{}, false
+		return
 	}
 	if !p.Addr().Is4() {
-		ch.add(key, s, "is an IPv6 range; a VPC's primary CIDR block must be IPv4, e.g. %q", "10.0.0.0/16")
-		return netip.Prefix{}, false
+		ch.add(key, s, "is an IPv6 range; a VPC's primary CIDR block must be IPv4%s", eg(ch.alternative(key, ch.exampleValues(key)...)))
+		return
 	}
 	m := p.Masked()
 	if m != p {
-		ch.add(key, s, "has host bits set, so it is not a network address; did you mean %q?", m.String())
+		if fix, ok := ch.suggest(key, m.String()); ok {
+			ch.add(key, s, "has host bits set, so it is not a network address; did you mean %s?", quote(fix))
+		} else {
+			ch.add(key, s, "has host bits set, so it is not a network address; every bit after the first %d of the address must be 0", p.Bits())
+		}
 	}
 	switch b := p.Bits(); {
 	case b < minVpcBits:
-		ch.add(key, s, "is /%d, larger than a VPC can be; use a prefix length from /%d to /%d, e.g. %q",
-			b, minVpcBits, maxTwoSubBits, netip.PrefixFrom(m.Addr(), minVpcBits).String())
+		ch.add(key, s, "is /%d, larger than a VPC can be; use a prefix length from /%d to /%d%s",
+			b, minVpcBits, maxTwoSubBits, mine(m.Addr(), minVpcBits))
 	case b > maxVpcBits:
-		ch.add(key, s, "is /%d, smaller than a VPC can be; use a prefix length from /%d to /%d", b, minVpcBits, maxTwoSubBits)
+		ch.add(key, s, "is /%d, smaller than a VPC can be; use a prefix length from /%d to /%d%s",
+			b, minVpcBits, maxTwoSubBits, mine(m.Addr(), maxTwoSubBits))
 	case b > maxTwoSubBits:
-		ch.add(key, s, "is too small for two subnets: each zone's subnet needs at least a /28, so the VPC must be /%d or larger (a shorter prefix length)",
-			maxTwoSubBits)
+		ch.add(key, s, "is too small for two subnets: each zone's subnet needs at least a /28, so the VPC must be /%d or larger (a shorter prefix length)%s",
+			maxTwoSubBits, mine(m.Addr(), maxTwoSubBits))
 	}
 	for _, r := range unusableRanges {
 		if m.Overlaps(r.prefix) {
-			ch.add(key, s, "lies in %s (%s), which a VPC cannot use; use a private range inside %s", r.prefix, r.what, privateRanges)
+			ch.add(key, s, "lies in %s (%s), which a VPC cannot use; use a private range inside %s%s",
+				r.prefix, r.what, privateRanges, eg(ch.alternative(key, ch.exampleValues(key)...)))
 			break
 		}
 	}
-	return m, true
 }
 
-// disjointCidr suggests a client range that does not overlap the API's.
-func disjointCidr(api netip.Prefix) string {
-	for _, s := range []string{"192.168.0.0/16", "10.0.0.0/16", "172.16.0.0/16", "10.1.0.0/16"} {
-		if p := netip.MustParsePrefix(s); !p.Overlaps(api) {
-			return s
+// overlap reports, under clientVpcCidr, whether two valid VPC ranges
+// overlap.
+func (ch *checker) overlap(api, client string) bool {
+	a, _ := netip.ParsePrefix(api)
+	c, _ := netip.ParsePrefix(client)
+	if !a.Overlaps(c) {
+		return false
+	}
+	ch.addPair(keyClientVpcCidr, keyApiVpcCidr, client,
+		"overlaps %s = %s; peered VPCs need disjoint address ranges, so choose a %s outside %s%s",
+		keyApiVpcCidr, quote(api), keyClientVpcCidr, a, eg(ch.alternative(keyClientVpcCidr, ch.exampleValues(keyClientVpcCidr)...)))
+	return true
+}
+
+// cidrTrouble warns about a valid VPC range that other networks also use:
+// the special ranges of troubleRanges, and public ranges, which the VPC
+// routes to itself, hiding the Internet hosts that own them.
+func (ch *checker) cidrTrouble(key, s string) {
+	p, _ := netip.ParsePrefix(s)
+	fix := func() string {
+		if alt, ok := ch.alternative(key, ch.exampleValues(key)...); ok {
+			return "; a private range such as " + quote(alt) + " avoids this"
+		}
+		return "; a private range inside " + privateRanges + " avoids this"
+	}
+	for _, t := range troubleRanges {
+		if p.Overlaps(t.prefix) {
+			ch.warn(key, s, "lies in %s, %s; a VPC accepts it, but %s%s", t.prefix, t.what, t.why, fix())
+			return
 		}
 	}
-	return "10.1.0.0/16"
+	for _, private := range privatePrefixes {
+		if private.Contains(p.Addr()) {
+			return
+		}
+	}
+	ch.warn(key, s, "is a public range, outside %s; a VPC accepts it, but routes these addresses to itself, so nothing in either VPC can reach the Internet hosts that own them%s",
+		strings.ReplaceAll(privateRanges, " or ", " and "), fix())
 }
 
-func (ch *checker) stageName(name string) {
-	if ch.skip[keyStageName] {
-		return
+func (ch *checker) stageName(key, name string) {
+	rule := func() string {
+		return `API Gateway allows 1 to 128 letters, digits, hyphens and underscores` + eg(ch.suggest(key, "v1"))
 	}
-	const rule = `API Gateway allows 1 to 128 letters, digits, hyphens and underscores; e.g. "v1"`
 	switch {
 	case name == "":
-		ch.add(keyStageName, name, "is empty; "+rule)
+		ch.add(key, name, "is empty; %s", rule())
 	case !stageNameRe.MatchString(name):
-		ch.add(keyStageName, name, "has characters a stage name cannot hold; "+rule)
+		ch.add(key, name, "has characters a stage name cannot hold; %s", rule())
 	}
 	if n := utf8.RuneCountInString(name); n > maxStageNameLen {
-		ch.add(keyStageName, name, "is %d characters long; %s", n, rule)
+		ch.add(key, name, "is %d characters long; %s", n, rule())
 	}
 }
 
@@ -288,31 +678,49 @@ func (ch *checker) zones(key string, zones []string, regionKey, region, otherKey
 	if ch.skip[key] || len(zones) == 0 {
 		return
 	}
-	example := `"us-east-1a,us-east-1b"`
-	if region != "" {
-		example = strconv.Quote(region + "a," + region + "b")
-	}
+	example := func() string { return eg(ch.zoneExample(key)) }
 	if len(zones) != 2 {
-		ch.add(key, zones, "lists %d %s; give exactly 2 (one subnet in each), e.g. %s, or leave it unset to let CloudFormation pick",
-			len(zones), plural(len(zones), "zone", "zones"), example)
+		ch.add(key, zones, "lists %d %s; give exactly 2 (one subnet in each)%s, or leave it unset to let CloudFormation pick",
+			len(zones), plural(len(zones), "zone", "zones"), example())
+	}
+	// Spaces and invisible characters are reported once for the list, and
+	// the zones are checked without them.
+	var flawed []string
+	cleaned := make([]string, len(zones))
+	removed := 0
+	for i, z := range zones {
+		clean, flaws, n := tidy(z)
+		cleaned[i] = clean
+		removed += n
+		if flaws != "" {
+			flawed = append(flawed, "zone "+quote(z)+" "+flaws)
+		}
+	}
+	if len(flawed) > 0 {
+		msg := joinAnd(flawed) + "; remove " + plural(removed, "it", "them")
+		if s, ok := ch.suggest(key, strings.Join(cleaned, ",")); ok {
+			msg += ": did you mean " + quote(s) + "?"
+		}
+		ch.add(key, zones, "%s", msg)
+		zones = cleaned
 	}
 	seen := map[string]bool{}
 	for _, z := range zones {
 		if seen[z] {
-			ch.add(key, zones, "lists %q twice; the two zones must differ so that the subnets do not share a failure domain", z)
+			ch.add(key, zones, "lists %s twice; the two zones must differ so that the subnets do not share a failure domain", quote(z))
 			continue
 		}
 		seen[z] = true
 		switch {
 		case z == "":
-			ch.add(key, zones, "has an empty zone name; give zone names such as %s", example)
+			ch.add(key, zones, "has an empty zone name; give zone names%s", ch.suchAs(ch.zoneExample(key)))
 		case region == "" || isZoneOf(z, region):
 		case other != "" && isZoneOf(z, other):
-			ch.add(key, zones, "%q is a zone of %s = %s, not of %s = %s; give zones of %s, e.g. %s",
-				z, otherKey, other, regionKey, region, region, example)
+			ch.add(key, zones, "%s is a zone of %s = %s, not of %s = %s; give zones of %s%s",
+				quote(z), otherKey, other, regionKey, region, region, example())
 		default:
-			ch.add(key, zones, "%q is not a zone of %s = %s; a zone name is the Region name followed by a letter, e.g. %s",
-				z, regionKey, region, example)
+			ch.add(key, zones, "%s is not a zone of %s = %s; a zone name is the Region name followed by a letter%s",
+				quote(z), regionKey, region, example())
 		}
 	}
 }
@@ -323,7 +731,8 @@ func isZoneOf(zone, region string) bool {
 }
 
 func (ch *checker) logRetention(days int) {
-	if ch.skip[keyLogRetentionDays] || slices.Contains(logRetentionDays, days) {
+	key := keyLogRetentionDays
+	if ch.skip[key] || slices.Contains(logRetentionDays, days) {
 		return
 	}
 	nearest := logRetentionDays[0]
@@ -336,13 +745,16 @@ func (ch *checker) logRetention(days int) {
 	for i, d := range logRetentionDays {
 		allowed[i] = strconv.Itoa(d)
 	}
-	ch.add(keyLogRetentionDays, days, "is not a retention period CloudWatch Logs accepts; use one of %s (nearest: %d)",
-		strings.Join(allowed, ", "), nearest)
+	msg := "is not a retention period CloudWatch Logs accepts; use one of " + strings.Join(allowed, ", ")
+	if s, ok := ch.suggest(key, strconv.Itoa(nearest)); ok {
+		msg += " (nearest: " + s + ")"
+	}
+	ch.add(key, days, "%s", msg)
 }
 
 // oneOf checks that v is one of allowed.
 func (ch *checker) oneOf(key, v string, allowed []string, why string) {
-	if ch.skip[key] || slices.Contains(allowed, v) {
+	if slices.Contains(allowed, v) {
 		return
 	}
 	quoted := make([]string, len(allowed))
@@ -350,19 +762,23 @@ func (ch *checker) oneOf(key, v string, allowed []string, why string) {
 		quoted[i] = strconv.Quote(a)
 	}
 	msg := "is not one of " + strings.Join(quoted, ", ")
-	if lower := strings.ToLower(strings.TrimSpace(v)); lower != v && slices.Contains(allowed, lower) {
-		msg += "; did you mean " + strconv.Quote(lower) + "?"
+	if lower := strings.ToLower(v); lower != v {
+		if s, ok := ch.suggest(key, lower); ok {
+			msg += "; did you mean " + quote(s) + "?"
+		}
 	}
 	ch.add(key, v, "%s; %s", msg, why)
 }
 
-// intRange reports whether v is within lo..hi, reporting a problem if not.
-func (ch *checker) intRange(key string, v, lo, hi int, why string) bool {
+// intRange reports whether the integer key is within its intLimits,
+// reporting a problem if not.
+func (ch *checker) intRange(key string, v int) bool {
 	if ch.skip[key] {
 		return false
 	}
-	if v < lo || v > hi {
-		ch.add(key, v, "is outside the allowed %d..%d; %s", lo, hi, why)
+	l := intLimits[key]
+	if v < l.lo || v > l.hi {
+		ch.add(key, v, "is outside the allowed %d..%d; %s", l.lo, l.hi, l.why)
 		return false
 	}
 	return true
@@ -382,16 +798,39 @@ func abs(n int) int {
 	return n
 }
 
-// closest returns the known name (a Region, a key) nearest to name in edit distance, when
-// it is near enough to be a plausible typo.
+// closest returns the known name (a Region, a key) nearest to name in edit
+// distance, when it is near enough to be a plausible typo.
 func closest(name string, known []string) (string, bool) {
-	best, bestDist := "", -1
+	if names := near(name, known); len(names) > 0 {
+		return names[0], true
+	}
+	return "", false
+}
+
+// near returns the known names near enough to name to be a plausible typo
+// of it, nearest first, so that a caller can skip one that does not fit.
+func near(name string, known []string) []string {
+	type scored struct {
+		name string
+		dist int
+	}
+	var found []scored
 	for _, k := range known {
-		if d := editDistance(name, k); bestDist < 0 || d < bestDist {
-			best, bestDist = k, d
+		// The distance is at least the difference in length, so a
+		// pasted-in blob of text costs nothing here.
+		if abs(len(name)-len(k)) > 3 {
+			continue
+		}
+		if d := editDistance(name, k); d <= 3 && d*2 < len(k) {
+			found = append(found, scored{k, d})
 		}
 	}
-	return best, bestDist >= 0 && bestDist <= 3 && bestDist*2 < len(best)
+	slices.SortStableFunc(found, func(a, b scored) int { return a.dist - b.dist })
+	names := make([]string, len(found))
+	for i, f := range found {
+		names[i] = f.name
+	}
+	return names
 }
 
 // editDistance is the Levenshtein distance over bytes; Region names are ASCII.
@@ -413,16 +852,4 @@ func editDistance(a, b string) int {
 		prev, cur = cur, prev
 	}
 	return prev[len(b)]
-}
-
-// render writes v as JSON, the notation of cdk.json, so strings appear
-// quoted and other types as the user wrote them.
-func render(v any) string {
-	var b strings.Builder
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return fmt.Sprint(v)
-	}
-	return strings.TrimSuffix(b.String(), "\n")
 }

@@ -169,10 +169,16 @@ type Problem struct {
 	// Value is the offending value written as JSON, as it would appear in
 	// cdk.json, so that the string "30" and the number 30 stay
 	// distinguishable. A value Load converted (the string "31" for a
-	// number key) appears converted (31).
+	// number key) appears converted (31). Characters a terminal would not
+	// show (control characters, U+200B and other invisible ones) are
+	// escaped, and a rendering longer than 200 characters is cut after its
+	// start and followed by the value's length, e.g.
+	// "aaaa…" (100000 characters), so that one huge value cannot bury the
+	// rest of the report.
 	Value string
 	// Message says what is wrong and, after "; ", what is allowed or how
-	// to fix it.
+	// to fix it. Any value it suggests has itself been checked, with the
+	// other keys as they are, and values it quotes are shown as in Value.
 	Message string
 }
 
@@ -190,50 +196,73 @@ func (e *Error) Error() string {
 	}
 	lines := make([]string, len(e.Problems))
 	for i, p := range e.Problems {
-		lines[i] = p.Key + " = " + p.Value + ": " + p.Message
+		lines[i] = displayKey(p.Key) + " = " + p.Value + ": " + p.Message
 	}
 	return strings.Join(lines, "\n")
 }
 
 // Load reads every key through lookup and validates the result. lookup
-// reports ok=false (or a nil value, as JSON null gives) for a key that is
-// not set; such keys take their default. Values may be strings, as from
-// `cdk synth -c`, or JSON types, as from cdk.json.
+// reports ok=false for a key that is not set; such keys take their default.
+// A key set to JSON null (ok=true, value nil) is a problem: it reads like a
+// setting, so quietly taking the default would hide a mistake such as an
+// unfilled template. Values may be strings, as from `cdk synth -c`, or JSON
+// types, as from cdk.json.
 //
 // On failure Load returns the zero Config and an *Error listing every
 // problem, so a caller cannot go on to build stacks from a half-valid value.
+// Load drops warnings about values that work but invite trouble;
+// FromContext returns them.
 func Load(lookup func(key string) (value any, ok bool)) (Config, error) {
+	c, _, err := load(lookup)
+	return c, err
+}
+
+// load is Load that also returns the warnings, as "key = value: why" lines
+// in key order.
+func load(lookup func(key string) (value any, ok bool)) (Config, []string, error) {
 	l := loader{lookup: lookup, failed: map[string]bool{}}
 	c := Defaults()
-	l.str(keyAppName, &c.AppName, false)
-	l.str(keyAccount, &c.Account, true)
-	l.str(keyApiRegion, &c.ApiRegion, false)
-	l.str(keyApiVpcCidr, &c.ApiVpcCidr, false)
-	l.str(keyClientRegion, &c.ClientRegion, false)
-	l.str(keyClientVpcCidr, &c.ClientVpcCidr, false)
-	l.str(keyStageName, &c.StageName, false)
-	l.list(keyApiAvailabilityZones, &c.ApiAvailabilityZones)
-	l.list(keyClientAvailabilityZones, &c.ClientAvailabilityZones)
-	l.int(keyLogRetentionDays, &c.LogRetentionDays)
-	l.int(keyThrottleRateLimit, &c.ThrottleRateLimit)
-	l.int(keyThrottleBurstLimit, &c.ThrottleBurstLimit)
-	l.int(keyClientMaxAttempts, &c.ClientMaxAttempts)
-	l.int(keyClientBackoffBaseMs, &c.ClientBackoffBaseMs)
-	l.int(keyClientBackoffMaxMs, &c.ClientBackoffMaxMs)
-	l.str(keyApiGatewayCloudWatchRole, &c.ApiGatewayCloudWatchRole, false)
+	for _, key := range keyOrder {
+		switch p := field(&c, key).(type) {
+		case *string:
+			// Only account has no default, so only there does "" mean unset.
+			l.str(key, p, key == keyAccount)
+		case *int:
+			l.int(key, p)
+		case *[]string:
+			l.list(key, p)
+		}
+	}
 
-	problems := append(l.problems, c.check(l.failed)...)
+	// The loader's messages are written only now, with the whole
+	// configuration loaded, so that the values they suggest can be checked
+	// beside the other keys.
+	ch := &checker{cfg: c, skip: l.failed}
+	var problems []Problem
+	for _, f := range l.found {
+		problems = append(problems, Problem{Key: f.key, Value: render(f.value), Message: f.message(ch)})
+	}
+	ch.run()
+	problems = append(problems, ch.problems...)
+	warnings := ch.warnings
+	slices.SortStableFunc(warnings, func(a, b warning) int {
+		return slices.Index(keyOrder, a.key) - slices.Index(keyOrder, b.key)
+	})
+	lines := make([]string, len(warnings))
+	for i, w := range warnings {
+		lines[i] = w.text
+	}
 	if len(problems) > 0 {
 		sortProblems(problems)
-		return Config{}, &Error{Problems: problems}
+		return Config{}, lines, &Error{Problems: problems}
 	}
-	return c, nil
+	return c, lines, nil
 }
 
 // Validate checks c as Load does. It exists for a Config built or changed in
 // code, which bypasses Load.
 func (c Config) Validate() error {
-	if problems := c.check(nil); len(problems) > 0 {
+	if problems, _ := c.check(nil); len(problems) > 0 {
 		sortProblems(problems)
 		return &Error{Problems: problems}
 	}
@@ -248,13 +277,95 @@ func sortProblems(problems []Problem) {
 	})
 }
 
+// field returns a pointer to the field of c that key sets: *string, *int
+// or *[]string, or nil for an unknown key. Load and the re-validation of
+// suggestions both go through it, so they cannot disagree about a key.
+func field(c *Config, key string) any {
+	switch key {
+	case keyAppName:
+		return &c.AppName
+	case keyAccount:
+		return &c.Account
+	case keyApiRegion:
+		return &c.ApiRegion
+	case keyApiVpcCidr:
+		return &c.ApiVpcCidr
+	case keyClientRegion:
+		return &c.ClientRegion
+	case keyClientVpcCidr:
+		return &c.ClientVpcCidr
+	case keyStageName:
+		return &c.StageName
+	case keyApiAvailabilityZones:
+		return &c.ApiAvailabilityZones
+	case keyClientAvailabilityZones:
+		return &c.ClientAvailabilityZones
+	case keyLogRetentionDays:
+		return &c.LogRetentionDays
+	case keyThrottleRateLimit:
+		return &c.ThrottleRateLimit
+	case keyThrottleBurstLimit:
+		return &c.ThrottleBurstLimit
+	case keyClientMaxAttempts:
+		return &c.ClientMaxAttempts
+	case keyClientBackoffBaseMs:
+		return &c.ClientBackoffBaseMs
+	case keyClientBackoffMaxMs:
+		return &c.ClientBackoffMaxMs
+	case keyApiGatewayCloudWatchRole:
+		return &c.ApiGatewayCloudWatchRole
+	}
+	return nil
+}
+
+// set stores v, written as a `-c` value would be, in key's field of c, and
+// reports whether it converted as the loader would convert it.
+func set(c *Config, key, v string) bool {
+	switch p := field(c, key).(type) {
+	case *string:
+		*p = v
+		return true
+	case *int:
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return false
+		}
+		*p = n
+		return true
+	case *[]string:
+		*p = splitList(v)
+		return true
+	}
+	return false
+}
+
+// splitList splits a comma-separated `-c` list value.
+func splitList(s string) []string {
+	if s == "" {
+		return nil
+	}
+	var out []string
+	for _, e := range strings.Split(s, ",") {
+		out = append(out, strings.TrimSpace(e))
+	}
+	return out
+}
+
 // loader converts raw context values to field types. A key whose value has
 // the wrong type is recorded in failed, so validation skips it instead of
 // reporting a second, misleading problem about the default left in its place.
 type loader struct {
-	lookup   func(string) (any, bool)
-	failed   map[string]bool
-	problems []Problem
+	lookup func(string) (any, bool)
+	failed map[string]bool
+	found  []loadProblem
+}
+
+// loadProblem is a problem the loader found. Its message is written after
+// loading, when the values it suggests can be checked.
+type loadProblem struct {
+	key     string
+	value   any
+	message func(ch *checker) string
 }
 
 func (l *loader) get(key string) (any, bool) {
@@ -262,15 +373,26 @@ func (l *loader) get(key string) (any, bool) {
 		return nil, false
 	}
 	v, ok := l.lookup(key)
-	if !ok || v == nil {
+	if !ok {
+		return nil, false
+	}
+	if v == nil {
+		l.fail(key, nil, func(ch *checker) string { return "has no value; " + ch.unsetHint(key) })
 		return nil, false
 	}
 	return v, true
 }
 
-func (l *loader) fail(key string, v any, msg string) {
+// fail reports a value that could not be converted.
+func (l *loader) fail(key string, v any, msg func(ch *checker) string) {
 	l.failed[key] = true
-	l.problems = append(l.problems, Problem{Key: key, Value: render(v), Message: msg})
+	l.report(key, v, msg)
+}
+
+// report reports a problem with a value that was converted all the same,
+// so that validation reports anything else wrong with it.
+func (l *loader) report(key string, v any, msg func(ch *checker) string) {
+	l.found = append(l.found, loadProblem{key, v, msg})
 }
 
 // str reads a string key. An empty string means unset only for optional
@@ -284,17 +406,29 @@ func (l *loader) str(key string, dst *string, optional bool) {
 	}
 	s, isString := v.(string)
 	if !isString {
-		msg := "must be a string, not " + kindOf(v)
-		if _, isNumber := toFloat(v); isNumber {
-			msg += "; put it in quotes in cdk.json: " + strconv.Quote(render(v))
-		} else {
-			example := *dst    // the default
-			if example == "" { // only account has no default
-				example = "123456789012"
+		l.fail(key, v, func(ch *checker) string {
+			msg := "must be a string, not " + kindOf(v)
+			if _, isNumber := toFloat(v); isNumber {
+				digits := render(v)
+				if fix, ok := ch.suggest(key, digits); ok {
+					return msg + "; put it in quotes in cdk.json: " + quote(fix)
+				}
+				// A number cannot keep the leading zeros of an
+				// account ID, so 012345678901 arrives as 12345678901.
+				if key == keyAccount && len(digits) < 12 && strings.Trim(digits, "0123456789") == "" {
+					if fix, ok := ch.suggest(key, strings.Repeat("0", 12-len(digits))+digits); ok {
+						return msg + "; an account ID is 12 digits in quotes, and a number loses leading zeros: if the account ID begins with 0, put it in quotes in cdk.json: " + quote(fix)
+					}
+				}
+				if key == keyAccount {
+					return msg + "; give the 12-digit account ID in quotes"
+				}
 			}
-			msg += "; give one quoted value such as " + strconv.Quote(example)
-		}
-		l.fail(key, v, msg)
+			if ex := ch.examples(key, 1, ch.exampleValues(key)...); ex != "" {
+				return msg + "; give one quoted value such as " + ex
+			}
+			return msg + "; give one quoted value"
+		})
 		return
 	}
 	if s == "" && optional {
@@ -310,15 +444,36 @@ func (l *loader) int(key string, dst *int) {
 	if !ok {
 		return
 	}
-	fix := "must be a whole number, written as a JSON number or a decimal string such as " + strconv.Quote(strconv.Itoa(*dst))
+	fix := func(ch *checker) string {
+		msg := "must be a whole number, written as a JSON number or a decimal string"
+		if ex := ch.examples(key, 1, ch.exampleValues(key)...); ex != "" {
+			msg += " such as " + ex
+		}
+		return msg
+	}
 	switch x := v.(type) {
 	case string:
-		n, err := strconv.Atoi(x)
-		if err != nil {
-			l.fail(key, v, "is not a whole number; "+fix)
-			return
+		clean, flaws, removed := tidy(x)
+		n, err := strconv.Atoi(clean)
+		switch {
+		case err == nil && flaws == "":
+			*dst = n
+		case err == nil:
+			// Keep the number, so validation still reports whether it
+			// is in range.
+			*dst = n
+			l.report(key, v, func(ch *checker) string {
+				msg := flaws + "; remove " + plural(removed, "it", "them")
+				if fix, ok := ch.suggest(key, clean); ok {
+					msg += ": did you mean " + quote(fix) + "?"
+				}
+				return msg
+			})
+		case errors.Is(err, strconv.ErrRange):
+			l.fail(key, v, func(ch *checker) string { return outOfRange(ch, key, strings.HasPrefix(clean, "-")) })
+		default:
+			l.fail(key, v, func(ch *checker) string { return "is not a whole number; " + fix(ch) })
 		}
-		*dst = n
 		return
 	case int:
 		*dst = x
@@ -329,20 +484,35 @@ func (l *loader) int(key string, dst *int) {
 	}
 	f, isNumber := toFloat(v)
 	if !isNumber {
-		l.fail(key, v, "is "+kindOf(v)+"; "+fix)
+		l.fail(key, v, func(ch *checker) string { return "is " + kindOf(v) + "; " + fix(ch) })
+		return
+	}
+	if f != math.Trunc(f) {
+		l.fail(key, v, func(ch *checker) string { return "is not a whole number; " + fix(ch) })
 		return
 	}
 	// 2^53 bounds the integers a float64 represents exactly; beyond it a
 	// cdk.json number may already have been rounded.
-	if f != math.Trunc(f) {
-		l.fail(key, v, "is not a whole number; "+fix)
-		return
-	}
 	if math.Abs(f) > 1<<53 {
-		l.fail(key, v, "is far too large; "+fix+", within the allowed range")
+		l.fail(key, v, func(ch *checker) string { return outOfRange(ch, key, f < 0) })
 		return
 	}
 	*dst = int(f)
+}
+
+// outOfRange is the message for a whole number too large to hold in an
+// int: it is still a whole number, just far outside what the key allows.
+func outOfRange(ch *checker, key string, negative bool) string {
+	lo, hi := intBounds(key)
+	msg := "is a whole number, but too large"
+	if negative {
+		msg = "is a whole number, but too far below zero"
+	}
+	msg += fmt.Sprintf(": the allowed range is %d..%d; give a whole number in that range", lo, hi)
+	if ex := ch.examples(key, 1, ch.exampleValues(key)...); ex != "" {
+		msg += " such as " + ex
+	}
+	return msg
 }
 
 // list reads a list key from a JSON array of strings or from one
@@ -353,29 +523,28 @@ func (l *loader) list(key string, dst *[]string) {
 	if !ok {
 		return
 	}
-	const fix = `give a JSON array of strings or a comma-separated string such as "us-east-1a,us-east-1b"`
+	fix := func(ch *checker) string {
+		return "give a JSON array of strings or a comma-separated string" + ch.suchAs(ch.zoneExample(key))
+	}
 	var out []string
 	switch x := v.(type) {
 	case string:
-		if x == "" {
-			return
-		}
-		for _, s := range strings.Split(x, ",") {
-			out = append(out, strings.TrimSpace(s))
-		}
+		out = splitList(x)
 	case []string:
 		out = slices.Clone(x)
 	case []any:
 		for i, e := range x {
 			s, isString := e.(string)
 			if !isString {
-				l.fail(key, v, "element "+strconv.Itoa(i)+" is "+kindOf(e)+", not a string; "+fix)
+				l.fail(key, v, func(ch *checker) string {
+					return "element " + strconv.Itoa(i) + " is " + kindOf(e) + ", not a string; " + fix(ch)
+				})
 				return
 			}
 			out = append(out, s)
 		}
 	default:
-		l.fail(key, v, "is "+kindOf(v)+", not a list; "+fix)
+		l.fail(key, v, func(ch *checker) string { return "is " + kindOf(v) + ", not a list; " + fix(ch) })
 		return
 	}
 	if len(out) == 0 {
@@ -444,7 +613,7 @@ type Sources struct {
 // else (so from -c), is an error; a key from a foreign file that looks like
 // a misspelt configuration key is a warning, since -c may have given it too.
 func FromContext(ctx map[string]any, src Sources) (Config, []string, error) {
-	c, err := Load(func(key string) (any, bool) {
+	c, valueWarnings, err := load(func(key string) (any, bool) {
 		v, ok := ctx[key]
 		return v, ok
 	})
@@ -455,10 +624,16 @@ func FromContext(ctx map[string]any, src Sources) (Config, []string, error) {
 			continue
 		}
 		near, isNear := closest(key, keyOrder)
+		// A known key behind spaces or invisible characters is that key
+		// mistyped in a way the user cannot see, so say what is in the way.
+		why := ""
+		if clean, flaws, _ := tidy(key); flaws != "" && slices.Contains(keyOrder, clean) {
+			near, isNear, why = clean, true, ": its name "+flaws
+		}
 		if file, foreign := src.Foreign[key]; foreign && !src.Project[key] {
 			if isNear {
-				warnings = append(warnings, fmt.Sprintf("%s = %s in %s is not a configuration key and is ignored; did you mean %s?",
-					key, render(v), file, near))
+				warnings = append(warnings, fmt.Sprintf("%s = %s in %s is not a configuration key and is ignored%s; did you mean %s?",
+					displayKey(key), render(v), file, why, near))
 			}
 			continue
 		}
@@ -466,7 +641,7 @@ func FromContext(ctx map[string]any, src Sources) (Config, []string, error) {
 		if src.Project[key] {
 			where = "in cdk.json"
 		}
-		msg := "is not a configuration key (" + where + ")"
+		msg := "is not a configuration key (" + where + ")" + why
 		if isNear {
 			msg += "; did you mean " + near + "?"
 		} else {
@@ -474,7 +649,10 @@ func FromContext(ctx map[string]any, src Sources) (Config, []string, error) {
 		}
 		unknown = append(unknown, Problem{Key: key, Value: render(v), Message: msg})
 	}
+	// Warnings about keys first, sorted, then those about values, in key
+	// order: both orders are stable from run to run.
 	slices.Sort(warnings)
+	warnings = append(warnings, valueWarnings...)
 	if len(unknown) == 0 {
 		return c, warnings, err
 	}

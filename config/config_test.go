@@ -1,12 +1,16 @@
 package config
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	jsii "github.com/aws/jsii-runtime-go"
 	"github.com/google/go-cmp/cmp"
@@ -51,18 +55,34 @@ func keysOf(ps []Problem) []string {
 	return keys
 }
 
+// TestDefaults checks that an absent key takes its default, and that a key
+// set to JSON null does not: null reads like a setting, so it is a problem
+// naming the key, one per key.
 func TestDefaults(t *testing.T) {
 	tests := []struct {
-		name   string
-		lookup func(string) (any, bool)
+		name     string
+		lookup   func(string) (any, bool)
+		wantKeys []string // nil: want Defaults()
 	}{
-		{"no keys", context(nil)},
-		{"nil lookup", nil},
-		{"every key null", func(string) (any, bool) { return nil, true }},
+		{"no keys", context(nil), nil},
+		{"nil lookup", nil, nil},
+		{"every key null", func(string) (any, bool) { return nil, true }, Keys()},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := Load(tt.lookup)
+			if tt.wantKeys != nil {
+				ps := problems(t, err)
+				if diff := cmp.Diff(tt.wantKeys, keysOf(ps)); diff != "" {
+					t.Fatalf("problem keys mismatch (-want +got):\n%s\nerror:\n%v", diff, err)
+				}
+				for _, p := range ps {
+					if p.Value != "null" || !strings.HasPrefix(p.Message, "has no value; ") {
+						t.Errorf("got %s = %s: %s, want null: has no value; ...", p.Key, p.Value, p.Message)
+					}
+				}
+				return
+			}
 			if err != nil {
 				t.Fatalf("Load: %v", err)
 			}
@@ -208,95 +228,154 @@ func TestLoadOverrides(t *testing.T) {
 	}
 }
 
-// TestLoadProblems has one case per kind of bad input; each must give
+// loadProblemCases has one case per kind of bad input; each must give
 // exactly one problem, under the key to fix, showing the bad value.
+// TestSuggestionsAreValid also runs them, to check what their messages
+// suggest.
+var loadProblemCases = []struct {
+	name      string
+	ctx       map[string]any
+	wantKey   string
+	wantValue string
+	wantMsg   []string
+}{
+	// Types.
+	{"string key given a number", map[string]any{"appName": float64(42)}, "appName", `42`, []string{"must be a string, not a number"}},
+	{"string key given a boolean", map[string]any{"apiRegion": true}, "apiRegion", `true`, []string{"must be a string, not a boolean"}},
+	{"string key given a list", map[string]any{"apiVpcCidr": []any{"10.0.0.0/16"}}, "apiVpcCidr", `["10.0.0.0/16"]`, []string{"must be a string, not a list"}},
+	{"account as a JSON number", map[string]any{"account": float64(123456789012)}, "account", `123456789012`, []string{"not a number", `put it in quotes in cdk.json: "123456789012"`}},
+	{"int key given a word", map[string]any{"logRetentionDays": "thirty"}, "logRetentionDays", `"thirty"`, []string{"not a whole number", `"30"`}},
+	{"int key given a fraction", map[string]any{"throttleRateLimit": 10.5}, "throttleRateLimit", `10.5`, []string{"not a whole number"}},
+	{"int key given a boolean", map[string]any{"clientMaxAttempts": true}, "clientMaxAttempts", `true`, []string{"is a boolean", `"3"`}},
+	{"int key given a huge number", map[string]any{"clientBackoffMaxMs": 1e300}, "clientBackoffMaxMs", `1e+300`, []string{"too large"}},
+	{"list key given a boolean", map[string]any{"apiAvailabilityZones": true}, "apiAvailabilityZones", `true`, []string{"not a list", "comma-separated"}},
+	{"list key given a number element", map[string]any{"clientAvailabilityZones": []any{"us-west-2a", float64(2)}}, "clientAvailabilityZones", `["us-west-2a",2]`, []string{"element 1 is a number"}},
+
+	// appName.
+	{"appName empty", map[string]any{"appName": ""}, "appName", `""`, []string{"is empty", "start with a letter"}},
+	{"appName starts with a digit", map[string]any{"appName": "1App"}, "appName", `"1App"`, []string{"start with a letter"}},
+	{"appName with underscore", map[string]any{"appName": "my_app"}, "appName", `"my_app"`, []string{"letters, digits and hyphens"}},
+	{"appName too long", map[string]any{"appName": strings.Repeat("a", 41)}, "appName", `"` + strings.Repeat("a", 41) + `"`, []string{"41 characters", "at most 40"}},
+	{"appName begins with aws", map[string]any{"appName": "AwsDemo"}, "appName", `"AwsDemo"`, []string{`begins with "Aws"`, "SSM refuses", `"MyAwsDemo"`}},
+	{"appName begins with ssm", map[string]any{"appName": "SSM-test"}, "appName", `"SSM-test"`, []string{`begins with "SSM"`, "SSM refuses"}},
+	{"cloudwatch role unknown", map[string]any{"apiGatewayCloudWatchRole": "none"}, "apiGatewayCloudWatchRole", `"none"`, []string{`not one of "create", "existing"`}},
+	{"cloudwatch role capitalised", map[string]any{"apiGatewayCloudWatchRole": "Existing"}, "apiGatewayCloudWatchRole", `"Existing"`, []string{`did you mean "existing"?`}},
+
+	// account.
+	{"account too short", map[string]any{"account": "12345678901"}, "account", `"12345678901"`, []string{"12 digits"}},
+	{"account with hyphens", map[string]any{"account": "1234-5678-9012"}, "account", `"1234-5678-9012"`, []string{`did you mean "123456789012"`}},
+
+	// Regions.
+	{"region typo", map[string]any{"apiRegion": "us-east-9"}, "apiRegion", `"us-east-9"`, []string{"not a Region known to the AWS CDK", `did you mean "us-east-1"`}},
+	{"region in upper case", map[string]any{"clientRegion": "US-WEST-2"}, "clientRegion", `"US-WEST-2"`, []string{`did you mean "us-west-2"`}},
+	{"region far from any", map[string]any{"clientRegion": "mars-central-7"}, "clientRegion", `"mars-central-7"`, []string{"not a Region known", `such as "us-west-2"`}},
+	{"zone given as region", map[string]any{"apiRegion": "us-east-1a"}, "apiRegion", `"us-east-1a"`, []string{"Availability Zone, not a Region", `"us-east-1"`}},
+	{"region empty", map[string]any{"apiRegion": ""}, "apiRegion", `""`, []string{"is empty"}},
+	{"same region twice", map[string]any{"clientRegion": "us-east-1"}, "clientRegion", `"us-east-1"`, []string{"apiRegion and clientRegion are both us-east-1", "cross-region peering needs two Regions"}},
+	{"regions in two partitions", map[string]any{"clientRegion": "cn-north-1"}, "clientRegion", `"cn-north-1"`, []string{"aws-cn", `apiRegion = "us-east-1"`, "cannot cross partitions"}},
+
+	// CIDRs.
+	{"CIDR garbage", map[string]any{"apiVpcCidr": "banana"}, "apiVpcCidr", `"banana"`, []string{"not an IPv4 CIDR block"}},
+	{"CIDR prefix length out of range", map[string]any{"apiVpcCidr": "10.0.0.0/33"}, "apiVpcCidr", `"10.0.0.0/33"`, []string{"/33", "/16 to /28"}},
+	{"CIDR without prefix length", map[string]any{"apiVpcCidr": "10.0.0.0"}, "apiVpcCidr", `"10.0.0.0"`, []string{"no prefix length", `"10.0.0.0/16"`}},
+	{"CIDR IPv6", map[string]any{"clientVpcCidr": "fd00::/56"}, "clientVpcCidr", `"fd00::/56"`, []string{"IPv6", "must be IPv4"}},
+	{"CIDR with host bits", map[string]any{"apiVpcCidr": "10.0.0.1/16"}, "apiVpcCidr", `"10.0.0.1/16"`, []string{"host bits", `did you mean "10.0.0.0/16"`}},
+	{"CIDR larger than a VPC", map[string]any{"apiVpcCidr": "10.0.0.0/8"}, "apiVpcCidr", `"10.0.0.0/8"`, []string{"larger than a VPC", `"10.0.0.0/16"`}},
+	{"CIDR smaller than a VPC", map[string]any{"apiVpcCidr": "10.0.0.0/29"}, "apiVpcCidr", `"10.0.0.0/29"`, []string{"smaller than a VPC"}},
+	{"CIDR too small for two subnets", map[string]any{"clientVpcCidr": "192.168.0.0/28"}, "clientVpcCidr", `"192.168.0.0/28"`, []string{"too small for two subnets", "/27 or larger"}},
+	{"CIDR this-network", map[string]any{"apiVpcCidr": "0.0.0.0/16"}, "apiVpcCidr", `"0.0.0.0/16"`, []string{"0.0.0.0/8", "cannot use"}},
+	{"CIDR loopback", map[string]any{"apiVpcCidr": "127.0.0.0/16"}, "apiVpcCidr", `"127.0.0.0/16"`, []string{"127.0.0.0/8", "loopback"}},
+	{"CIDR link-local", map[string]any{"apiVpcCidr": "169.254.0.0/16"}, "apiVpcCidr", `"169.254.0.0/16"`, []string{"169.254.0.0/16", "link-local"}},
+	{"CIDR multicast", map[string]any{"clientVpcCidr": "224.0.0.0/16"}, "clientVpcCidr", `"224.0.0.0/16"`, []string{"224.0.0.0/4", "multicast"}},
+	{"CIDR reserved", map[string]any{"clientVpcCidr": "240.0.0.0/24"}, "clientVpcCidr", `"240.0.0.0/24"`, []string{"240.0.0.0/4", "reserved"}},
+	{"CIDRs overlap", map[string]any{"clientVpcCidr": "10.0.128.0/17"}, "clientVpcCidr", `"10.0.128.0/17"`, []string{`overlaps apiVpcCidr = "10.0.0.0/16"`, "disjoint", `"192.168.0.0/16"`}},
+	{"CIDRs equal", map[string]any{"apiVpcCidr": "192.168.0.0/16"}, "clientVpcCidr", `"192.168.0.0/16"`, []string{`overlaps apiVpcCidr = "192.168.0.0/16"`, `"10.0.0.0/16"`}},
+
+	// stageName.
+	{"stageName empty", map[string]any{"stageName": ""}, "stageName", `""`, []string{"is empty", "1 to 128"}},
+	{"stageName with space", map[string]any{"stageName": "v 1"}, "stageName", `"v 1"`, []string{"letters, digits, hyphens and underscores"}},
+	{"stageName too long", map[string]any{"stageName": strings.Repeat("s", 129)}, "stageName", `"` + strings.Repeat("s", 129) + `"`, []string{"129 characters"}},
+
+	// Availability Zones.
+	{"three zones", map[string]any{"apiAvailabilityZones": "us-east-1a,us-east-1b,us-east-1c"}, "apiAvailabilityZones", `["us-east-1a","us-east-1b","us-east-1c"]`, []string{"lists 3 zones", "exactly 2"}},
+	{"one zone", map[string]any{"clientAvailabilityZones": []any{"us-west-2a"}}, "clientAvailabilityZones", `["us-west-2a"]`, []string{"lists 1 zone;", `"us-west-2a,us-west-2b"`}},
+	{"same zone twice", map[string]any{"apiAvailabilityZones": "us-east-1a,us-east-1a"}, "apiAvailabilityZones", `["us-east-1a","us-east-1a"]`, []string{`"us-east-1a" twice`}},
+	{"zone of the other Region", map[string]any{"apiAvailabilityZones": []any{"us-east-1a", "us-west-2b"}}, "apiAvailabilityZones", `["us-east-1a","us-west-2b"]`, []string{`"us-west-2b" is a zone of clientRegion = us-west-2, not of apiRegion = us-east-1`}},
+	{"zone of no Region in use", map[string]any{"clientAvailabilityZones": "us-west-2a,eu-west-1a"}, "clientAvailabilityZones", `["us-west-2a","eu-west-1a"]`, []string{`"eu-west-1a" is not a zone of clientRegion = us-west-2`}},
+	{"Region name as zone", map[string]any{"apiAvailabilityZones": "us-east-1,us-east-1b"}, "apiAvailabilityZones", `["us-east-1","us-east-1b"]`, []string{`"us-east-1" is not a zone of apiRegion = us-east-1`}},
+	{"empty zone name", map[string]any{"apiAvailabilityZones": "us-east-1a,"}, "apiAvailabilityZones", `["us-east-1a",""]`, []string{"empty zone name"}},
+
+	// Integers.
+	{"retention CloudWatch rejects", map[string]any{"logRetentionDays": float64(31)}, "logRetentionDays", `31`, []string{"CloudWatch Logs", "3653", "nearest: 30"}},
+	{"rate limit zero", map[string]any{"throttleRateLimit": "0"}, "throttleRateLimit", `0`, []string{"1..10000"}},
+	{"rate limit too high", map[string]any{"throttleRateLimit": float64(10001)}, "throttleRateLimit", `10001`, []string{"1..10000"}},
+	{"burst limit zero", map[string]any{"throttleBurstLimit": "0"}, "throttleBurstLimit", `0`, []string{"1..5000", "reject every request"}},
+	{"burst limit too high", map[string]any{"throttleBurstLimit": float64(5001)}, "throttleBurstLimit", `5001`, []string{"1..5000"}},
+	{"max attempts zero", map[string]any{"clientMaxAttempts": float64(0)}, "clientMaxAttempts", `0`, []string{"1..10"}},
+	{"max attempts too high", map[string]any{"clientMaxAttempts": "11"}, "clientMaxAttempts", `11`, []string{"1..10"}},
+	{"backoff base negative", map[string]any{"clientBackoffBaseMs": "-5"}, "clientBackoffBaseMs", `-5`, []string{"1..10000"}},
+	{"backoff max too high", map[string]any{"clientBackoffMaxMs": float64(20000)}, "clientBackoffMaxMs", `20000`, []string{"1..10000"}},
+	{"backoff max below base", map[string]any{"clientBackoffBaseMs": float64(500), "clientBackoffMaxMs": "400"}, "clientBackoffMaxMs", `400`, []string{"less than clientBackoffBaseMs = 500"}},
+	// Suggestions are themselves valid (1): an 11-digit number is no
+	// account in quotes, but may have lost a leading zero; a
+	// 13-digit one has no fix to offer.
+	{"account as an 11-digit JSON number", map[string]any{"account": float64(12345678901)}, "account", `12345678901`, []string{"not a number", `put it in quotes in cdk.json: "012345678901"`}},
+	{"account as a 13-digit JSON number", map[string]any{"account": float64(1234567890123)}, "account", `1234567890123`, []string{"not a number", "give the 12-digit account ID in quotes"}},
+	{"appName as a number", map[string]any{"appName": float64(42)}, "appName", `42`, []string{"not a number", `such as "CrossRegionApi"`}},
+	{"appName of 40 characters begins with aws", map[string]any{"appName": "aws" + strings.Repeat("x", 37)}, "appName", `"aws` + strings.Repeat("x", 37) + `"`, []string{`such as "Myaws` + strings.Repeat("x", 35) + `"`}},
+	{"host bits whose fix overlaps the other VPC", map[string]any{"apiVpcCidr": "192.168.0.1/16"}, "apiVpcCidr", `"192.168.0.1/16"`, []string{"host bits", "must be 0"}},
+	{"CIDR without prefix length and with host bits", map[string]any{"apiVpcCidr": "10.0.0.5"}, "apiVpcCidr", `"10.0.0.5"`, []string{"no prefix length", `e.g. "10.0.0.0/16"`}},
+	{"CIDR IPv6 beside a client on the usual range", map[string]any{"apiVpcCidr": "fd00::/56", "clientVpcCidr": "10.0.0.0/16"}, "apiVpcCidr", `"fd00::/56"`, []string{"IPv6", `e.g. "192.168.0.0/16"`}},
+	{"client Region typo nearest the API Region", map[string]any{"clientRegion": "us-east-l"}, "clientRegion", `"us-east-l"`, []string{`did you mean "us-east-2"?`}},
+	{"client Region given as a zone of the API Region", map[string]any{"apiRegion": "us-west-2", "clientRegion": "us-west-2a"}, "clientRegion", `"us-west-2a"`, []string{"Availability Zone, not a Region", `such as "us-east-1"`}},
+	{"same Region twice outside the aws partition", map[string]any{"apiRegion": "cn-north-1", "clientRegion": "cn-north-1"}, "clientRegion", `"cn-north-1"`, []string{`e.g. "cn-northwest-1"`}},
+	{"default backoff max below the base", map[string]any{"clientBackoffBaseMs": float64(5000), "clientBackoffMaxMs": "fast"}, "clientBackoffMaxMs", `"fast"`, []string{`such as "10000"`}},
+	{"zones of the wrong type in another Region", map[string]any{"apiRegion": "eu-west-1", "apiAvailabilityZones": true}, "apiAvailabilityZones", `true`, []string{`such as "eu-west-1a,eu-west-1b"`}},
+
+	// Regexps keep their anchors (7): each of these matches its
+	// pattern once the ^ or the $ is gone.
+	{"account of 13 digits", map[string]any{"account": "1234567890123"}, "account", `"1234567890123"`, []string{"12 digits"}},
+	{"account of 12 digits and a letter", map[string]any{"account": "123456789012x"}, "account", `"123456789012x"`, []string{"12 digits"}},
+	{"account of a letter and 12 digits", map[string]any{"account": "x123456789012"}, "account", `"x123456789012"`, []string{"12 digits"}},
+	{"appName ending in a dot", map[string]any{"appName": "MyApp."}, "appName", `"MyApp."`, []string{"not a valid stack name prefix"}},
+	{"stageName ending in a dot", map[string]any{"stageName": "v1."}, "stageName", `"v1."`, []string{"characters a stage name cannot hold"}},
+	{"stageName starting with a dot", map[string]any{"stageName": ".v1"}, "stageName", `".v1"`, []string{"characters a stage name cannot hold"}},
+	{"zone with two letters", map[string]any{"apiAvailabilityZones": "us-east-1a,us-east-1bc"}, "apiAvailabilityZones", `["us-east-1a","us-east-1bc"]`, []string{`"us-east-1bc" is not a zone of apiRegion = us-east-1`}},
+	{"zone with a digit before its letter", map[string]any{"apiAvailabilityZones": "us-east-1a,us-east-12b"}, "apiAvailabilityZones", `["us-east-1a","us-east-12b"]`, []string{`"us-east-12b" is not a zone of apiRegion = us-east-1`}},
+
+	// A number too large for an int is still a whole number (3).
+	{"int key given a decimal string too large", map[string]any{"throttleRateLimit": "99999999999999999999"}, "throttleRateLimit", `"99999999999999999999"`, []string{"is a whole number, but too large", "allowed range is 1..10000"}},
+	{"int key given a decimal string too far below zero", map[string]any{"clientMaxAttempts": "-99999999999999999999"}, "clientMaxAttempts", `"-99999999999999999999"`, []string{"is a whole number, but too far below zero", "allowed range is 1..10"}},
+	{"retention given a decimal string too large", map[string]any{"logRetentionDays": "99999999999999999999"}, "logRetentionDays", `"99999999999999999999"`, []string{"is a whole number, but too large", "allowed range is 1..3653", `such as "30"`}},
+	{"int key given a number too large", map[string]any{"throttleBurstLimit": 1e20}, "throttleBurstLimit", `100000000000000000000`, []string{"is a whole number, but too large", "allowed range is 1..5000"}},
+
+	// Long values are cut (4).
+	{"stageName of 100000 characters", map[string]any{"stageName": strings.Repeat("a", 100000)}, "stageName", `"` + strings.Repeat("a", 59) + `…" (100000 characters)`, []string{"is 100000 characters long"}},
+	{"zone list of 100000 characters", map[string]any{"clientAvailabilityZones": []any{"us-west-2a", "us-west-2" + strings.Repeat("b", 100000)}}, "clientAvailabilityZones", `["us-west-2a","us-west-2` + strings.Repeat("b", 36) + `… (JSON of 100026 characters)`, []string{`"us-west-2` + strings.Repeat("b", 50) + `…" (100009 characters) is not a zone of clientRegion = us-west-2`}},
+
+	// Invisible characters and surrounding spaces (5).
+	{"stageName with a zero-width space", map[string]any{"stageName": "v1\u200b"}, "stageName", `"v1\u200b"`, []string{"has an invisible character U+200B at position 3; remove it", `did you mean "v1"?`}},
+	{"CIDR with a trailing space", map[string]any{"apiVpcCidr": "10.0.0.0/16 "}, "apiVpcCidr", `"10.0.0.0/16 "`, []string{"has a trailing space; remove it", `did you mean "10.0.0.0/16"?`}},
+	{"CIDR with a leading space", map[string]any{"clientVpcCidr": " 192.168.0.0/16"}, "clientVpcCidr", `" 192.168.0.0/16"`, []string{"has a leading space; remove it", `did you mean "192.168.0.0/16"?`}},
+	{"Region with a tab", map[string]any{"apiRegion": "us-east-1\t"}, "apiRegion", `"us-east-1\t"`, []string{"has a control character U+0009 at position 10", `did you mean "us-east-1"?`}},
+	{"account with a byte order mark", map[string]any{"account": "\ufeff123456789012"}, "account", `"\ufeff123456789012"`, []string{"U+FEFF at position 1", `did you mean "123456789012"?`}},
+	{"appName with a no-break space", map[string]any{"appName": "My\u00a0App"}, "appName", `"My\u00a0App"`, []string{"U+00A0 at position 3", `did you mean "MyApp"?`}},
+	{"role with a trailing newline", map[string]any{"apiGatewayCloudWatchRole": "existing\n"}, "apiGatewayCloudWatchRole", `"existing\n"`, []string{"U+000A", `did you mean "existing"?`}},
+	{"role of spaces only", map[string]any{"apiGatewayCloudWatchRole": "  "}, "apiGatewayCloudWatchRole", `"  "`, []string{"is blank", `use the default "create"`}},
+	{"int with a trailing space", map[string]any{"logRetentionDays": "30 "}, "logRetentionDays", `"30 "`, []string{"has a trailing space; remove it", `did you mean "30"?`}},
+	{"zone with spaces around it", map[string]any{"apiAvailabilityZones": []any{" us-east-1a", "us-east-1b"}}, "apiAvailabilityZones", `[" us-east-1a","us-east-1b"]`, []string{`zone " us-east-1a" has a leading space`, `did you mean "us-east-1a,us-east-1b"?`}},
+
+	// null is a problem, not the default (6).
+	{"stageName null", map[string]any{"stageName": nil}, "stageName", `null`, []string{`has no value; remove the key to use the default "v1", or give a value`}},
+	{"account null", map[string]any{"account": nil}, "account", `null`, []string{"has no value; remove the key to deploy to the account of your credentials"}},
+	{"retention null", map[string]any{"logRetentionDays": nil}, "logRetentionDays", `null`, []string{"has no value; remove the key to use the default 30, or give a value"}},
+	{"zones null", map[string]any{"clientAvailabilityZones": nil}, "clientAvailabilityZones", `null`, []string{`has no value; remove the key to let CloudFormation choose the zones, or give two zones such as "us-west-2a,us-west-2b"`}},
+	{"client Region null where the default clashes", map[string]any{"apiRegion": "us-west-2", "clientRegion": nil}, "clientRegion", `null`, []string{`has no value; give a value such as "us-east-1"`, "the default, which does not fit"}},
+}
+
+// TestLoadProblems runs loadProblemCases.
 func TestLoadProblems(t *testing.T) {
-	tests := []struct {
-		name      string
-		ctx       map[string]any
-		wantKey   string
-		wantValue string
-		wantMsg   []string
-	}{
-		// Types.
-		{"string key given a number", map[string]any{"appName": float64(42)}, "appName", `42`, []string{"must be a string, not a number"}},
-		{"string key given a boolean", map[string]any{"apiRegion": true}, "apiRegion", `true`, []string{"must be a string, not a boolean"}},
-		{"string key given a list", map[string]any{"apiVpcCidr": []any{"10.0.0.0/16"}}, "apiVpcCidr", `["10.0.0.0/16"]`, []string{"must be a string, not a list"}},
-		{"account as a JSON number", map[string]any{"account": float64(123456789012)}, "account", `123456789012`, []string{"not a number", `put it in quotes in cdk.json: "123456789012"`}},
-		{"int key given a word", map[string]any{"logRetentionDays": "thirty"}, "logRetentionDays", `"thirty"`, []string{"not a whole number", `"30"`}},
-		{"int key given a fraction", map[string]any{"throttleRateLimit": 10.5}, "throttleRateLimit", `10.5`, []string{"not a whole number"}},
-		{"int key given a boolean", map[string]any{"clientMaxAttempts": true}, "clientMaxAttempts", `true`, []string{"is a boolean", `"3"`}},
-		{"int key given a huge number", map[string]any{"clientBackoffMaxMs": 1e300}, "clientBackoffMaxMs", `1e+300`, []string{"too large"}},
-		{"list key given a boolean", map[string]any{"apiAvailabilityZones": true}, "apiAvailabilityZones", `true`, []string{"not a list", "comma-separated"}},
-		{"list key given a number element", map[string]any{"clientAvailabilityZones": []any{"us-west-2a", float64(2)}}, "clientAvailabilityZones", `["us-west-2a",2]`, []string{"element 1 is a number"}},
-
-		// appName.
-		{"appName empty", map[string]any{"appName": ""}, "appName", `""`, []string{"is empty", "start with a letter"}},
-		{"appName starts with a digit", map[string]any{"appName": "1App"}, "appName", `"1App"`, []string{"start with a letter"}},
-		{"appName with underscore", map[string]any{"appName": "my_app"}, "appName", `"my_app"`, []string{"letters, digits and hyphens"}},
-		{"appName too long", map[string]any{"appName": strings.Repeat("a", 41)}, "appName", `"` + strings.Repeat("a", 41) + `"`, []string{"41 characters", "at most 40"}},
-		{"appName begins with aws", map[string]any{"appName": "AwsDemo"}, "appName", `"AwsDemo"`, []string{`begins with "Aws"`, "SSM refuses", `"MyAwsDemo"`}},
-		{"appName begins with ssm", map[string]any{"appName": "SSM-test"}, "appName", `"SSM-test"`, []string{`begins with "SSM"`, "SSM refuses"}},
-		{"cloudwatch role unknown", map[string]any{"apiGatewayCloudWatchRole": "none"}, "apiGatewayCloudWatchRole", `"none"`, []string{`not one of "create", "existing"`}},
-		{"cloudwatch role capitalised", map[string]any{"apiGatewayCloudWatchRole": "Existing"}, "apiGatewayCloudWatchRole", `"Existing"`, []string{`did you mean "existing"?`}},
-
-		// account.
-		{"account too short", map[string]any{"account": "12345678901"}, "account", `"12345678901"`, []string{"12 digits"}},
-		{"account with hyphens", map[string]any{"account": "1234-5678-9012"}, "account", `"1234-5678-9012"`, []string{`did you mean "123456789012"`}},
-
-		// Regions.
-		{"region typo", map[string]any{"apiRegion": "us-east-9"}, "apiRegion", `"us-east-9"`, []string{"not a Region known to the AWS CDK", `did you mean "us-east-1"`}},
-		{"region in upper case", map[string]any{"clientRegion": "US-WEST-2"}, "clientRegion", `"US-WEST-2"`, []string{`did you mean "us-west-2"`}},
-		{"region far from any", map[string]any{"clientRegion": "mars-central-7"}, "clientRegion", `"mars-central-7"`, []string{"not a Region known", "such as us-east-1"}},
-		{"zone given as region", map[string]any{"apiRegion": "us-east-1a"}, "apiRegion", `"us-east-1a"`, []string{"Availability Zone, not a Region", `"us-east-1"`}},
-		{"region empty", map[string]any{"apiRegion": ""}, "apiRegion", `""`, []string{"is empty"}},
-		{"same region twice", map[string]any{"clientRegion": "us-east-1"}, "clientRegion", `"us-east-1"`, []string{"apiRegion and clientRegion are both us-east-1", "cross-region peering needs two Regions"}},
-		{"regions in two partitions", map[string]any{"clientRegion": "cn-north-1"}, "clientRegion", `"cn-north-1"`, []string{"aws-cn", `apiRegion = "us-east-1"`, "cannot cross partitions"}},
-
-		// CIDRs.
-		{"CIDR garbage", map[string]any{"apiVpcCidr": "banana"}, "apiVpcCidr", `"banana"`, []string{"not an IPv4 CIDR block"}},
-		{"CIDR prefix length out of range", map[string]any{"apiVpcCidr": "10.0.0.0/33"}, "apiVpcCidr", `"10.0.0.0/33"`, []string{"/33", "/16 to /28"}},
-		{"CIDR without prefix length", map[string]any{"apiVpcCidr": "10.0.0.0"}, "apiVpcCidr", `"10.0.0.0"`, []string{"no prefix length", `"10.0.0.0/16"`}},
-		{"CIDR IPv6", map[string]any{"clientVpcCidr": "fd00::/56"}, "clientVpcCidr", `"fd00::/56"`, []string{"IPv6", "must be IPv4"}},
-		{"CIDR with host bits", map[string]any{"apiVpcCidr": "10.0.0.1/16"}, "apiVpcCidr", `"10.0.0.1/16"`, []string{"host bits", `did you mean "10.0.0.0/16"`}},
-		{"CIDR larger than a VPC", map[string]any{"apiVpcCidr": "10.0.0.0/8"}, "apiVpcCidr", `"10.0.0.0/8"`, []string{"larger than a VPC", `"10.0.0.0/16"`}},
-		{"CIDR smaller than a VPC", map[string]any{"apiVpcCidr": "10.0.0.0/29"}, "apiVpcCidr", `"10.0.0.0/29"`, []string{"smaller than a VPC"}},
-		{"CIDR too small for two subnets", map[string]any{"clientVpcCidr": "192.168.0.0/28"}, "clientVpcCidr", `"192.168.0.0/28"`, []string{"too small for two subnets", "/27 or larger"}},
-		{"CIDR this-network", map[string]any{"apiVpcCidr": "0.0.0.0/16"}, "apiVpcCidr", `"0.0.0.0/16"`, []string{"0.0.0.0/8", "cannot use"}},
-		{"CIDR loopback", map[string]any{"apiVpcCidr": "127.0.0.0/16"}, "apiVpcCidr", `"127.0.0.0/16"`, []string{"127.0.0.0/8", "loopback"}},
-		{"CIDR link-local", map[string]any{"apiVpcCidr": "169.254.0.0/16"}, "apiVpcCidr", `"169.254.0.0/16"`, []string{"169.254.0.0/16", "link-local"}},
-		{"CIDR multicast", map[string]any{"clientVpcCidr": "224.0.0.0/16"}, "clientVpcCidr", `"224.0.0.0/16"`, []string{"224.0.0.0/4", "multicast"}},
-		{"CIDR reserved", map[string]any{"clientVpcCidr": "240.0.0.0/24"}, "clientVpcCidr", `"240.0.0.0/24"`, []string{"240.0.0.0/4", "reserved"}},
-		{"CIDRs overlap", map[string]any{"clientVpcCidr": "10.0.128.0/17"}, "clientVpcCidr", `"10.0.128.0/17"`, []string{`overlaps apiVpcCidr = "10.0.0.0/16"`, "disjoint", `"192.168.0.0/16"`}},
-		{"CIDRs equal", map[string]any{"apiVpcCidr": "192.168.0.0/16"}, "clientVpcCidr", `"192.168.0.0/16"`, []string{`overlaps apiVpcCidr = "192.168.0.0/16"`, `"10.0.0.0/16"`}},
-
-		// stageName.
-		{"stageName empty", map[string]any{"stageName": ""}, "stageName", `""`, []string{"is empty", "1 to 128"}},
-		{"stageName with space", map[string]any{"stageName": "v 1"}, "stageName", `"v 1"`, []string{"letters, digits, hyphens and underscores"}},
-		{"stageName too long", map[string]any{"stageName": strings.Repeat("s", 129)}, "stageName", `"` + strings.Repeat("s", 129) + `"`, []string{"129 characters"}},
-
-		// Availability Zones.
-		{"three zones", map[string]any{"apiAvailabilityZones": "us-east-1a,us-east-1b,us-east-1c"}, "apiAvailabilityZones", `["us-east-1a","us-east-1b","us-east-1c"]`, []string{"lists 3 zones", "exactly 2"}},
-		{"one zone", map[string]any{"clientAvailabilityZones": []any{"us-west-2a"}}, "clientAvailabilityZones", `["us-west-2a"]`, []string{"lists 1 zone;", `"us-west-2a,us-west-2b"`}},
-		{"same zone twice", map[string]any{"apiAvailabilityZones": "us-east-1a,us-east-1a"}, "apiAvailabilityZones", `["us-east-1a","us-east-1a"]`, []string{`"us-east-1a" twice`}},
-		{"zone of the other Region", map[string]any{"apiAvailabilityZones": []any{"us-east-1a", "us-west-2b"}}, "apiAvailabilityZones", `["us-east-1a","us-west-2b"]`, []string{`"us-west-2b" is a zone of clientRegion = us-west-2, not of apiRegion = us-east-1`}},
-		{"zone of no Region in use", map[string]any{"clientAvailabilityZones": "us-west-2a,eu-west-1a"}, "clientAvailabilityZones", `["us-west-2a","eu-west-1a"]`, []string{`"eu-west-1a" is not a zone of clientRegion = us-west-2`}},
-		{"Region name as zone", map[string]any{"apiAvailabilityZones": "us-east-1,us-east-1b"}, "apiAvailabilityZones", `["us-east-1","us-east-1b"]`, []string{`"us-east-1" is not a zone of apiRegion = us-east-1`}},
-		{"empty zone name", map[string]any{"apiAvailabilityZones": "us-east-1a,"}, "apiAvailabilityZones", `["us-east-1a",""]`, []string{"empty zone name"}},
-
-		// Integers.
-		{"retention CloudWatch rejects", map[string]any{"logRetentionDays": float64(31)}, "logRetentionDays", `31`, []string{"CloudWatch Logs", "3653", "nearest: 30"}},
-		{"rate limit zero", map[string]any{"throttleRateLimit": "0"}, "throttleRateLimit", `0`, []string{"1..10000"}},
-		{"rate limit too high", map[string]any{"throttleRateLimit": float64(10001)}, "throttleRateLimit", `10001`, []string{"1..10000"}},
-		{"burst limit zero", map[string]any{"throttleBurstLimit": "0"}, "throttleBurstLimit", `0`, []string{"1..5000", "reject every request"}},
-		{"burst limit too high", map[string]any{"throttleBurstLimit": float64(5001)}, "throttleBurstLimit", `5001`, []string{"1..5000"}},
-		{"max attempts zero", map[string]any{"clientMaxAttempts": float64(0)}, "clientMaxAttempts", `0`, []string{"1..10"}},
-		{"max attempts too high", map[string]any{"clientMaxAttempts": "11"}, "clientMaxAttempts", `11`, []string{"1..10"}},
-		{"backoff base negative", map[string]any{"clientBackoffBaseMs": "-5"}, "clientBackoffBaseMs", `-5`, []string{"1..10000"}},
-		{"backoff max too high", map[string]any{"clientBackoffMaxMs": float64(20000)}, "clientBackoffMaxMs", `20000`, []string{"1..10000"}},
-		{"backoff max below base", map[string]any{"clientBackoffBaseMs": float64(500), "clientBackoffMaxMs": "400"}, "clientBackoffMaxMs", `400`, []string{"less than clientBackoffBaseMs = 500"}},
-	}
-	for _, tt := range tests {
+	for _, tt := range loadProblemCases {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := Load(context(tt.ctx))
 			ps := problems(t, err)
@@ -355,12 +434,50 @@ func TestLoadReportsEveryProblem(t *testing.T) {
 			},
 		},
 		{
-			name: "both CIDRs bad and overlapping",
+			// Ranges are compared only once both pass every CIDR check.
+			name: "both CIDRs bad and overlapping: no overlap problem",
 			ctx: map[string]any{
 				"apiVpcCidr":    "10.0.0.5/16",
 				"clientVpcCidr": "10.0.0.0/8",
 			},
-			wantKeys: []string{"apiVpcCidr", "clientVpcCidr", "clientVpcCidr"},
+			wantKeys: []string{"apiVpcCidr", "clientVpcCidr"},
+		},
+		{
+			name:     "a range reported too large is not compared",
+			ctx:      map[string]any{"apiVpcCidr": "0.0.0.0/0"},
+			wantKeys: []string{"apiVpcCidr", "apiVpcCidr"},
+		},
+		{
+			name:     "a range reported too large is not compared, as the second key",
+			ctx:      map[string]any{"clientVpcCidr": "10.0.0.0/8"},
+			wantKeys: []string{"clientVpcCidr"},
+		},
+		{
+			name:     "a range with a stray space is not compared",
+			ctx:      map[string]any{"apiVpcCidr": "192.168.0.0/16 "},
+			wantKeys: []string{"apiVpcCidr"},
+		},
+		{
+			name:     "a range with host bits is not compared",
+			ctx:      map[string]any{"clientVpcCidr": "10.0.0.1/16"},
+			wantKeys: []string{"clientVpcCidr"},
+		},
+		{
+			name: "over-long values that also break the pattern at the end",
+			ctx: map[string]any{
+				"appName":   strings.Repeat("a", 40) + ".",
+				"stageName": strings.Repeat("s", 128) + ".",
+			},
+			wantKeys: []string{"appName", "appName", "stageName", "stageName"},
+		},
+		{
+			name: "a stray space does not hide the rest of what is wrong",
+			ctx: map[string]any{
+				"clientVpcCidr":     " 10.0.0.0/8",
+				"logRetentionDays":  " 31",
+				"clientMaxAttempts": "99999999999999999999",
+			},
+			wantKeys: []string{"clientVpcCidr", "clientVpcCidr", "logRetentionDays", "logRetentionDays", "clientMaxAttempts"},
 		},
 		{
 			name: "no follow-on problems from a bad Region",
@@ -411,7 +528,7 @@ func TestErrorFormat(t *testing.T) {
 	if diff := cmp.Diff(want, strings.Split(err.Error(), "\n")); diff != "" {
 		t.Errorf("Error() lines mismatch (-want +got):\n%s", diff)
 	}
-	wantFirst := `appName = "two\nlines": is not a valid stack name prefix; `
+	wantFirst := `appName = "two\nlines": has a control character U+000A at position 4; remove it: did you mean "twolines"?`
 	if first := strings.Split(err.Error(), "\n")[0]; !strings.HasPrefix(first, wantFirst) {
 		t.Errorf("first line = %q, want prefix %q", first, wantFirst)
 	}
@@ -598,5 +715,509 @@ func TestFromContextLeavesForeignKeysAlone(t *testing.T) {
 	src.Project = map[string]bool{"stageNme": true}
 	if _, _, err := FromContext(ctx, src); err == nil || !strings.Contains(err.Error(), "stageNme") {
 		t.Errorf("a typo in cdk.json: got %v, want an error naming stageNme", err)
+	}
+}
+
+// suggestionRe finds what a message offers as a value: after "did you
+// mean", "e.g.", "such as", "the default", "in cdk.json:" or "nearest:", a
+// quoted value or a list of them, a number, or a bare Region name.
+var (
+	suggestionRe = regexp.MustCompile(`(?:did you mean|e\.g\.|such as|the default|in cdk\.json:|nearest:) ` +
+		`((?:"(?:[^"\\]|\\.)*"|-?[0-9]+\b|[a-z]{2}-[a-z-]+-[0-9]+)(?:(?:, | or )(?:"(?:[^"\\]|\\.)*"|[a-z]{2}-[a-z-]+-[0-9]+))*)`)
+	suggestionItemRe = regexp.MustCompile(`"(?:[^"\\]|\\.)*"|-?[0-9]+\b|[a-z]{2}-[a-z-]+-[0-9]+`)
+)
+
+// suggestions returns the values msg offers.
+func suggestions(t *testing.T, msg string) []string {
+	t.Helper()
+	var out []string
+	for _, m := range suggestionRe.FindAllStringSubmatch(msg, -1) {
+		for _, item := range suggestionItemRe.FindAllString(m[1], -1) {
+			if strings.HasPrefix(item, `"`) {
+				var s string
+				if err := json.Unmarshal([]byte(item), &s); err != nil {
+					t.Fatalf("suggestion %s in %q is not a JSON string: %v", item, msg, err)
+				}
+				item = s
+			}
+			out = append(out, item)
+		}
+	}
+	return out
+}
+
+// partnerKey is the key a problem between two keys can land on when the
+// other one changes.
+var partnerKey = map[string]string{
+	"apiRegion": "clientRegion", "clientRegion": "apiRegion",
+	"apiVpcCidr": "clientVpcCidr", "clientVpcCidr": "apiVpcCidr",
+	"clientBackoffBaseMs": "clientBackoffMaxMs", "clientBackoffMaxMs": "clientBackoffBaseMs",
+}
+
+// auditContexts are configurations whose messages once offered a value that
+// was itself invalid.
+var auditContexts = []map[string]any{
+	{"apiVpcCidr": "0.0.0.0/0"},
+	{"clientVpcCidr": "0.0.0.0/0"},
+	{"account": float64(12345678901)},
+	{"account": float64(1234567890123)},
+	{"appName": "aws" + strings.Repeat("x", 37)},
+	{"appName": "Aws" + strings.Repeat("x", 38)},
+	{"appName": "aws_x"},
+	{"appName": float64(42)},
+	{"apiRegion": float64(1)},
+	{"apiRegion": true, "clientRegion": "us-east-1"},
+	{"apiVpcCidr": "10.0.0.0/16", "clientVpcCidr": "10.0.0.0/16"},
+	{"apiVpcCidr": "192.168.0.0/16"},
+	{"apiVpcCidr": "192.168.0.1/16"},
+	{"apiVpcCidr": "10.0.0.5/16", "clientVpcCidr": "10.0.0.0/8"},
+	{"apiVpcCidr": "10.0.0.5"},
+	{"apiVpcCidr": "fd00::/56", "clientVpcCidr": "10.0.0.0/16"},
+	{"apiVpcCidr": "banana", "clientVpcCidr": "10.0.0.0/16"},
+	{"apiVpcCidr": "10.0.0.0/33", "clientVpcCidr": "10.0.0.0/16"},
+	{"apiVpcCidr": "10.0.0.0/29", "clientVpcCidr": "10.0.0.0/24"},
+	{"clientVpcCidr": "127.0.0.0/16", "apiVpcCidr": "192.168.0.0/16"},
+	{"apiVpcCidr": "10.0.0.0/16 ", "clientVpcCidr": "10.0.0.0/16"},
+	{"apiRegion": "us-west-2", "clientRegion": "us-west-2a"},
+	{"apiRegion": "cn-north-1", "clientRegion": "cn-north-1"},
+	{"apiRegion": "cn-north-1", "clientRegion": "cn-north-l"},
+	{"clientRegion": "mars-central-7"},
+	{"clientRegion": "us-east-l"},
+	{"clientRegion": ""},
+	{"clientRegion": "us-east-1 "},
+	{"apiRegion": "us-west-2", "clientRegion": nil},
+	{"clientBackoffBaseMs": float64(5000), "clientBackoffMaxMs": "fast"},
+	{"clientBackoffBaseMs": float64(5000), "clientBackoffMaxMs": nil},
+	{"clientBackoffBaseMs": float64(5000), "clientBackoffMaxMs": "99999999999999999999"},
+	{"apiAvailabilityZones": true, "apiRegion": "eu-west-1"},
+	{"apiAvailabilityZones": []any{"eu-west-1a", float64(1)}, "apiRegion": "eu-west-1"},
+	{"clientAvailabilityZones": "us-east-1a", "clientRegion": "eu-west-1"},
+	{"clientAvailabilityZones": []any{" eu-west-1a", "eu-west-1b"}, "clientRegion": "eu-west-1"},
+	{"apiGatewayCloudWatchRole": "EXISTING "},
+	{"logRetentionDays": " 31"},
+	{"logRetentionDays": float64(4000)},
+}
+
+// TestSuggestionsAreValid puts every value a message offers in place of the
+// bad one and checks that it leaves nothing wrong with that key, nor a new
+// problem with the key it is checked against.
+func TestSuggestionsAreValid(t *testing.T) {
+	contexts := slices.Clone(auditContexts)
+	for _, tt := range loadProblemCases {
+		contexts = append(contexts, tt.ctx)
+	}
+	checked := 0
+	for _, ctx := range contexts {
+		_, err := Load(context(ctx))
+		if err == nil {
+			t.Errorf("%v: got no error, want problems", ctx)
+			continue
+		}
+		before := problems(t, err)
+		for _, p := range before {
+			for _, s := range suggestions(t, p.Message) {
+				checked++
+				fixed := maps.Clone(ctx)
+				fixed[p.Key] = s
+				_, err := Load(context(fixed))
+				after := []Problem(nil)
+				if err != nil {
+					after = problems(t, err)
+				}
+				partner := partnerKey[p.Key]
+				for _, q := range after {
+					if q.Key == p.Key || q.Key == partner && countKey(after, partner) > countKey(before, partner) {
+						t.Errorf("%s = %s: %s\n  suggests %q, which gives %s = %s: %s", p.Key, p.Value, p.Message, s, q.Key, q.Value, q.Message)
+					}
+				}
+			}
+		}
+	}
+	if checked < 100 {
+		t.Errorf("checked %d suggestions, want at least 100: is suggestionRe out of date?", checked)
+	}
+}
+
+func countKey(ps []Problem, key string) int {
+	n := 0
+	for _, p := range ps {
+		if p.Key == key {
+			n++
+		}
+	}
+	return n
+}
+
+// TestMessages pins the whole report for the cases an audit found wrong, as
+// the app prints it: warnings first, each after "warning: ", then the error.
+func TestMessages(t *testing.T) {
+	long := strings.Repeat("a", 100000)
+	tests := []struct {
+		name string
+		ctx  map[string]any
+		src  Sources
+		want []string
+	}{
+		{
+			name: "a /0 range: valid suggestions, no overlap",
+			ctx:  map[string]any{"apiVpcCidr": "0.0.0.0/0"},
+			want: []string{
+				`apiVpcCidr = "0.0.0.0/0": is /0, larger than a VPC can be; use a prefix length from /16 to /27, e.g. "10.0.0.0/16"`,
+				`apiVpcCidr = "0.0.0.0/0": lies in 0.0.0.0/8 ("this network"), which a VPC cannot use; use a private range inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16, e.g. "10.0.0.0/16"`,
+			},
+		},
+		{
+			name: "an 11-digit account as a number",
+			ctx:  map[string]any{"account": float64(12345678901)},
+			want: []string{
+				`account = 12345678901: must be a string, not a number; an account ID is 12 digits in quotes, and a number loses leading zeros: if the account ID begins with 0, put it in quotes in cdk.json: "012345678901"`,
+			},
+		},
+		{
+			name: "appName of 40 characters that begins with aws",
+			ctx:  map[string]any{"appName": "aws" + strings.Repeat("x", 37)},
+			want: []string{
+				`appName = "aws` + strings.Repeat("x", 37) + `": begins with "aws"; it also begins the app's SSM parameter names (/appName/...), and SSM refuses names that begin with "aws" or "ssm" in any case, so choose a name such as "Myaws` + strings.Repeat("x", 35) + `"`,
+			},
+		},
+		{
+			name: "the overlap suggestion avoids both ranges",
+			ctx:  map[string]any{"apiVpcCidr": "192.168.0.0/16"},
+			want: []string{
+				`clientVpcCidr = "192.168.0.0/16": overlaps apiVpcCidr = "192.168.0.0/16"; peered VPCs need disjoint address ranges, so choose a clientVpcCidr outside 192.168.0.0/16, e.g. "10.0.0.0/16"`,
+			},
+		},
+		{
+			name: "no did-you-mean for host bits when the network overlaps the other VPC",
+			ctx:  map[string]any{"apiVpcCidr": "192.168.0.1/16"},
+			want: []string{
+				`apiVpcCidr = "192.168.0.1/16": has host bits set, so it is not a network address; every bit after the first 16 of the address must be 0`,
+			},
+		},
+		{
+			name: "a range suggestion avoids what the other range is meant to be",
+			ctx:  map[string]any{"apiVpcCidr": "10.0.0.5/16", "clientVpcCidr": "10.0.0.0/8"},
+			want: []string{
+				`apiVpcCidr = "10.0.0.5/16": has host bits set, so it is not a network address; did you mean "10.0.0.0/16"?`,
+				`clientVpcCidr = "10.0.0.0/8": is /8, larger than a VPC can be; use a prefix length from /16 to /27, e.g. "192.168.0.0/16"`,
+			},
+		},
+		{
+			name: "a Region suggestion skips the other Region",
+			ctx:  map[string]any{"clientRegion": "us-east-l"},
+			want: []string{
+				`clientRegion = "us-east-l": is not a Region known to the AWS CDK; did you mean "us-east-2"?`,
+			},
+		},
+		{
+			name: "a decimal string too large for an int",
+			ctx:  map[string]any{"throttleRateLimit": "99999999999999999999"},
+			want: []string{
+				`throttleRateLimit = "99999999999999999999": is a whole number, but too large: the allowed range is 1..10000; give a whole number in that range such as "10"`,
+			},
+		},
+		{
+			name: "a long value is cut",
+			ctx:  map[string]any{"stageName": long},
+			want: []string{
+				`stageName = "` + long[:59] + `…" (100000 characters): is 100000 characters long; API Gateway allows 1 to 128 letters, digits, hyphens and underscores, e.g. "v1"`,
+			},
+		},
+		{
+			name: "an invisible character",
+			ctx:  map[string]any{"stageName": "v1\u200b"},
+			want: []string{
+				`stageName = "v1\u200b": has an invisible character U+200B at position 3; remove it: did you mean "v1"?`,
+			},
+		},
+		{
+			name: "a CIDR with a trailing space",
+			ctx:  map[string]any{"apiVpcCidr": "10.0.0.0/16 "},
+			want: []string{
+				`apiVpcCidr = "10.0.0.0/16 ": has a trailing space; remove it: did you mean "10.0.0.0/16"?`,
+			},
+		},
+		{
+			name: "null",
+			ctx:  map[string]any{"stageName": nil},
+			want: []string{
+				`stageName = null: has no value; remove the key to use the default "v1", or give a value`,
+			},
+		},
+		{
+			name: "an unknown key with an invisible character in its name",
+			ctx:  map[string]any{"stageName\u200b": "v2"},
+			src:  Sources{Project: map[string]bool{"stageName\u200b": true}},
+			want: []string{
+				`"stageName\u200b" = "v2": is not a configuration key (in cdk.json): its name has an invisible character U+200B at position 10; did you mean stageName?`,
+			},
+		},
+		{
+			name: "warnings: keys first, then values in key order, even beside an error",
+			ctx: map[string]any{
+				"clientVpcCidr": "172.17.0.0/16",
+				"apiVpcCidr":    "100.64.0.0/16",
+				"stageNme":      "v2",
+				"stageName":     "",
+			},
+			src: Sources{Foreign: map[string]string{"stageNme": "~/.cdk.json"}},
+			want: []string{
+				`warning: stageNme = "v2" in ~/.cdk.json is not a configuration key and is ignored; did you mean stageName?`,
+				`warning: apiVpcCidr = "100.64.0.0/16": lies in 100.64.0.0/10, the shared address space of carrier-grade NAT (RFC 6598); a VPC accepts it, but Internet providers and VPNs number their own networks from it, so clients behind them may not reach the VPC, or reach the wrong host; a private range such as "10.0.0.0/16" avoids this`,
+				`warning: clientVpcCidr = "172.17.0.0/16": lies in 172.17.0.0/16, the default bridge network of Docker and of AWS services such as SageMaker and Cloud9; a VPC accepts it, but containers and notebooks on such a bridge send traffic for these addresses to the bridge, not to the VPC; a private range such as "192.168.0.0/16" avoids this`,
+				`stageName = "": is empty; API Gateway allows 1 to 128 letters, digits, hyphens and underscores, e.g. "v1"`,
+			},
+		},
+		{
+			name: "warnings: benchmarking and public ranges",
+			ctx:  map[string]any{"apiVpcCidr": "8.8.0.0/16", "clientVpcCidr": "198.18.0.0/16"},
+			want: []string{
+				`warning: apiVpcCidr = "8.8.0.0/16": is a public range, outside 10.0.0.0/8, 172.16.0.0/12 and 192.168.0.0/16; a VPC accepts it, but routes these addresses to itself, so nothing in either VPC can reach the Internet hosts that own them; a private range such as "10.0.0.0/16" avoids this`,
+				`warning: clientVpcCidr = "198.18.0.0/16": lies in 198.18.0.0/15, the range reserved for benchmarking network devices (RFC 2544); a VPC accepts it, but some routers, firewalls and VPN clients drop or divert it; a private range such as "192.168.0.0/16" avoids this`,
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, warnings, err := FromContext(tt.ctx, tt.src)
+			var got []string
+			for _, w := range warnings {
+				got = append(got, "warning: "+w)
+			}
+			if err != nil {
+				got = append(got, strings.Split(err.Error(), "\n")...)
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("report mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestLongValuesAreCut gives keys values of 100000 characters wherever a
+// value can be echoed, values and key names alike, and checks that no line
+// of the report carries them whole.
+func TestLongValuesAreCut(t *testing.T) {
+	long := strings.Repeat("x", 100000)
+	tests := []struct {
+		name string
+		ctx  map[string]any
+		src  Sources
+	}{
+		{"every string key", map[string]any{
+			"appName": "aws" + long, "account": long, "apiRegion": long, "apiVpcCidr": long,
+			"clientRegion": "us-west-2" + long, "clientVpcCidr": "10.0.0.0/16" + long, "stageName": long,
+			"apiGatewayCloudWatchRole": long,
+		}, Sources{}},
+		{"strings with stray spaces", map[string]any{"apiVpcCidr": long + " ", "stageName": " " + long}, Sources{}},
+		{"integer keys", map[string]any{"logRetentionDays": long, "throttleRateLimit": strings.Repeat("9", 100000)}, Sources{}},
+		{"zone lists", map[string]any{
+			"apiAvailabilityZones":    []any{"us-east-1a", long},
+			"clientAvailabilityZones": []any{"us-west-2a", float64(1), long},
+		}, Sources{}},
+		{"a list and an object of the wrong type", map[string]any{
+			"stageName": []any{long}, "appName": map[string]any{"k": long},
+		}, Sources{}},
+		{"unknown keys", map[string]any{long: long, "stageNme" + long: "v"}, Sources{}},
+		{"a foreign key", map[string]any{"stageNme": long}, Sources{Foreign: map[string]string{"stageNme": "~/.cdk.json"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, warnings, err := FromContext(tt.ctx, tt.src)
+			if err == nil && len(warnings) == 0 {
+				t.Fatal("got no error and no warning, want some")
+			}
+			lines := warnings
+			if err != nil {
+				lines = append(lines, strings.Split(err.Error(), "\n")...)
+			}
+			for _, line := range lines {
+				if n := utf8.RuneCountInString(line); n > 1200 {
+					t.Errorf("line of %d characters, want a value over 200 characters cut:\n%.300s…", n, line)
+				}
+				if strings.Contains(line, strings.Repeat("x", 201)) {
+					t.Errorf("line holds over 200 characters of the value:\n%.300s…", line)
+				}
+			}
+		})
+	}
+}
+
+func TestRender(t *testing.T) {
+	tests := []struct {
+		v    any
+		want string
+	}{
+		{"v1", `"v1"`},
+		{"a\"b\\c<>&", `"a\"b\\c<>&"`},
+		{"tab\there\nnew", `"tab\there\nnew"`},
+		{"v1\u200b", `"v1\u200b"`},
+		{"\ufeffbom", `"\ufeffbom"`},
+		{"no\u00a0break", `"no\u00a0break"`},
+		{"rtl\u202emark", `"rtl\u202emark"`},
+		{"tag\U000E0041", `"tag\udb40\udc41"`},
+		{"émoji 😀", `"émoji 😀"`},
+		{[]any{"a\u200b", float64(2)}, `["a\u200b",2]`},
+		{nil, `null`},
+		{float64(12345678901), `12345678901`},
+		{strings.Repeat("a", 198), `"` + strings.Repeat("a", 198) + `"`},
+		{strings.Repeat("a", 199), `"` + strings.Repeat("a", 59) + `…" (199 characters)`},
+		{strings.Repeat("é", 300), `"` + strings.Repeat("é", 59) + `…" (300 characters)`},
+		// An escape counts as the one character it stands for, and is
+		// never cut in two.
+		{strings.Repeat("a", 57) + "\u200b" + strings.Repeat("a", 300), `"` + strings.Repeat("a", 57) + `\u200ba…" (358 characters)`},
+		{strings.Repeat("a", 58) + "\u200b" + strings.Repeat("a", 300), `"` + strings.Repeat("a", 58) + `\u200b…" (359 characters)`},
+		{strings.Repeat("\u200b", 100), `"` + strings.Repeat(`\u200b`, 59) + `…" (100 characters)`},
+		{[]any{strings.Repeat("b", 300)}, `["` + strings.Repeat("b", 58) + `… (JSON of 304 characters)`},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("%.40q", fmt.Sprint(tt.v)), func(t *testing.T) {
+			if got := render(tt.v); got != tt.want {
+				t.Errorf("got %s, want %s", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestTidy(t *testing.T) {
+	tests := []struct {
+		in, clean, flaws string
+		removed          int
+	}{
+		{"v1", "v1", "", 0},
+		{"v 1", "v 1", "", 0},
+		{"", "", "", 0},
+		{"v1 ", "v1", "has a trailing space", 1},
+		{"  v1", "v1", "has 2 leading spaces", 2},
+		{" v1 ", "v1", "has a leading space and a trailing space", 2},
+		{"v1\u200b", "v1", "has an invisible character U+200B at position 3", 1},
+		{"\tv1", "v1", "has a control character U+0009 at position 1", 1},
+		{"\ufeffv\u200b1 ", "v1", "has a trailing space, an invisible character U+FEFF at position 1 and an invisible character U+200B at position 3", 3},
+		{"\u200b\u200b\u200b\u200b\u200bv1", "v1", "has an invisible character U+200B at position 1, an invisible character U+200B at position 2, an invisible character U+200B at position 3 and 2 more invisible or control characters", 5},
+		{"   ", "", "has 3 leading spaces", 3},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("%q", tt.in), func(t *testing.T) {
+			clean, flaws, removed := tidy(tt.in)
+			if clean != tt.clean || flaws != tt.flaws || removed != tt.removed {
+				t.Errorf("got %q, %q, %d, want %q, %q, %d", clean, flaws, removed, tt.clean, tt.flaws, tt.removed)
+			}
+		})
+	}
+}
+
+// TestCidrWarnings checks which valid ranges draw a warning, and that the
+// private range each warning offers is valid and draws none itself.
+func TestCidrWarnings(t *testing.T) {
+	tests := []struct {
+		name string
+		ctx  map[string]any
+		want []string // per warning, in order: key, then text it must hold
+	}{
+		{"usual private ranges", map[string]any{"apiVpcCidr": "10.0.0.0/16", "clientVpcCidr": "192.168.0.0/16"}, nil},
+		{"172.16/12 beside the Docker bridge", map[string]any{"apiVpcCidr": "172.16.0.0/16", "clientVpcCidr": "172.18.0.0/16"}, nil},
+		{"top of 172.16/12", map[string]any{"apiVpcCidr": "172.31.255.224/27"}, nil},
+		{"shared address space", map[string]any{"apiVpcCidr": "100.64.0.0/16"}, []string{"apiVpcCidr", "100.64.0.0/10", "RFC 6598"}},
+		{"top of the shared address space", map[string]any{"clientVpcCidr": "100.127.255.0/24"}, []string{"clientVpcCidr", "100.64.0.0/10"}},
+		{"benchmarking", map[string]any{"apiVpcCidr": "198.19.0.0/16"}, []string{"apiVpcCidr", "198.18.0.0/15", "RFC 2544"}},
+		{"Docker bridge", map[string]any{"clientVpcCidr": "172.17.0.0/16"}, []string{"clientVpcCidr", "Docker", "SageMaker and Cloud9"}},
+		{"inside the Docker bridge", map[string]any{"apiVpcCidr": "172.17.200.0/24"}, []string{"apiVpcCidr", "172.17.0.0/16"}},
+		{"public", map[string]any{"apiVpcCidr": "8.8.0.0/16"}, []string{"apiVpcCidr", "is a public range"}},
+		{"public next to 10/8", map[string]any{"apiVpcCidr": "11.0.0.0/16"}, []string{"apiVpcCidr", "is a public range"}},
+		{"public next to 172.16/12", map[string]any{"clientVpcCidr": "172.32.0.0/16"}, []string{"clientVpcCidr", "is a public range"}},
+		{"public next to 192.168/16", map[string]any{"clientVpcCidr": "192.169.0.0/16"}, []string{"clientVpcCidr", "is a public range"}},
+		{"both, in key order", map[string]any{"clientVpcCidr": "8.8.0.0/16", "apiVpcCidr": "100.64.0.0/16"},
+			[]string{"apiVpcCidr", "RFC 6598", "clientVpcCidr", "public"}},
+		{"the alternative avoids the other range", map[string]any{"apiVpcCidr": "100.64.0.0/16", "clientVpcCidr": "10.0.0.0/16"},
+			[]string{"apiVpcCidr", `such as "192.168.0.0/16"`}},
+		// An invalid range is reported, not warned about; a valid one
+		// beside it still is.
+		{"no warning for an invalid range", map[string]any{"apiVpcCidr": "8.8.0.1/16"}, nil},
+		{"no warning for a range reported as overlapping", map[string]any{"apiVpcCidr": "8.8.0.0/16", "clientVpcCidr": "8.8.0.0/24"},
+			[]string{"apiVpcCidr", "public"}},
+		{"a warning for a valid range beside an invalid one", map[string]any{"apiVpcCidr": "8.8.0.1/16", "clientVpcCidr": "8.8.0.0/16"},
+			[]string{"clientVpcCidr", "public"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, warnings, _ := FromContext(tt.ctx, Sources{})
+			var gotKeys, wantKeys []string
+			for _, w := range warnings {
+				gotKeys = append(gotKeys, w[:strings.Index(w, " = ")])
+			}
+			for _, s := range tt.want {
+				if slices.Contains(Keys(), s) {
+					wantKeys = append(wantKeys, s)
+				}
+			}
+			if diff := cmp.Diff(wantKeys, gotKeys); diff != "" {
+				t.Fatalf("warning keys mismatch (-want +got):\n%s\nwarnings:\n%s", diff, strings.Join(warnings, "\n"))
+			}
+			i := -1
+			for _, s := range tt.want {
+				if slices.Contains(Keys(), s) {
+					i++
+					continue
+				}
+				if !strings.Contains(warnings[i], s) {
+					t.Errorf("warning %q does not mention %q", warnings[i], s)
+				}
+			}
+			for i, w := range warnings {
+				key := gotKeys[i]
+				if !strings.Contains(w, key+" = "+render(tt.ctx[key])+": ") || !strings.Contains(w, "a VPC accepts it, but ") {
+					t.Errorf("warning %q does not name the key and value and say why it is trouble", w)
+				}
+				alts := suggestions(t, w)
+				if len(alts) == 0 {
+					t.Errorf("warning %q offers no private range", w)
+				}
+				for _, alt := range alts {
+					if slices.Contains([]string{"SageMaker", "Cloud9"}, alt) {
+						continue
+					}
+					_, _, before := FromContext(tt.ctx, Sources{})
+					fixed := maps.Clone(tt.ctx)
+					fixed[key] = alt
+					_, again, err := FromContext(fixed, Sources{})
+					if err != nil {
+						after := problems(t, err)
+						partner := partnerKey[key]
+						var was []Problem
+						if before != nil {
+							was = problems(t, before)
+						}
+						if countKey(after, key) > 0 || countKey(after, partner) > countKey(was, partner) {
+							t.Errorf("warning %q offers %q, which gives:\n%v", w, alt, err)
+						}
+					}
+					for _, w2 := range again {
+						if strings.HasPrefix(w2, key+" = ") {
+							t.Errorf("warning %q offers %q, which gives:\nwarning: %s", w, alt, w2)
+						}
+					}
+				}
+			}
+		})
+	}
+	// Load itself accepts what only warrants a warning.
+	if _, err := Load(context(map[string]any{"apiVpcCidr": "100.64.0.0/16"})); err != nil {
+		t.Errorf("Load of a range that only warrants a warning: %v", err)
+	}
+}
+
+// TestAlternativeDrawsNoWarning checks that a range the checker picks
+// itself is not only valid but also free of warnings, while a correction of
+// the user's own value (a did-you-mean) need only be valid.
+func TestAlternativeDrawsNoWarning(t *testing.T) {
+	ch := &checker{cfg: Defaults()}
+	if got, ok := ch.alternative(keyApiVpcCidr, "100.64.0.0/16", "8.8.0.0/16", "192.168.0.0/16", "172.17.0.0/16", "10.9.0.0/16"); !ok || got != "10.9.0.0/16" {
+		t.Errorf("alternative = %q, %v, want 10.9.0.0/16, true", got, ok)
+	}
+	if got, ok := ch.suggest(keyApiVpcCidr, "192.168.0.0/16", "100.64.0.0/16"); !ok || got != "100.64.0.0/16" {
+		t.Errorf("suggest = %q, %v, want 100.64.0.0/16, true", got, ok)
+	}
+	if got, ok := ch.alternative(keyApiVpcCidr, "192.168.0.0/16", "0.0.0.0/0"); ok {
+		t.Errorf("alternative = %q, want none", got)
 	}
 }
