@@ -34,6 +34,7 @@ var nonDefault = map[string]any{
 	"clientBackoffBaseMs":      float64(150),
 	"clientBackoffMaxMs":       float64(3500),
 	"apiGatewayCloudWatchRole": "existing",
+	"logEncryption":            "kms",
 }
 
 var (
@@ -232,6 +233,22 @@ func TestEverySettingLands(t *testing.T) {
 		"clientMaxAttempts":   func(t *testing.T) { wantEnv(t, env, "MAX_ATTEMPTS", "4") },
 		"clientBackoffBaseMs": func(t *testing.T) { wantEnv(t, env, "BACKOFF_BASE_MS", "150") },
 		"clientBackoffMaxMs":  func(t *testing.T) { wantEnv(t, env, "BACKOFF_MAX_MS", "3500") },
+		"logEncryption": func(t *testing.T) {
+			for _, role := range []string{config.RoleApi, config.RoleClient} {
+				tmpl := res.templates[role]
+				if n := len(cdktest.Resources(tmpl, "AWS::KMS::Key")); n != 1 {
+					t.Errorf("%s has %d KMS keys, want 1", role, n)
+				}
+				for _, g := range cdktest.Props(tmpl, "AWS::Logs::LogGroup") {
+					if g["KmsKeyId"] == nil {
+						t.Errorf("%s log group %v is not encrypted", role, g["LogGroupName"])
+					}
+				}
+				if n := len(cdktest.Resources(tmpl, "Custom::VpcRestrictDefaultSG")); n != 0 {
+					t.Errorf("%s still empties the default security group with a function outside the VPC", role)
+				}
+			}
+		},
 		"apiGatewayCloudWatchRole": func(t *testing.T) {
 			if n := len(cdktest.Resources(api, "AWS::ApiGateway::Account")); n != 0 {
 				t.Errorf("existing: the API stack still sets the account's role (%d AWS::ApiGateway::Account)", n)

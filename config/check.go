@@ -207,6 +207,10 @@ func (ch *checker) run() {
 		ch.oneOf(key, v, []string{CloudWatchRoleCreate, CloudWatchRoleExisting},
 			`"create" makes the API stack set API Gateway's Region-wide CloudWatch role (kept on destroy); "existing" leaves the account's role as it is`)
 	})
+	ch.text(keyLogEncryption, c.LogEncryption, func(ch *checker, key, v string) {
+		ch.oneOf(key, v, []string{LogEncryptionNone, LogEncryptionKMS},
+			`"kms" encrypts every log group with a KMS key of its stack, as AWS Control Tower's proactive controls require; "none" leaves CloudWatch Logs' own encryption`)
+	})
 	for _, key := range []string{keyThrottleRateLimit, keyThrottleBurstLimit, keyClientMaxAttempts} {
 		ch.intRange(key, *field(&c, key).(*int))
 	}
@@ -437,6 +441,8 @@ func (ch *checker) exampleValues(key string) []string {
 		out = append(out, "v1")
 	case keyApiGatewayCloudWatchRole:
 		out = append(out, CloudWatchRoleCreate, CloudWatchRoleExisting)
+	case keyLogEncryption:
+		out = append(out, LogEncryptionNone, LogEncryptionKMS)
 	}
 	return out
 }

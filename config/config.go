@@ -32,6 +32,7 @@ const (
 	keyClientBackoffBaseMs      = "clientBackoffBaseMs"
 	keyClientBackoffMaxMs       = "clientBackoffMaxMs"
 	keyApiGatewayCloudWatchRole = "apiGatewayCloudWatchRole"
+	keyLogEncryption            = "logEncryption"
 )
 
 // keyOrder is the order of Keys and of the problems in an Error, so that the
@@ -53,7 +54,20 @@ var keyOrder = []string{
 	keyClientBackoffBaseMs,
 	keyClientBackoffMaxMs,
 	keyApiGatewayCloudWatchRole,
+	keyLogEncryption,
 }
+
+// Values of LogEncryption.
+const (
+	// LogEncryptionNone leaves log groups to CloudWatch Logs' own
+	// encryption.
+	LogEncryptionNone = "none"
+	// LogEncryptionKMS encrypts every log group of each stack with a
+	// customer-managed KMS key of that stack, and leaves out the one Lambda
+	// function that would run outside a VPC (CDK's default-security-group
+	// restriction): what AWS Control Tower's proactive controls require.
+	LogEncryptionKMS = "kms"
+)
 
 // Values of ApiGatewayCloudWatchRole.
 const (
@@ -118,6 +132,8 @@ type Config struct {
 	// CloudWatchRoleExisting: whether the API stack manages API Gateway's
 	// Region-wide CloudWatch role, which the stage's execution logs need.
 	ApiGatewayCloudWatchRole string
+	// LogEncryption is LogEncryptionNone or LogEncryptionKMS.
+	LogEncryption string
 }
 
 // Defaults returns the configuration used for every key left unset.
@@ -137,6 +153,7 @@ func Defaults() Config {
 		ClientBackoffMaxMs:  2000,
 
 		ApiGatewayCloudWatchRole: CloudWatchRoleCreate,
+		LogEncryption:            LogEncryptionNone,
 	}
 }
 
@@ -314,6 +331,8 @@ func field(c *Config, key string) any {
 		return &c.ClientBackoffMaxMs
 	case keyApiGatewayCloudWatchRole:
 		return &c.ApiGatewayCloudWatchRole
+	case keyLogEncryption:
+		return &c.LogEncryption
 	}
 	return nil
 }

@@ -121,6 +121,7 @@ func TestLoadOverrides(t *testing.T) {
 				"clientBackoffBaseMs":      "50",
 				"clientBackoffMaxMs":       "5000",
 				"apiGatewayCloudWatchRole": "existing",
+				"logEncryption":            "kms",
 			},
 			want: func(c *Config) {
 				*c = Config{
@@ -141,6 +142,7 @@ func TestLoadOverrides(t *testing.T) {
 					ClientBackoffMaxMs:      5000,
 
 					ApiGatewayCloudWatchRole: CloudWatchRoleExisting,
+					LogEncryption:            LogEncryptionKMS,
 				}
 			},
 		},
@@ -259,6 +261,8 @@ var loadProblemCases = []struct {
 	{"appName begins with aws", map[string]any{"appName": "AwsDemo"}, "appName", `"AwsDemo"`, []string{`begins with "Aws"`, "SSM refuses", `"MyAwsDemo"`}},
 	{"appName begins with ssm", map[string]any{"appName": "SSM-test"}, "appName", `"SSM-test"`, []string{`begins with "SSM"`, "SSM refuses"}},
 	{"cloudwatch role unknown", map[string]any{"apiGatewayCloudWatchRole": "none"}, "apiGatewayCloudWatchRole", `"none"`, []string{`not one of "create", "existing"`}},
+	{"log encryption unknown", map[string]any{"logEncryption": "aws"}, "logEncryption", `"aws"`, []string{`not one of "none", "kms"`, "Control Tower"}},
+	{"log encryption capitalised", map[string]any{"logEncryption": "KMS"}, "logEncryption", `"KMS"`, []string{`did you mean "kms"?`}},
 	{"cloudwatch role capitalised", map[string]any{"apiGatewayCloudWatchRole": "Existing"}, "apiGatewayCloudWatchRole", `"Existing"`, []string{`did you mean "existing"?`}},
 
 	// account.
@@ -554,7 +558,7 @@ func TestValidate(t *testing.T) {
 		{"zero Config", func(c *Config) { *c = Config{} }, []string{
 			"appName", "apiRegion", "apiVpcCidr", "clientRegion", "clientVpcCidr", "stageName",
 			"logRetentionDays", "throttleRateLimit", "throttleBurstLimit", "clientMaxAttempts",
-			"clientBackoffBaseMs", "clientBackoffMaxMs", "apiGatewayCloudWatchRole",
+			"clientBackoffBaseMs", "clientBackoffMaxMs", "apiGatewayCloudWatchRole", "logEncryption",
 		}},
 		{"zones set in code", func(c *Config) { c.ClientAvailabilityZones = []string{"us-east-1a", "us-east-1b"} },
 			[]string{"clientAvailabilityZones", "clientAvailabilityZones"}},

@@ -1,20 +1,28 @@
 package gobundle
 
 import (
+	"debug/buildinfo"
 	"debug/elf"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/jsii-runtime-go"
+	"github.com/google/go-cmp/cmp"
 )
+
+// hello is the smallest function in the module, quick to build.
+const hello = "./functions/apiclient/testdata/hello"
 
 func TestBuildTargetsLinux(t *testing.T) {
 	for goarch, machine := range map[string]elf.Machine{"arm64": elf.EM_AARCH64, "amd64": elf.EM_X86_64} {
 		t.Run(goarch, func(t *testing.T) {
 			dir := t.TempDir()
-			if err := Build("..", "./functions/apiclient/testdata/hello", goarch, dir); err != nil {
+			if err := Build("..", hello, goarch, dir); err != nil {
 				t.Fatal(err)
 			}
 			f, err := elf.Open(filepath.Join(dir, BinaryName))
@@ -25,8 +33,97 @@ func TestBuildTargetsLinux(t *testing.T) {
 			if f.Machine != machine {
 				t.Errorf("machine: got %v, want %v", f.Machine, machine)
 			}
+			checkReleaseBuild(t, filepath.Join(dir, BinaryName), goarch)
 		})
 	}
+}
+
+// checkReleaseBuild checks what the toolchain recorded about the build of
+// the binary at path. lambda.norpc leaves the RPC mode (and its net/rpc)
+// out of aws-lambda-go, which provided.al2023 never uses; -trimpath and no
+// VCS stamp keep the bytes, and so the asset hash, the same on every
+// machine and commit; -s -w leave the symbol table and DWARF out.
+func checkReleaseBuild(t *testing.T, path, goarch string) {
+	t.Helper()
+	info, err := buildinfo.ReadFile(path)
+	if err != nil {
+		t.Fatalf("reading the build information of %s: %v", path, err)
+	}
+	want := map[string]string{
+		"-tags": "lambda.norpc", "-trimpath": "true",
+		"CGO_ENABLED": "0", "GOOS": "linux", "GOARCH": goarch,
+	}
+	got := map[string]string{}
+	for _, s := range info.Settings {
+		if _, ok := want[s.Key]; ok || strings.HasPrefix(s.Key, "vcs") {
+			got[s.Key] = s.Value
+		}
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("build settings recorded in %s (-want +got):\n%s", path, diff)
+	}
+
+	f, err := elf.Open(path)
+	if err != nil {
+		t.Fatalf("opening %s: %v", path, err)
+	}
+	defer f.Close()
+	var debug []string
+	for _, s := range f.Sections {
+		if s.Name == ".symtab" || strings.HasPrefix(s.Name, ".debug_") || strings.HasPrefix(s.Name, ".zdebug_") {
+			debug = append(debug, s.Name)
+		}
+	}
+	if len(debug) > 0 {
+		t.Errorf("sections of %s: got %v, want no symbol table or DWARF (-ldflags=-s -w)", path, debug)
+	}
+}
+
+// TestCodeAssetHashedByOutput synthesises the asset Code returns and reads
+// its hash from the S3 key. Hashed by its output (AssetHashType OUTPUT),
+// two identical builds give one hash, so an unchanged function is not
+// uploaded again, and two builds of the same source that differ (here by
+// architecture) give two. Hashed by its source directory, the arm64 and
+// amd64 assets would share a hash, and a change outside the package's
+// directory (go.mod, a shared package) would not reach the function.
+func TestCodeAssetHashedByOutput(t *testing.T) {
+	// Code keeps its builds in the user's cache; this test's stay in its
+	// own, with the Go build cache where it was so nothing is rebuilt.
+	gocache, err := exec.Command("go", "env", "GOCACHE").Output()
+	if err != nil {
+		t.Fatalf("go env GOCACHE: %v", err)
+	}
+	t.Setenv("GOCACHE", strings.TrimSpace(string(gocache)))
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+
+	// asset returns the hash of the asset Code makes for arch and the
+	// directory CDK staged it in.
+	asset := func(arch awslambda.Architecture) (string, string) {
+		t.Helper()
+		code, err := Code(&Props{ModuleRoot: "..", Package: hello, Architecture: arch})
+		if err != nil {
+			t.Fatal(err)
+		}
+		outdir := t.TempDir()
+		app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(outdir)})
+		stack := awscdk.NewStack(app, jsii.String("Stack"), nil)
+		key := *code.Bind(stack).S3Location.ObjectKey
+		hash := strings.TrimSuffix(key, ".zip")
+		return hash, filepath.Join(outdir, "asset."+hash)
+	}
+	arm, armDir := asset(awslambda.Architecture_ARM_64())
+	armAgain, _ := asset(awslambda.Architecture_ARM_64())
+	amd, amdDir := asset(awslambda.Architecture_X86_64())
+
+	if arm != armAgain {
+		t.Errorf("asset hashes of two identical arm64 builds: got %s and %s, want one hash", arm, armAgain)
+	}
+	if arm == amd {
+		t.Errorf("asset hashes of the arm64 and amd64 builds of one source: got %s for both, want two (the asset must be hashed by its output, not its source)", arm)
+	}
+	// What CDK staged is the release build.
+	checkReleaseBuild(t, filepath.Join(armDir, BinaryName), "arm64")
+	checkReleaseBuild(t, filepath.Join(amdDir, BinaryName), "amd64")
 }
 
 // A build failure names the command, the package and the compiler's

@@ -57,13 +57,18 @@ func NewApp(scope constructs.Construct, props *AppProps) (*App, error) {
 		}
 	}
 
+	logs := LogSettings{
+		Retention:                RetentionDays(cfg.LogRetentionDays),
+		Encrypt:                  cfg.LogEncryption == config.LogEncryptionKMS,
+		KeepDefaultSecurityGroup: cfg.LogEncryption == config.LogEncryptionKMS,
+	}
 	api := NewApiStack(scope, cfg.StackName(config.RoleApi), &ApiStackProps{
 		StackProps:         stackProps(cfg.ApiRegion, "Private REST API, its VPC and execute-api endpoint"),
 		VpcCidr:            cfg.ApiVpcCidr,
 		ClientCidr:         cfg.ClientVpcCidr,
 		StageName:          cfg.StageName,
 		ParameterPrefix:    cfg.SSMPrefix() + "/api",
-		LogRetention:       RetentionDays(cfg.LogRetentionDays),
+		Logs:               logs,
 		ThrottleRateLimit:  cfg.ThrottleRateLimit,
 		ThrottleBurstLimit: cfg.ThrottleBurstLimit,
 		AvailabilityZones:  cfg.ApiAvailabilityZones,
@@ -76,7 +81,7 @@ func NewApp(scope constructs.Construct, props *AppProps) (*App, error) {
 		ApiRegion:         cfg.ApiRegion,
 		ApiVpcCidr:        cfg.ApiVpcCidr,
 		Code:              code,
-		LogRetention:      RetentionDays(cfg.LogRetentionDays),
+		Logs:              logs,
 		MaxAttempts:       cfg.ClientMaxAttempts,
 		BackoffBaseMs:     cfg.ClientBackoffBaseMs,
 		BackoffMaxMs:      cfg.ClientBackoffMaxMs,

@@ -6,6 +6,7 @@ package stacks
 import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/constructs-go/constructs/v10"
@@ -27,8 +28,6 @@ type ApiStackProps struct {
 	StageName string
 	// ParameterPrefix of the SSM parameters the stack publishes. Required.
 	ParameterPrefix string
-	// LogRetention of every log group. Required.
-	LogRetention awslogs.RetentionDays
 	// ThrottleRateLimit and ThrottleBurstLimit of the stage. Required.
 	ThrottleRateLimit, ThrottleBurstLimit int
 	// AvailabilityZones pins the VPC's AZs. Default: resolved at deploy time.
@@ -37,6 +36,39 @@ type ApiStackProps struct {
 	// CloudWatch role and set the account's setting to it; the role is kept
 	// when the stack is deleted.
 	CloudWatchRole bool
+	// Logs is how the stack keeps its logs.
+	Logs LogSettings
+}
+
+// LogSettings is what the API and client stacks share about their logs and
+// their one Lambda function outside a VPC.
+type LogSettings struct {
+	// Retention of every log group. Required.
+	Retention awslogs.RetentionDays
+	// Encrypt makes each log group use a customer-managed KMS key of its
+	// stack.
+	Encrypt bool
+	// KeepDefaultSecurityGroup leaves out CDK's custom resource that empties
+	// the VPC's default security group: its Lambda function runs outside
+	// the VPC, which AWS Control Tower's CT.LAMBDA.PR.3 refuses.
+	KeepDefaultSecurityGroup bool
+}
+
+// logKey returns the stack's log encryption key, or nil.
+func (l LogSettings) logKey(stack awscdk.Stack) awskms.IKey {
+	if !l.Encrypt {
+		return nil
+	}
+	return newLogsKey(stack)
+}
+
+// restrictDefaultSG is the constructs' RestrictDefaultSecurityGroup: nil
+// leaves it to the feature flag.
+func (l LogSettings) restrictDefaultSG() *bool {
+	if l.KeepDefaultSecurityGroup {
+		return jsii.Bool(false)
+	}
+	return nil
 }
 
 // ApiStack holds the private API, its VPC and its endpoint. The stack is a
@@ -51,14 +83,16 @@ type ApiStack struct {
 func NewApiStack(scope constructs.Construct, id string, props *ApiStackProps) *ApiStack {
 	stack := newAzStack(scope, id, &props.StackProps, props.AvailabilityZones)
 	network := privateapivpc.NewPrivateApiVpc(stack, "PrivateApi", &privateapivpc.PrivateApiVpcProps{
-		Cidr:                 jsii.String(props.VpcCidr),
-		AllowedClientCidrs:   jsii.Strings(props.ClientCidr),
-		StageName:            jsii.String(props.StageName),
-		ParameterPrefix:      jsii.String(props.ParameterPrefix),
-		LogRetention:         props.LogRetention,
-		ThrottlingRateLimit:  jsii.Number(float64(props.ThrottleRateLimit)),
-		ThrottlingBurstLimit: jsii.Number(float64(props.ThrottleBurstLimit)),
-		CloudWatchRole:       jsii.Bool(props.CloudWatchRole),
+		Cidr:                         jsii.String(props.VpcCidr),
+		AllowedClientCidrs:           jsii.Strings(props.ClientCidr),
+		StageName:                    jsii.String(props.StageName),
+		ParameterPrefix:              jsii.String(props.ParameterPrefix),
+		LogRetention:                 props.Logs.Retention,
+		LogEncryptionKey:             props.Logs.logKey(stack),
+		RestrictDefaultSecurityGroup: props.Logs.restrictDefaultSG(),
+		ThrottlingRateLimit:          jsii.Number(float64(props.ThrottleRateLimit)),
+		ThrottlingBurstLimit:         jsii.Number(float64(props.ThrottleBurstLimit)),
+		CloudWatchRole:               jsii.Bool(props.CloudWatchRole),
 	})
 	api := network.Api()
 	output(stack, "ApiId", api.RestApiId(), "Id of the private REST API")
@@ -87,8 +121,8 @@ type ClientStackProps struct {
 	ApiVpcCidr string
 	// Code of the client function. Required.
 	Code awslambda.Code
-	// LogRetention of every log group. Required.
-	LogRetention awslogs.RetentionDays
+	// Logs is how the stack keeps its logs.
+	Logs LogSettings
 	// MaxAttempts, BackoffBaseMs and BackoffMaxMs tune the client's
 	// retries. Required.
 	MaxAttempts, BackoffBaseMs, BackoffMaxMs int
@@ -108,20 +142,22 @@ func NewClientStack(scope constructs.Construct, id string, props *ClientStackPro
 	stack := newAzStack(scope, id, &props.StackProps, props.AvailabilityZones)
 	api := props.Api
 	client := peeredclientvpc.NewPeeredClientVpc(stack, "Client", &peeredclientvpc.PeeredClientVpcProps{
-		Cidr:                 jsii.String(props.VpcCidr),
-		PeerVpcId:            api.Vpc().VpcId(),
-		PeerRegion:           jsii.String(props.ApiRegion),
-		PeerCidr:             jsii.String(props.ApiVpcCidr),
-		ApiId:                api.Api().RestApiId(),
-		StageName:            api.StageName(),
-		ResourcePath:         api.ResourcePath(),
-		EndpointDnsName:      api.EndpointDnsName(),
-		EndpointHostedZoneId: api.EndpointHostedZoneId(),
-		Code:                 props.Code,
-		LogRetention:         props.LogRetention,
-		MaxAttempts:          jsii.Number(float64(props.MaxAttempts)),
-		BackoffBase:          awscdk.Duration_Millis(jsii.Number(float64(props.BackoffBaseMs))),
-		BackoffMax:           awscdk.Duration_Millis(jsii.Number(float64(props.BackoffMaxMs))),
+		Cidr:                         jsii.String(props.VpcCidr),
+		PeerVpcId:                    api.Vpc().VpcId(),
+		PeerRegion:                   jsii.String(props.ApiRegion),
+		PeerCidr:                     jsii.String(props.ApiVpcCidr),
+		ApiId:                        api.Api().RestApiId(),
+		StageName:                    api.StageName(),
+		ResourcePath:                 api.ResourcePath(),
+		EndpointDnsName:              api.EndpointDnsName(),
+		EndpointHostedZoneId:         api.EndpointHostedZoneId(),
+		Code:                         props.Code,
+		LogRetention:                 props.Logs.Retention,
+		LogEncryptionKey:             props.Logs.logKey(stack),
+		RestrictDefaultSecurityGroup: props.Logs.restrictDefaultSG(),
+		MaxAttempts:                  jsii.Number(float64(props.MaxAttempts)),
+		BackoffBase:                  awscdk.Duration_Millis(jsii.Number(float64(props.BackoffBaseMs))),
+		BackoffMax:                   awscdk.Duration_Millis(jsii.Number(float64(props.BackoffMaxMs))),
 	})
 	output(stack, "PeeringConnectionId", client.PeeringConnectionId(), "Id of the VPC peering connection to the API's VPC")
 	output(stack, "FunctionName", client.Function().FunctionName(), "Name of the client function: invoke it to call the API")

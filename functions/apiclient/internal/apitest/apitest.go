@@ -62,15 +62,21 @@ func NewServer(t testing.TB, statuses ...int) *Server {
 		s.header = r.Header.Clone()
 		s.mu.Unlock()
 		status := statuses[min(n, len(statuses))-1]
-		hold := func() {
+		// holdThenDrop waits for the client to give up, or the test to end, and then
+		// drops the connection without finishing the response. Returning
+		// instead would send a 200 (or the rest of the body) that a client
+		// whose transport is still cancelling the request may yet read and
+		// take for the answer.
+		holdThenDrop := func() {
 			select {
 			case <-r.Context().Done():
 			case <-release:
 			}
+			panic(http.ErrAbortHandler)
 		}
 		switch status {
 		case Stall:
-			hold()
+			holdThenDrop()
 			return
 		case StallBody:
 			w.Header().Set("Content-Type", "application/json")
@@ -78,7 +84,7 @@ func NewServer(t testing.TB, statuses ...int) *Server {
 			w.WriteHeader(http.StatusOK)
 			_, _ = io.WriteString(w, HelloBody[:len(HelloBody)/2])
 			w.(http.Flusher).Flush()
-			hold()
+			holdThenDrop()
 			return
 		}
 		w.Header().Set("Content-Type", "application/json")

@@ -1,0 +1,53 @@
+package stacks
+
+import (
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/jsii-runtime-go"
+)
+
+// logsKeyPendingDays is how long KMS waits before it deletes the key of a
+// deleted stack; the key can be restored until then (7 is KMS's minimum).
+const logsKeyPendingDays = 7
+
+// newLogsKey is the customer-managed key that encrypts every log group of
+// stack: rotated yearly, usable by CloudWatch Logs of the stack's Region for
+// this account's log groups only, and scheduled for deletion with the stack.
+func newLogsKey(stack awscdk.Stack) awskms.Key {
+	key := awskms.NewKey(stack, jsii.String("LogsKey"), &awskms.KeyProps{
+		Description:       jsii.String("Encrypts the CloudWatch Logs log groups of stack " + *stack.StackName()),
+		EnableKeyRotation: jsii.Bool(true),
+		RemovalPolicy:     awscdk.RemovalPolicy_DESTROY,
+		PendingWindow:     awscdk.Duration_Days(jsii.Number(logsKeyPendingDays)),
+	})
+	key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("CloudWatchLogsOfThisRegionForThisAccountsLogGroups"),
+		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("logs."+*stack.Region()+"."+*stack.UrlSuffix()), nil)},
+		Actions:    jsii.Strings("kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"),
+		Resources:  jsii.Strings("*"),
+		Conditions: &map[string]any{
+			"ArnLike": map[string]any{
+				"kms:EncryptionContext:aws:logs:arn": stack.FormatArn(&awscdk.ArnComponents{
+					Service:      jsii.String("logs"),
+					Resource:     jsii.String("log-group"),
+					ResourceName: jsii.String("*"),
+					ArnFormat:    awscdk.ArnFormat_COLON_RESOURCE_NAME,
+				}),
+			},
+		},
+	}), jsii.Bool(false))
+	// Grants on the key only for AWS services acting on AWS resources
+	// (AWS Control Tower's CT.KMS.PR.3): nobody can hand the key on.
+	key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("GrantsOnlyForAwsServices"),
+		Effect:     awsiam.Effect_DENY,
+		Principals: &[]awsiam.IPrincipal{awsiam.NewAnyPrincipal()},
+		Actions:    jsii.Strings("kms:CreateGrant"),
+		Resources:  jsii.Strings("*"),
+		Conditions: &map[string]any{
+			"BoolIfExists": map[string]any{"kms:GrantIsForAWSResource": "false", "aws:PrincipalIsAWSService": "false"},
+		},
+	}), jsii.Bool(false))
+	return key
+}
