@@ -479,7 +479,7 @@ func TestHandleBodyLimit(t *testing.T) {
 	}{
 		{name: "exactly 1 MiB", size: oneMiB},
 		{name: "1 MiB and one byte", size: oneMiB + 1, wantErr: true},
-		{name: "endless", size: endless, wantErr: true},
+		{name: "no end", size: endless, wantErr: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

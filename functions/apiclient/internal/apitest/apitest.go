@@ -30,11 +30,12 @@ const HelloBody = `{"message":"hello from the private API","region":"us-east-1"}
 // Pseudo-statuses for NewServer.
 const (
 	// Stall holds the request, before any header is sent, until the client
-	// gives up.
+	// gives up, then drops the connection.
 	Stall = 0
 	// StallBody sends 200, its headers and the first half of HelloBody,
-	// then holds the rest until the client gives up: past any response
-	// header timeout, only a timeout on the whole exchange ends it.
+	// then holds the rest until the client gives up and drops the
+	// connection: past any response header timeout, only a timeout on the
+	// whole exchange ends it.
 	StallBody = -1
 )
 
@@ -62,11 +63,11 @@ func NewServer(t testing.TB, statuses ...int) *Server {
 		s.header = r.Header.Clone()
 		s.mu.Unlock()
 		status := statuses[min(n, len(statuses))-1]
-		// holdThenDrop waits for the client to give up, or the test to end, and then
-		// drops the connection without finishing the response. Returning
-		// instead would send a 200 (or the rest of the body) that a client
-		// whose transport is still cancelling the request may yet read and
-		// take for the answer.
+		// holdThenDrop waits for the client to give up, or the test to
+		// end, then drops the connection without finishing the response.
+		// Returning instead would send a 200 (or the rest of the body) that
+		// a client whose transport is still cancelling the request may yet
+		// read and take for the answer.
 		holdThenDrop := func() {
 			select {
 			case <-r.Context().Done():
