@@ -9,6 +9,7 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigateway"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/google/go-cmp/cmp"
 
@@ -80,21 +81,24 @@ func TestChangesReachEveryStack(t *testing.T) {
 			viaFingerprintOnly: []string{config.RoleClient, config.RolePeeringRoute},
 		},
 		{
-			name: "b. the API's VPC replaced by a property that forces replacement",
-			change: func(a *stacks.App) {
-				vpc := a.Api.Network.Vpc().Node().DefaultChild().(awsec2.CfnVPC)
-				vpc.SetInstanceTenancy(jsii.String("dedicated"))
-			},
-			changed:            roles,
-			viaFingerprintOnly: []string{config.RoleClient, config.RolePeeringRoute},
-		},
-		{
 			name: "b. the API replaced (its construct renamed)",
 			change: func(a *stacks.App) {
 				api := a.Api.Network.Api().Node().DefaultChild().(awsapigateway.CfnRestApi)
 				api.OverrideLogicalId(jsii.String("RenamedApi"))
 			},
 			changed: roles,
+		},
+		{
+			name: "no replacement: a rule added to the endpoint's security group, a policy changed",
+			change: func(a *stacks.App) {
+				a.Api.Network.Api().AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+					Effect: awsiam.Effect_DENY, Principals: &[]awsiam.IPrincipal{awsiam.NewAnyPrincipal()},
+					Actions: jsii.Strings("execute-api:Invoke"), Resources: jsii.Strings("execute-api:/*/DELETE/*"),
+				}))
+				sg := (*a.Api.Network.Endpoint().Connections().SecurityGroups())[0]
+				sg.AddIngressRule(awsec2.Peer_Ipv4(jsii.String("10.77.0.0/16")), awsec2.Port_Tcp(jsii.Number(443)), jsii.String("another client"), nil)
+			},
+			changed: []string{config.RoleApi},
 		},
 		{
 			name:    "c. clientVpcCidr: the client VPC and the peering connection are replaced",

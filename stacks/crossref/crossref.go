@@ -16,6 +16,9 @@
 // deploys it, and CloudFormation reads the new values in the same update.
 package crossref
 
+//go:generate python3 createonly.py
+//go:generate gofmt -w createonly_gen.go
+
 import (
 	"crypto/sha256"
 	"encoding/hex"
@@ -74,34 +77,85 @@ func (p *fingerprintProducer) Produce(_ awscdk.IResolveContext) *string {
 	return jsii.String(p.tracker.Fingerprint(p.producer))
 }
 
-// Fingerprint returns the hash of what other stacks read from producer: the
-// resources its published outputs refer to, their transitive dependencies,
-// and the fingerprints of what producer itself watches. It is meaningful at
-// synthesis, once every reference has been resolved.
+// Fingerprint returns the hash of what other stacks read from producer,
+// and of what could replace it: the resources its published outputs refer
+// to, everything they are built from, and the fingerprints of what producer
+// itself watches. It is meaningful at synthesis, once every reference has
+// been resolved.
 func (t *Tracker) Fingerprint(producer awscdk.Stack) string {
-	resources := Resources(producer)
-	var roots []string
+	var values []any
 	if publish := producer.Node().TryFindChild(jsii.String(publishScope)); publish != nil {
 		for _, child := range *publish.Node().Children() {
-			output, ok := child.(awscdk.CfnOutput)
-			if !ok {
-				continue
+			if output, ok := child.(awscdk.CfnOutput); ok {
+				values = append(values, producer.Resolve(output.Value()))
 			}
-			roots = append(roots, References(producer.Resolve(output.Value()))...)
 		}
 	}
 	h := sha256.New()
-	for _, id := range Closure(resources, roots) {
-		b, err := json.Marshal(resources[id])
-		if err != nil {
-			panic(fmt.Sprintf("crossref: encoding resource %s of stack %s: %v", id, *producer.StackName(), err))
-		}
-		fmt.Fprintf(h, "%s\x00%s\n", id, b)
-	}
+	h.Write([]byte(Hash(Resources(producer), values)))
 	for _, up := range t.upstream[*producer.ArtifactId()] {
 		fmt.Fprintf(h, "upstream %s\x00%s\n", *up.StackName(), t.Fingerprint(up))
 	}
 	return hex.EncodeToString(h.Sum(nil))[:32]
+}
+
+// Hash is the fingerprint of the resources that values (resolved
+// CloudFormation values, as other stacks read them) depend on. A value that
+// is a resource's Ref (its id) changes only when the resource is replaced,
+// so only what replaces it counts: its logical id, its type and its
+// create-only properties. A value read with Fn::GetAtt may follow any
+// property (an SSM parameter's Value), so all of that resource's properties
+// count. The resources either refers to, transitively, count by what would
+// replace them. Changes that replace nothing that is read (a new rule in a
+// security group, a new principal in a policy) leave the hash alone, so a
+// consumer is redeployed only when a value it reads may have changed.
+func Hash(resources map[string]Resource, values []any) string {
+	whole := map[string]bool{}
+	var roots []string
+	for _, v := range values {
+		if m, ok := v.(map[string]any); ok && len(m) == 1 {
+			if id, ok := m["Ref"].(string); ok {
+				roots = append(roots, id)
+				continue
+			}
+		}
+		refs := References(v)
+		for _, id := range refs {
+			whole[id] = true
+		}
+		roots = append(roots, refs...)
+	}
+	h := sha256.New()
+	for _, id := range Closure(resources, roots) {
+		r := resources[id]
+		props := r.Properties
+		if !whole[id] {
+			props = createOnlyOf(r)
+		}
+		b, err := json.Marshal(props)
+		if err != nil {
+			panic(fmt.Sprintf("crossref: encoding resource %s: %v", id, err))
+		}
+		fmt.Fprintf(h, "%s\x00%s\x00%s\n", id, r.Type, b)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// createOnlyOf returns the properties of r whose change replaces it; all of
+// them for a type the schemas do not know (custom resources).
+func createOnlyOf(r Resource) any {
+	names, known := createOnly[r.Type]
+	props, _ := r.Properties.(map[string]any)
+	if !known {
+		return props
+	}
+	out := map[string]any{}
+	for _, name := range names {
+		if v, ok := props[name]; ok {
+			out[name] = v
+		}
+	}
+	return out
 }
 
 // Resource is one resource of a stack as CloudFormation would see it, with
@@ -111,9 +165,9 @@ type Resource struct {
 	Properties any    `json:"properties"`
 }
 
-// Resources returns the resources of stack by logical id. Properties are the
-// resource's own (raw property overrides, which jsii does not expose, are
-// not included).
+// Resources returns the resources of stack by logical id, with their
+// properties as CloudFormation names them. Raw property overrides, which
+// jsii does not expose, are not included.
 func Resources(stack awscdk.Stack) map[string]Resource {
 	out := map[string]Resource{}
 	for _, node := range *stack.Node().FindAll(constructs.ConstructOrder_PREORDER) {
@@ -125,7 +179,25 @@ func Resources(stack awscdk.Stack) map[string]Resource {
 			panic(fmt.Sprintf("crossref: %s is a CfnResource that jsii did not give as one", *node.Node().Path()))
 		}
 		id, _ := stack.Resolve(res.LogicalId()).(string)
-		out[id] = Resource{Type: *res.CfnResourceType(), Properties: stack.Resolve(res.CfnProperties())}
+		out[id] = Resource{Type: *res.CfnResourceType(), Properties: cfnNames(stack.Resolve(res.CfnProperties()))}
+	}
+	return out
+}
+
+// cfnNames gives top-level property names as CloudFormation spells them:
+// an L1 resource holds its properties under the names of its Go or
+// TypeScript props, which lower-case the first letter.
+func cfnNames(props any) any {
+	m, ok := props.(map[string]any)
+	if !ok {
+		return props
+	}
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		if k != "" {
+			k = strings.ToUpper(k[:1]) + k[1:]
+		}
+		out[k] = v
 	}
 	return out
 }
