@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"crossregionapi/internal/demo"
 )
 
 // Environment variables read by ConfigFromEnv.
@@ -25,7 +27,7 @@ const (
 
 // Defaults for the optional variables.
 const (
-	DefaultAPIResource    = "hello"
+	DefaultAPIResource    = demo.ResourcePath
 	DefaultAttemptTimeout = 3000 * time.Millisecond
 	DefaultMaxAttempts    = 3
 	DefaultBackoffBase    = 100 * time.Millisecond

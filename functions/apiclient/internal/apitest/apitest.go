@@ -22,10 +22,12 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"crossregionapi/internal/demo"
 )
 
 // HelloBody is what the demo API's mock integration answers.
-const HelloBody = `{"message":"hello from the private API","region":"us-east-1"}`
+var HelloBody = demo.Response("us-east-1")
 
 // Pseudo-statuses for NewServer.
 const (
