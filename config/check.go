@@ -172,23 +172,14 @@ func (ch *checker) run() {
 
 	apiRegionOK := ch.text(keyApiRegion, c.ApiRegion, (*checker).region)
 	apiCidrOK := ch.text(keyApiVpcCidr, c.ApiVpcCidr, (*checker).cidr)
-	clientRegionOK := ch.text(keyClientRegion, c.ClientRegion, (*checker).region)
-	if apiRegionOK && clientRegionOK {
-		ch.regionPair(c.ApiRegion, c.ClientRegion)
-	}
-	clientCidrOK := ch.text(keyClientVpcCidr, c.ClientVpcCidr, (*checker).cidr)
-	// Only two ranges that passed every CIDR check are compared: a range
-	// already reported as unusable (0.0.0.0/0 overlaps everything) would
-	// only add a second complaint about the same mistake, and its fix
-	// changes what it overlaps.
-	if apiCidrOK && clientCidrOK && ch.overlap(c.ApiVpcCidr, c.ClientVpcCidr) {
-		clientCidrOK = false
-	}
-	if apiCidrOK {
-		ch.cidrTrouble(keyApiVpcCidr, c.ApiVpcCidr)
-	}
-	if clientCidrOK {
-		ch.cidrTrouble(keyClientVpcCidr, c.ClientVpcCidr)
+	clientRegionOK := false
+	if c.Clients != nil {
+		ch.clientList(apiRegionOK, apiCidrOK)
+		if apiCidrOK {
+			ch.cidrTrouble(keyApiVpcCidr, c.ApiVpcCidr)
+		}
+	} else {
+		clientRegionOK = ch.singleClient(apiRegionOK, apiCidrOK)
 	}
 	ch.text(keyStageName, c.StageName, (*checker).stageName)
 
@@ -221,6 +212,31 @@ func (ch *checker) run() {
 			"is less than %s = %d; the longest delay cannot be shorter than the first, so raise %s to at least %d or lower %s",
 			keyClientBackoffBaseMs, c.ClientBackoffBaseMs, keyClientBackoffMaxMs, c.ClientBackoffBaseMs, keyClientBackoffBaseMs)
 	}
+}
+
+// singleClient checks the one client of clientRegion and clientVpcCidr and
+// reports whether its Region is valid.
+func (ch *checker) singleClient(apiRegionOK, apiCidrOK bool) bool {
+	c := ch.cfg
+	clientRegionOK := ch.text(keyClientRegion, c.ClientRegion, (*checker).region)
+	if apiRegionOK && clientRegionOK {
+		ch.regionPair(c.ApiRegion, c.ClientRegion)
+	}
+	clientCidrOK := ch.text(keyClientVpcCidr, c.ClientVpcCidr, (*checker).cidr)
+	// Only two ranges that passed every CIDR check are compared: a range
+	// already reported as unusable (0.0.0.0/0 overlaps everything) would
+	// only add a second complaint about the same mistake, and its fix
+	// changes what it overlaps.
+	if apiCidrOK && clientCidrOK && ch.overlap(c.ApiVpcCidr, c.ClientVpcCidr) {
+		clientCidrOK = false
+	}
+	if apiCidrOK {
+		ch.cidrTrouble(keyApiVpcCidr, c.ApiVpcCidr)
+	}
+	if clientCidrOK {
+		ch.cidrTrouble(keyClientVpcCidr, c.ClientVpcCidr)
+	}
+	return clientRegionOK
 }
 
 // text runs rule on the string value v of key and reports whether it found
@@ -443,6 +459,16 @@ func (ch *checker) exampleValues(key string) []string {
 		out = append(out, CloudWatchRoleCreate, CloudWatchRoleExisting)
 	case keyLogEncryption:
 		out = append(out, LogEncryptionNone, LogEncryptionKMS)
+	}
+	if _, name, ok := parseEntryKey(key); ok {
+		switch name {
+		case "region":
+			out = append(append(out, regionCandidates...), cdkRegions().names...)
+		case "cidr":
+			out = append(out, cidrCandidates...)
+		case "account":
+			out = append(out, "123456789012")
+		}
 	}
 	return out
 }

@@ -44,6 +44,7 @@ var keyOrder = []string{
 	keyApiVpcCidr,
 	keyClientRegion,
 	keyClientVpcCidr,
+	keyClients,
 	keyStageName,
 	keyApiAvailabilityZones,
 	keyClientAvailabilityZones,
@@ -134,6 +135,9 @@ type Config struct {
 	ApiGatewayCloudWatchRole string
 	// LogEncryption is LogEncryptionNone or LogEncryptionKMS.
 	LogEncryption string
+	// Clients are the client VPCs of `clients`; nil means the one client
+	// of ClientRegion and ClientVpcCidr. Read them with ClientList.
+	Clients []Client
 }
 
 // Defaults returns the configuration used for every key left unset.
@@ -248,6 +252,8 @@ func load(lookup func(key string) (value any, ok bool)) (Config, []string, error
 			l.int(key, p)
 		case *[]string:
 			l.list(key, p)
+		case *[]Client:
+			l.clients(key, p)
 		}
 	}
 
@@ -263,7 +269,7 @@ func load(lookup func(key string) (value any, ok bool)) (Config, []string, error
 	problems = append(problems, ch.problems...)
 	warnings := ch.warnings
 	slices.SortStableFunc(warnings, func(a, b warning) int {
-		return slices.Index(keyOrder, a.key) - slices.Index(keyOrder, b.key)
+		return keyRank(a.key) - keyRank(b.key)
 	})
 	lines := make([]string, len(warnings))
 	for i, w := range warnings {
@@ -290,7 +296,7 @@ func (c Config) Validate() error {
 // they were found is kept.
 func sortProblems(problems []Problem) {
 	slices.SortStableFunc(problems, func(a, b Problem) int {
-		return slices.Index(keyOrder, a.Key) - slices.Index(keyOrder, b.Key)
+		return keyRank(a.Key) - keyRank(b.Key)
 	})
 }
 
@@ -333,6 +339,11 @@ func field(c *Config, key string) any {
 		return &c.ApiGatewayCloudWatchRole
 	case keyLogEncryption:
 		return &c.LogEncryption
+	case keyClients:
+		return &c.Clients
+	}
+	if p := entryField(c, key); p != nil {
+		return p
 	}
 	return nil
 }

@@ -1,0 +1,308 @@
+package config
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/netip"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// keyClients lists the client VPCs of a hub-and-spoke app.
+const keyClients = "clients"
+
+// Client is one client VPC: a spoke that calls the API.
+type Client struct {
+	// Region of the client VPC; never the API's.
+	Region string
+	// Cidr of the client VPC; disjoint from the API's and every other
+	// client's.
+	Cidr string
+	// Account of the client; "" for the API's own account.
+	Account string
+}
+
+// Quotas that the number of clients meets, checked at synth time so that a
+// deploy does not fail half-way through the spokes.
+const (
+	// maxPeerings is Amazon VPC's "Active VPC peering connections per VPC"
+	// (default 50): the API's VPC peers with every client.
+	maxPeerings = 50
+	// maxInboundRules is Amazon VPC's "Inbound rules per security group"
+	// (default 60): the endpoint's group admits the API's VPC and each
+	// client's range.
+	maxInboundRules = 60
+	// maxResourcePolicy is API Gateway's limit on a REST API's resource
+	// policy, in characters.
+	maxResourcePolicy = 8192
+	// resourcePolicyBase and resourcePolicyPerAccount bound the length of
+	// the API's resource policy as API Gateway stores it: its statements
+	// with the endpoint's id filled in, and one principal ARN per account
+	// (TestResourcePolicyEstimate measures them against the template).
+	resourcePolicyBase       = 560
+	resourcePolicyPerAccount = 40
+)
+
+// ResourcePolicyChars is an upper bound on the length of the API's resource
+// policy when accounts accounts (the API's own included) may call it.
+func ResourcePolicyChars(accounts int) int {
+	return resourcePolicyBase + resourcePolicyPerAccount*accounts
+}
+
+// ClientList returns the clients: those of `clients`, or the one that
+// clientRegion and clientVpcCidr describe.
+func (c Config) ClientList() []Client {
+	if c.Clients != nil {
+		return c.Clients
+	}
+	return []Client{{Region: c.ClientRegion, Cidr: c.ClientVpcCidr}}
+}
+
+// ClientAccounts returns the accounts of the clients other than the API's,
+// sorted and without duplicates.
+func (c Config) ClientAccounts() []string {
+	var out []string
+	for _, cl := range c.ClientList() {
+		if cl.Account != "" && cl.Account != c.Account {
+			out = append(out, cl.Account)
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// ClientID names a client by what it is, never by its place in the list:
+// its Region, and its account where that is not the API's. Stack names and
+// parameter paths take it, so adding or removing a client leaves every
+// other client's stacks as they are. It is "" for the single client of
+// clientRegion and clientVpcCidr, whose stacks keep the names they had
+// before `clients` existed.
+func (c Config) ClientID(cl Client) string {
+	if c.Clients == nil {
+		return ""
+	}
+	if cl.Account != "" && cl.Account != c.Account {
+		return cl.Region + "-" + cl.Account
+	}
+	return cl.Region
+}
+
+// ClientStackName is the name of a client's stack in its Region and
+// account, or of its return-route stack (role RolePeeringRoute) in the API's.
+func (c Config) ClientStackName(role string, cl Client) string {
+	if id := c.ClientID(cl); id != "" {
+		return c.StackName(role) + "-" + id
+	}
+	return c.StackName(role)
+}
+
+// entryKey is the key problems with one field of one client are reported
+// under, as the user would find it: clients[1].cidr.
+func entryKey(i int, name string) string {
+	return keyClients + "[" + strconv.Itoa(i) + "]." + name
+}
+
+var entryKeyRe = regexp.MustCompile(`^clients\[(\d+)\]\.(region|cidr|account)$`)
+
+// parseEntryKey splits an entry key; ok is false for any other key.
+func parseEntryKey(key string) (index int, name string, ok bool) {
+	m := entryKeyRe.FindStringSubmatch(key)
+	if m == nil {
+		return 0, "", false
+	}
+	i, err := strconv.Atoi(m[1])
+	return i, m[2], err == nil
+}
+
+// entryField returns a pointer to the field an entry key names in c, after
+// giving c a list of its own: c is a copy being changed to try a
+// suggestion, and must not change the list of the configuration it copies.
+func entryField(c *Config, key string) *string {
+	i, name, ok := parseEntryKey(key)
+	if !ok || i >= len(c.Clients) {
+		return nil
+	}
+	c.Clients = slices.Clone(c.Clients)
+	cl := &c.Clients[i]
+	switch name {
+	case "region":
+		return &cl.Region
+	case "cidr":
+		return &cl.Cidr
+	default:
+		return &cl.Account
+	}
+}
+
+// keyRank orders keys as the report lists them: in keyOrder, a client's
+// fields under clients in list order.
+func keyRank(key string) int {
+	if i, name, ok := parseEntryKey(key); ok {
+		return slices.Index(keyOrder, keyClients)*100000 + (i+1)*10 + slices.Index([]string{"region", "cidr", "account"}, name)
+	}
+	if strings.HasPrefix(key, keyClients+"[") {
+		return slices.Index(keyOrder, keyClients)*100000 + 99999
+	}
+	return slices.Index(keyOrder, key) * 100000
+}
+
+// clients reads `clients`: a JSON array in cdk.json, or a JSON string
+// holding one, as `-c clients='[...]'` gives it.
+func (l *loader) clients(key string, dst *[]Client) {
+	v, ok := l.get(key)
+	if !ok {
+		return
+	}
+	const fix = `give a list of clients such as [{"region": "eu-west-1", "cidr": "10.1.0.0/16"}], with an "account" for a client in another account`
+	list, isList := v.([]any)
+	if s, isString := v.(string); isString {
+		if err := json.Unmarshal([]byte(s), &list); err != nil {
+			l.fail(key, v, func(*checker) string { return "is not a JSON list (" + err.Error() + "); " + fix })
+			return
+		}
+		isList = true
+	}
+	if !isList {
+		l.fail(key, v, func(*checker) string { return "is " + kindOf(v) + ", not a list; " + fix })
+		return
+	}
+	out := make([]Client, len(list))
+	for i, e := range list {
+		entry, isMap := e.(map[string]any)
+		if !isMap {
+			l.fail(fmt.Sprintf("%s[%d]", keyClients, i), e, func(*checker) string {
+				return "is " + kindOf(e) + ", not an object with region and cidr; " + fix
+			})
+			for _, name := range []string{"region", "cidr", "account"} {
+				l.failed[entryKey(i, name)] = true
+			}
+			continue
+		}
+		for name, fv := range entry {
+			if name != "region" && name != "cidr" && name != "account" {
+				l.report(fmt.Sprintf("%s[%d].%s", keyClients, i, name), fv, func(*checker) string {
+					return "is not a field of a client; a client has region, cidr and, for another account, account"
+				})
+			}
+		}
+		for _, f := range []struct {
+			name     string
+			dst      *string
+			required bool
+		}{{"region", &out[i].Region, true}, {"cidr", &out[i].Cidr, true}, {"account", &out[i].Account, false}} {
+			ek := entryKey(i, f.name)
+			fv, present := entry[f.name]
+			switch s, isString := fv.(string); {
+			case !present && f.required:
+				l.fail(ek, nil, func(*checker) string { return "is missing; every client needs a " + f.name })
+			case !present:
+			case fv == nil:
+				l.fail(ek, nil, func(*checker) string { return "has no value; give one, or remove the field" })
+			case !isString:
+				l.fail(ek, fv, func(*checker) string { return "must be a string, not " + kindOf(fv) + "; put it in quotes" })
+			default:
+				*f.dst = s
+			}
+		}
+	}
+	*dst = out
+}
+
+// clientList checks the clients of `clients` one by one, against the API
+// and against each other, and the quotas their number meets.
+func (ch *checker) clientList(apiRegionOK, apiCidrOK bool) {
+	c := ch.cfg
+	ch.warnings = append(ch.warnings, warning{keyClients, fmt.Sprintf(
+		"clients lists %d %s, so clientRegion and clientVpcCidr are ignored", len(c.Clients), plural(len(c.Clients), "client", "clients"))})
+	if len(c.Clients) == 0 {
+		ch.add(keyClients, []any{}, "is empty; give at least one client, or remove the key to use clientRegion and clientVpcCidr")
+		return
+	}
+	if len(c.ClientAvailabilityZones) > 0 {
+		ch.add(keyClientAvailabilityZones, c.ClientAvailabilityZones,
+			"pins the zones of the one client of clientRegion; with clients, each client's Region has zones of its own, so remove it")
+	}
+	type valid struct {
+		key    string
+		prefix netip.Prefix
+	}
+	var ranges []valid
+	if apiCidrOK {
+		ranges = append(ranges, valid{keyApiVpcCidr, netip.MustParsePrefix(c.ApiVpcCidr)})
+	}
+	seen := map[string]int{}
+	for i, cl := range c.Clients {
+		regionKey, cidrKey, accountKey := entryKey(i, "region"), entryKey(i, "cidr"), entryKey(i, "account")
+		regionOK := ch.text(regionKey, cl.Region, (*checker).region)
+		if regionOK && apiRegionOK {
+			if cl.Region == c.ApiRegion {
+				ch.addPair(regionKey, keyApiRegion, cl.Region,
+					"is apiRegion too; a client peers with the API's VPC from another Region, so give it a Region other than %s", c.ApiRegion)
+				regionOK = false
+			} else if pa, pc := cdkRegions().partition[c.ApiRegion], cdkRegions().partition[cl.Region]; pa != "" && pc != "" && pa != pc {
+				ch.addPair(regionKey, keyApiRegion, cl.Region,
+					"is in partition %s but apiRegion = %s is in %s; VPC peering cannot cross partitions", pc, quote(c.ApiRegion), pa)
+				regionOK = false
+			}
+		}
+		if cl.Account != "" {
+			if ch.text(accountKey, cl.Account, (*checker).account) && c.Account == "" && !ch.skip[keyAccount] {
+				ch.addPair(accountKey, keyAccount, cl.Account,
+					"names an account, but account (the API's) is not set; a client in another account needs both accounts known at synth time, so set account to the API's account ID")
+			}
+		}
+		if ch.text(cidrKey, cl.Cidr, (*checker).cidr) {
+			p := netip.MustParsePrefix(cl.Cidr)
+			clear := true
+			for _, r := range ranges {
+				if p.Overlaps(r.prefix) {
+					ch.addPair(cidrKey, r.key, cl.Cidr,
+						"overlaps %s = %s; the API's VPC peers with every client, so all their ranges must be disjoint", r.key, quote(r.prefix.String()))
+					clear = false
+					break
+				}
+			}
+			if clear {
+				ranges = append(ranges, valid{cidrKey, p})
+				ch.cidrTrouble(cidrKey, cl.Cidr)
+			}
+		}
+		if regionOK {
+			account := cl.Account
+			if account == c.Account {
+				account = ""
+			}
+			id := cl.Region + "/" + account
+			if j, dup := seen[id]; dup {
+				ch.addPair(regionKey, entryKey(j, "region"), cl.Region,
+					"repeats the Region and account of clients[%d]; one client per Region and account, so remove one or give another Region", j)
+			} else {
+				seen[id] = i
+			}
+		}
+	}
+	ch.quotas()
+}
+
+// quotas checks the AWS quotas the number of clients meets, naming each.
+func (ch *checker) quotas() {
+	c := ch.cfg
+	n := len(c.Clients)
+	if n > maxPeerings {
+		ch.add(keyClients, fmt.Sprintf("%d clients", n),
+			"the API's VPC would peer with %d VPCs, over Amazon VPC's quota \"Active VPC peering connections per VPC\" (%d by default); ask for more in Service Quotas (up to 125), or split the clients between copies of the app (appName)",
+			n, maxPeerings)
+	}
+	if rules := n + 1; rules > maxInboundRules {
+		ch.add(keyClients, fmt.Sprintf("%d clients", n),
+			"the endpoint's security group would need %d inbound rules (the API's VPC and each client), over Amazon VPC's quota \"Inbound rules per security group\" (%d by default); ask for more in Service Quotas, or split the clients between copies of the app",
+			rules, maxInboundRules)
+	}
+	if size := ResourcePolicyChars(len(c.ClientAccounts()) + 1); size > maxResourcePolicy {
+		ch.add(keyClients, fmt.Sprintf("%d accounts", len(c.ClientAccounts())+1),
+			"the API's resource policy would hold about %d characters, over API Gateway's limit of %d for a REST API's resource policy; split the accounts between copies of the app",
+			size, maxResourcePolicy)
+	}
+}
