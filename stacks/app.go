@@ -26,46 +26,60 @@ type AppProps struct {
 	ModuleRoot string
 }
 
-// App holds the three stacks, for tests and for callers that add to them.
+// App holds the stacks, for tests and for callers that add to them.
 type App struct {
-	Api          *ApiStack
+	Api *ApiStack
+	// Spokes are the clients, in the order of the configuration.
+	Spokes []*Spoke
+	// Client and PeeringRoute are the first spoke's stacks: with one
+	// client, the app's other two stacks.
 	Client       *ClientStack
 	PeeringRoute awscdk.Stack
 }
 
-// NewApp adds the three stacks to scope. Deploy-time values cross Regions
-// as CDK cross-Region references (SSM parameters written by the producing
-// stack into the consuming stack's Region), so `cdk deploy --all` orders
-// and wires the stacks by itself.
+// Spoke is one client: its stack in its Region and account, and its
+// return-route stack in the API's.
+type Spoke struct {
+	Client config.Client
+	Stack  *ClientStack
+	Route  awscdk.Stack
+}
+
+// NewApp adds the API stack and, per client, a client stack and a
+// return-route stack to scope: 1 + 2N stacks. Deploy-time values cross
+// Regions and accounts as CDK weak references (Fn::GetStackOutput), so
+// `cdk deploy --all` orders and wires the stacks by itself; the client
+// stacks depend on the API stack only, never on one another, so the spokes
+// deploy in parallel and the longest chain is API, client, return route.
 func NewApp(scope constructs.Construct, props *AppProps) (*App, error) {
 	cfg := props.Config
 	code, err := gobundle.Code(&gobundle.Props{ModuleRoot: props.ModuleRoot, Package: ClientPackage})
 	if err != nil {
 		return nil, err
 	}
-	env := func(region string) *awscdk.Environment {
-		e := &awscdk.Environment{Region: jsii.String(region)}
-		if cfg.Account != "" {
-			e.Account = jsii.String(cfg.Account)
+	stackProps := func(region, account, description string) awscdk.StackProps {
+		env := &awscdk.Environment{Region: jsii.String(region)}
+		if account != "" {
+			env.Account = jsii.String(account)
 		}
-		return e
+		return awscdk.StackProps{Env: env, Description: jsii.String(description)}
 	}
-	stackProps := func(region, description string) awscdk.StackProps {
-		return awscdk.StackProps{
-			Env:         env(region),
-			Description: jsii.String(description),
-		}
-	}
-
 	logs := LogSettings{
 		Retention:                RetentionDays(cfg.LogRetentionDays),
 		Encrypt:                  cfg.LogEncryption == config.LogEncryptionKMS,
 		KeepDefaultSecurityGroup: cfg.LogEncryption == config.LogEncryptionKMS,
 	}
+	clients := cfg.ClientList()
+	var clientCidrs []string
+	for _, cl := range clients {
+		clientCidrs = append(clientCidrs, cl.Cidr)
+	}
+
 	api := NewApiStack(scope, cfg.StackName(config.RoleApi), &ApiStackProps{
-		StackProps:         stackProps(cfg.ApiRegion, "Private REST API, its VPC and execute-api endpoint"),
+		StackProps:         stackProps(cfg.ApiRegion, cfg.Account, "Private REST API, its VPC and execute-api endpoint"),
 		VpcCidr:            cfg.ApiVpcCidr,
-		ClientCidr:         cfg.ClientVpcCidr,
+		ClientCidrs:        clientCidrs,
+		ClientAccounts:     cfg.ClientAccounts(),
 		StageName:          cfg.StageName,
 		ParameterPrefix:    cfg.SSMPrefix() + "/api",
 		Logs:               logs,
@@ -74,34 +88,53 @@ func NewApp(scope constructs.Construct, props *AppProps) (*App, error) {
 		AvailabilityZones:  cfg.ApiAvailabilityZones,
 		CloudWatchRole:     cfg.ApiGatewayCloudWatchRole == config.CloudWatchRoleCreate,
 	})
-	client := NewClientStack(scope, cfg.StackName(config.RoleClient), &ClientStackProps{
-		StackProps:        stackProps(cfg.ClientRegion, fmt.Sprintf("Client VPC peered with %s, DNS for the private API, and the Lambda client", cfg.ApiRegion)),
-		VpcCidr:           cfg.ClientVpcCidr,
-		Api:               api.Network,
-		ApiRegion:         cfg.ApiRegion,
-		ApiVpcCidr:        cfg.ApiVpcCidr,
-		Code:              code,
-		Logs:              logs,
-		MaxAttempts:       cfg.ClientMaxAttempts,
-		BackoffBaseMs:     cfg.ClientBackoffBaseMs,
-		BackoffMaxMs:      cfg.ClientBackoffMaxMs,
-		AvailabilityZones: cfg.ClientAvailabilityZones,
-	})
-	route := NewPeeringRouteStack(scope, cfg.StackName(config.RolePeeringRoute), &PeeringRouteStackProps{
-		StackProps:               stackProps(cfg.ApiRegion, fmt.Sprintf("Route from the API's VPC back to the client VPC in %s", cfg.ClientRegion)),
-		PeeringConnectionId:      client.Client.PeeringConnectionId(),
-		ClientCidr:               cfg.ClientVpcCidr,
-		RouteTableParameterNames: api.Network.RouteTableParameterNames(),
-	})
-	// The route tables are read from SSM parameters, not referenced, so
-	// CDK cannot see this dependency by itself.
-	route.AddStackDependency(api.Stack, jsii.String("reads the route table ids the API stack publishes in SSM"))
+	app := &App{Api: api}
 	// Each stack that reads another's deploy-time values changes whenever
 	// those values may have changed, so `cdk deploy --all` redeploys it.
 	upstream := crossref.NewTracker()
-	upstream.Watch(client.Stack, api.Stack, "ApiFingerprint", cfg.SSMPrefix()+"/client/api-fingerprint")
-	upstream.Watch(route, client.Stack, "ClientFingerprint", cfg.SSMPrefix()+"/peering-route/client-fingerprint")
-	return &App{Api: api, Client: client, PeeringRoute: route}, nil
+	for _, cl := range clients {
+		id := cfg.ClientID(cl)
+		account, apiAccount := cfg.Account, ""
+		if cl.Account != "" && cl.Account != cfg.Account {
+			account, apiAccount = cl.Account, cfg.Account
+		}
+		zones := cfg.ClientAvailabilityZones
+		if cfg.Clients != nil {
+			zones = nil
+		}
+		client := NewClientStack(scope, cfg.ClientStackName(config.RoleClient, cl), &ClientStackProps{
+			StackProps:        stackProps(cl.Region, account, fmt.Sprintf("Client VPC peered with %s, DNS for the private API, and the Lambda client", cfg.ApiRegion)),
+			VpcCidr:           cl.Cidr,
+			Api:               api.Network,
+			ApiRegion:         cfg.ApiRegion,
+			ApiAccount:        apiAccount,
+			ApiVpcCidr:        cfg.ApiVpcCidr,
+			Code:              code,
+			Logs:              logs,
+			MaxAttempts:       cfg.ClientMaxAttempts,
+			BackoffBaseMs:     cfg.ClientBackoffBaseMs,
+			BackoffMaxMs:      cfg.ClientBackoffMaxMs,
+			AvailabilityZones: zones,
+		})
+		route := NewPeeringRouteStack(scope, cfg.ClientStackName(config.RolePeeringRoute, cl), &PeeringRouteStackProps{
+			StackProps:               stackProps(cfg.ApiRegion, cfg.Account, fmt.Sprintf("Route from the API's VPC back to the client VPC in %s", cl.Region)),
+			PeeringConnectionId:      client.Client.PeeringConnectionId(),
+			ClientCidr:               cl.Cidr,
+			RouteTableParameterNames: api.Network.RouteTableParameterNames(),
+		})
+		// The route tables are read from SSM parameters, not referenced,
+		// so CDK cannot see this dependency by itself.
+		route.AddStackDependency(api.Stack, jsii.String("reads the route table ids the API stack publishes in SSM"))
+		routeParam := cfg.SSMPrefix() + "/peering-route/client-fingerprint"
+		if id != "" {
+			routeParam = cfg.SSMPrefix() + "/peering-route/" + id + "/client-fingerprint"
+		}
+		upstream.Watch(client.Stack, api.Stack, "ApiFingerprint", cfg.SSMPrefix()+"/client/api-fingerprint")
+		upstream.Watch(route, client.Stack, "ClientFingerprint", routeParam)
+		app.Spokes = append(app.Spokes, &Spoke{Client: cl, Stack: client, Route: route})
+	}
+	app.Client, app.PeeringRoute = app.Spokes[0].Stack, app.Spokes[0].Route
+	return app, nil
 }
 
 // retentionDays maps the day counts CloudWatch Logs accepts to CDK's enum.

@@ -22,8 +22,11 @@ type ApiStackProps struct {
 	awscdk.StackProps
 	// VpcCidr is the API VPC's range. Required.
 	VpcCidr string
-	// ClientCidr may reach the endpoint on 443. Required.
-	ClientCidr string
+	// ClientCidrs may reach the endpoint on 443. Required, at least one.
+	ClientCidrs []string
+	// ClientAccounts are the accounts of clients other than the stack's
+	// own. Default: none.
+	ClientAccounts []string
 	// StageName of the API. Required.
 	StageName string
 	// ParameterPrefix of the SSM parameters the stack publishes. Required.
@@ -84,7 +87,8 @@ func NewApiStack(scope constructs.Construct, id string, props *ApiStackProps) *A
 	stack := newAzStack(scope, id, &props.StackProps, props.AvailabilityZones)
 	network := privateapivpc.NewPrivateApiVpc(stack, "PrivateApi", &privateapivpc.PrivateApiVpcProps{
 		Cidr:                         jsii.String(props.VpcCidr),
-		AllowedClientCidrs:           jsii.Strings(props.ClientCidr),
+		AllowedClientCidrs:           jsii.Strings(props.ClientCidrs...),
+		ClientAccounts:               jsii.Strings(props.ClientAccounts...),
 		StageName:                    jsii.String(props.StageName),
 		ParameterPrefix:              jsii.String(props.ParameterPrefix),
 		LogRetention:                 props.Logs.Retention,
@@ -119,6 +123,10 @@ type ClientStackProps struct {
 	// ApiRegion and ApiVpcCidr describe the API side at synth time. Required.
 	ApiRegion  string
 	ApiVpcCidr string
+	// ApiAccount is the API's account when it is not the stack's own;
+	// the peering request then names the API's accepter role.
+	// Default: the stack's account.
+	ApiAccount string
 	// Code of the client function. Required.
 	Code awslambda.Code
 	// Logs is how the stack keeps its logs.
@@ -141,10 +149,16 @@ type ClientStack struct {
 func NewClientStack(scope constructs.Construct, id string, props *ClientStackProps) *ClientStack {
 	stack := newAzStack(scope, id, &props.StackProps, props.AvailabilityZones)
 	api := props.Api
+	var peerAccount, peerRole *string
+	if props.ApiAccount != "" {
+		peerAccount, peerRole = jsii.String(props.ApiAccount), api.PeeringAccepterRole().RoleArn()
+	}
 	client := peeredclientvpc.NewPeeredClientVpc(stack, "Client", &peeredclientvpc.PeeredClientVpcProps{
 		Cidr:                         jsii.String(props.VpcCidr),
 		PeerVpcId:                    api.Vpc().VpcId(),
 		PeerRegion:                   jsii.String(props.ApiRegion),
+		PeerAccount:                  peerAccount,
+		PeerRoleArn:                  peerRole,
 		PeerCidr:                     jsii.String(props.ApiVpcCidr),
 		ApiId:                        api.Api().RestApiId(),
 		StageName:                    api.StageName(),

@@ -36,6 +36,12 @@ type PeeredClientVpcProps struct {
 	PeerVpcId *string
 	// PeerRegion is the Region of the API's VPC and of the API. Required.
 	PeerRegion *string
+	// PeerAccount is the account of the API's VPC and of the API.
+	// Default: this stack's account.
+	PeerAccount *string
+	// PeerRoleArn is the role of PeerAccount that accepts the peering
+	// request. Required when PeerAccount is another account.
+	PeerRoleArn *string
 	// PeerCidr is the IPv4 range of the API's VPC. Required.
 	PeerCidr *string
 	// ApiId is the id of the private REST API. Required.
@@ -125,12 +131,15 @@ func NewPeeredClientVpc(scope constructs.Construct, id string, props *PeeredClie
 // peerWithApi requests the peering connection to the API's VPC and routes
 // the API's range through it from every subnet.
 func (c *peeredClientVpc) peerWithApi(props *PeeredClientVpcProps) *string {
-	// L1: there is no L2 construct for VPC peering. Same account, so the
-	// cross-Region request is accepted without a peer role.
+	// L1: there is no L2 construct for VPC peering. In one account the
+	// cross-Region request is accepted without a role; from another, the
+	// API account's accepter role accepts it.
 	peering := awsec2.NewCfnVPCPeeringConnection(c.Construct, jsii.String("Peering"), &awsec2.CfnVPCPeeringConnectionProps{
-		VpcId:      c.vpc.VpcId(),
-		PeerVpcId:  props.PeerVpcId,
-		PeerRegion: props.PeerRegion,
+		VpcId:       c.vpc.VpcId(),
+		PeerVpcId:   props.PeerVpcId,
+		PeerRegion:  props.PeerRegion,
+		PeerOwnerId: props.PeerAccount,
+		PeerRoleArn: props.PeerRoleArn,
 	})
 	for i, subnet := range *c.vpc.IsolatedSubnets() {
 		// L1: the L2 subnet's AddRoute is not reachable through ISubnet.
@@ -267,6 +276,7 @@ func (c *peeredClientVpc) newRole(props *PeeredClientVpcProps, logGroup awslogs.
 		ResourceArns: jsii.Strings(*awscdk.Stack_Of(c.Construct).FormatArn(&awscdk.ArnComponents{
 			Service:      jsii.String("execute-api"),
 			Region:       props.PeerRegion,
+			Account:      props.PeerAccount,
 			Resource:     props.ApiId,
 			ResourceName: jsii.String(*defaults.String(props.StageName, "v1") + "/GET/" + *defaults.String(props.ResourcePath, demo.ResourcePath)),
 			ArnFormat:    awscdk.ArnFormat_SLASH_RESOURCE_NAME,
@@ -315,6 +325,9 @@ func requireProps(id string, p *PeeredClientVpcProps) {
 	}
 	if p.Code == nil {
 		panic(fmt.Sprintf("PeeredClientVpc %q: Code is required", id))
+	}
+	if p.PeerAccount != nil && p.PeerRoleArn == nil {
+		panic(fmt.Sprintf("PeeredClientVpc %q: PeerRoleArn is required with PeerAccount", id))
 	}
 }
 

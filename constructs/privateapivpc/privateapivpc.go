@@ -31,6 +31,11 @@ type PrivateApiVpcProps struct {
 	// the VPC itself (peered client VPCs, for instance).
 	// Default: none but the VPC's own range.
 	AllowedClientCidrs *[]*string
+	// ClientAccounts are other accounts whose principals may call the API
+	// through the endpoint (each still needs execute-api:Invoke in its own
+	// IAM policy), and whose client VPCs may peer with this VPC through the
+	// accepter role. Default: none but this stack's account.
+	ClientAccounts *[]*string
 	// StageName of the API's deployment. Default: "v1".
 	StageName *string
 	// DemoMethod adds GET /{ResourcePath}, answered by a mock integration
@@ -104,6 +109,10 @@ type PrivateApiVpc interface {
 	// EndpointHostedZoneId is the Route 53 hosted zone id of
 	// EndpointDnsName, for alias records. Also a plain string attribute.
 	EndpointHostedZoneId() *string
+	// PeeringAccepterRole is the role a client account's peering request
+	// names (PeerRoleArn) to have it accepted, or nil without
+	// ClientAccounts.
+	PeeringAccepterRole() awsiam.IRole
 }
 
 type privateApiVpc struct {
@@ -117,6 +126,8 @@ type privateApiVpc struct {
 	stageName        *string
 	resourcePath     *string
 	routeTableParams []*string
+	clientAccounts   []*string
+	accepterRole     awsiam.IRole
 	endpointDns      *string
 	endpointZoneId   *string
 }
@@ -139,6 +150,9 @@ func NewPrivateApiVpc(scope constructs.Construct, id string, props *PrivateApiVp
 	}
 	logs := logging.Settings{Retention: props.LogRetention, Key: props.LogEncryptionKey}
 
+	if props.ClientAccounts != nil {
+		p.clientAccounts = *props.ClientAccounts
+	}
 	p.vpc = isolatedvpc.New(this, "Vpc", props.Cidr, logs, props.RestrictDefaultSecurityGroup)
 	p.endpoint = p.newEndpoint(props.Cidr, props.AllowedClientCidrs)
 	p.api = p.newApi(props, logs)
@@ -148,6 +162,9 @@ func NewPrivateApiVpc(scope constructs.Construct, id string, props *PrivateApiVp
 	suppressNagFindings(p.api, p.method)
 	p.routeTableParams = p.publishRouteTables(*prefix)
 	p.endpointDns, p.endpointZoneId = p.publishEndpointDns(*prefix)
+	if len(p.clientAccounts) > 0 {
+		p.accepterRole = p.newAccepterRole()
+	}
 	return p
 }
 
@@ -184,6 +201,10 @@ func (p *privateApiVpc) newEndpoint(cidr *string, clientCidrs *[]*string) awsec2
 		Open: jsii.Bool(false),
 	})
 	stack := awscdk.Stack_Of(p.Construct)
+	var accounts any = stack.Account()
+	if len(p.clientAccounts) > 0 {
+		accounts = append([]*string{stack.Account()}, p.clientAccounts...)
+	}
 	endpoint.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid:        jsii.String("InvokeOwnAccountApisOnly"),
 		Effect:     awsiam.Effect_ALLOW,
@@ -196,7 +217,7 @@ func (p *privateApiVpc) newEndpoint(cidr *string, clientCidrs *[]*string) awsec2
 			ArnFormat:    awscdk.ArnFormat_SLASH_RESOURCE_NAME,
 		})),
 		Conditions: &map[string]interface{}{
-			"StringEquals": map[string]interface{}{"aws:PrincipalAccount": stack.Account()},
+			"StringEquals": map[string]interface{}{"aws:PrincipalAccount": accounts},
 		},
 	}))
 	return endpoint
@@ -217,7 +238,7 @@ func (p *privateApiVpc) newApi(props *PrivateApiVpcProps, logs logging.Settings)
 			Types:        &[]awsapigateway.EndpointType{awsapigateway.EndpointType_PRIVATE},
 			VpcEndpoints: &[]awsec2.IVpcEndpoint{p.endpoint},
 		},
-		Policy: resourcePolicy(p.endpoint),
+		Policy: resourcePolicy(p.endpoint, p.clientAccounts),
 		DeployOptions: &awsapigateway.StageOptions{
 			StageName:            p.stageName,
 			AccessLogDestination: awsapigateway.NewLogGroupLogDestination(p.accessLogs),
@@ -356,7 +377,11 @@ const accessLogFormat = `{"requestId":"$context.requestId","extendedRequestId":"
 // role gets it for the demo method only). Naming that role here instead
 // would make this stack depend on the client stack, which depends on this
 // one.
-func resourcePolicy(endpoint awsec2.IInterfaceVpcEndpoint) awsiam.PolicyDocument {
+func resourcePolicy(endpoint awsec2.IInterfaceVpcEndpoint, clientAccounts []*string) awsiam.PolicyDocument {
+	principals := []awsiam.IPrincipal{awsiam.NewAccountRootPrincipal()}
+	for _, account := range clientAccounts {
+		principals = append(principals, awsiam.NewAccountPrincipal(account))
+	}
 	invoke := &[]*string{jsii.String("execute-api:Invoke")}
 	anyMethod := &[]*string{jsii.String("execute-api:/*")}
 	return awsiam.NewPolicyDocument(&awsiam.PolicyDocumentProps{
@@ -374,7 +399,7 @@ func resourcePolicy(endpoint awsec2.IInterfaceVpcEndpoint) awsiam.PolicyDocument
 			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 				Sid:        jsii.String("AllowOwnAccount"),
 				Effect:     awsiam.Effect_ALLOW,
-				Principals: &[]awsiam.IPrincipal{awsiam.NewAccountRootPrincipal()},
+				Principals: &principals,
 				Actions:    invoke,
 				Resources:  anyMethod,
 			}),
@@ -393,3 +418,42 @@ func (p *privateApiVpc) ResourcePath() *string                  { return p.resou
 func (p *privateApiVpc) RouteTableParameterNames() *[]*string   { return &p.routeTableParams }
 func (p *privateApiVpc) EndpointDnsName() *string               { return p.endpointDns }
 func (p *privateApiVpc) EndpointHostedZoneId() *string          { return p.endpointZoneId }
+func (p *privateApiVpc) PeeringAccepterRole() awsiam.IRole      { return p.accepterRole }
+
+// newAccepterRole is the role that accepts peering requests from the client
+// accounts: trusted by those accounts only, and allowed only to accept a
+// peering connection to this VPC. Its name is fixed at synth time, so the
+// client stacks of other accounts know its ARN without reading it from this
+// stack.
+func (p *privateApiVpc) newAccepterRole() awsiam.IRole {
+	var trusted []awsiam.IPrincipal
+	for _, account := range p.clientAccounts {
+		trusted = append(trusted, awsiam.NewAccountPrincipal(account))
+	}
+	stack := awscdk.Stack_Of(p.Construct)
+	role := awsiam.NewRole(p.Construct, jsii.String("PeeringAccepterRole"), &awsiam.RoleProps{
+		RoleName:    awscdk.PhysicalName_GENERATE_IF_NEEDED(),
+		AssumedBy:   awsiam.NewCompositePrincipal(trusted...),
+		Description: jsii.String("Accepts VPC peering requests from the client accounts to the private API's VPC, and nothing else"),
+	})
+	vpcArn := stack.FormatArn(&awscdk.ArnComponents{
+		Service: jsii.String("ec2"), Resource: jsii.String("vpc"), ResourceName: p.vpc.VpcId(),
+		ArnFormat: awscdk.ArnFormat_SLASH_RESOURCE_NAME,
+	})
+	role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:     jsii.String("AcceptPeeringToThisVpcOnly"),
+		Actions: jsii.Strings("ec2:AcceptVpcPeeringConnection"),
+		Resources: jsii.Strings(*vpcArn, *stack.FormatArn(&awscdk.ArnComponents{
+			Service: jsii.String("ec2"), Resource: jsii.String("vpc-peering-connection"), ResourceName: jsii.String("*"),
+			ArnFormat: awscdk.ArnFormat_SLASH_RESOURCE_NAME,
+		})),
+		Conditions: &map[string]any{"StringEquals": map[string]any{"ec2:AccepterVpc": vpcArn}},
+	}))
+	cdknag.NagSuppressions_AddResourceSuppressions(role.Node().FindChild(jsii.String("DefaultPolicy")), &[]*cdknag.NagPackSuppression{{
+		Id: jsii.String("AwsSolutions-IAM5"),
+		Reason: jsii.String("A peering connection's id exists only once a client requests it, so the accept permission names any " +
+			"peering connection of this account and Region, and its ec2:AccepterVpc condition limits it to this VPC."),
+		AppliesTo: &[]interface{}{map[string]any{"regex": "/^Resource::arn:.*:ec2:.*:vpc-peering-connection\\/\\*$/"}},
+	}}, jsii.Bool(false))
+	return role
+}

@@ -64,7 +64,9 @@ func TestHash(t *testing.T) {
 		{"any property of a resource read by Fn::GetAtt", func(r map[string]Resource) { r["Param"].Properties.(map[string]any)["Description"] = "y" }, true},
 		{"a create-only property of a resource behind one read", func(r map[string]Resource) { r["Endpoint"].Properties.(map[string]any)["ServiceName"] = "t" }, true},
 		{"a mutable property of a resource behind one read", func(r map[string]Resource) { r["Endpoint"].Properties.(map[string]any)["PolicyDocument"] = "q" }, false},
-		{"a rule of a security group two steps behind", func(r map[string]Resource) { r["Sg"].Properties.(map[string]any)["SecurityGroupIngress"] = []any{"a", "b"} }, false},
+		{"a rule of a security group two steps behind", func(r map[string]Resource) {
+			r["Sg"].Properties.(map[string]any)["SecurityGroupIngress"] = []any{"a", "b"}
+		}, false},
 		{"a renamed resource", func(r map[string]Resource) { r["Api2"] = r["Api"]; delete(r, "Api") }, true},
 	}
 	for _, tc := range cases {
