@@ -1225,3 +1225,136 @@ func TestAlternativeDrawsNoWarning(t *testing.T) {
 		t.Errorf("alternative = %q, want none", got)
 	}
 }
+
+// clientsCtx is a context whose `clients` holds entries, with the API's
+// account set.
+func clientsCtx(entries ...map[string]any) map[string]any {
+	list := make([]any, len(entries))
+	for i, e := range entries {
+		list[i] = e
+	}
+	return map[string]any{"account": "111111111111", "clients": list}
+}
+
+func TestClients(t *testing.T) {
+	t.Run("a JSON array, and a JSON string as -c gives it", func(t *testing.T) {
+		want := []Client{{Region: "eu-west-1", Cidr: "10.1.0.0/16"}, {Region: "eu-west-1", Cidr: "10.2.0.0/16", Account: "222222222222"}}
+		for _, v := range []any{
+			[]any{map[string]any{"region": "eu-west-1", "cidr": "10.1.0.0/16"}, map[string]any{"region": "eu-west-1", "cidr": "10.2.0.0/16", "account": "222222222222"}},
+			`[{"region":"eu-west-1","cidr":"10.1.0.0/16"},{"region":"eu-west-1","cidr":"10.2.0.0/16","account":"222222222222"}]`,
+		} {
+			c, warnings, err := FromContext(map[string]any{"account": "111111111111", "clients": v}, Sources{})
+			if err != nil {
+				t.Fatalf("FromContext: %v", err)
+			}
+			if diff := cmp.Diff(want, c.ClientList()); diff != "" {
+				t.Errorf("clients (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff([]string{"222222222222"}, c.ClientAccounts()); diff != "" {
+				t.Errorf("client accounts (-want +got):\n%s", diff)
+			}
+			if !slices.Contains(warnings, "clients lists 2 clients, so clientRegion and clientVpcCidr are ignored") {
+				t.Errorf("warnings %q lack the line about clientRegion and clientVpcCidr", warnings)
+			}
+			if got := c.ClientStackName(RoleClient, c.Clients[1]); got != "CrossRegionApi-Client-eu-west-1-222222222222" {
+				t.Errorf("stack name %s", got)
+			}
+		}
+	})
+	t.Run("without clients, one client as before", func(t *testing.T) {
+		c := Defaults()
+		if diff := cmp.Diff([]Client{{Region: "us-west-2", Cidr: "192.168.0.0/16"}}, c.ClientList()); diff != "" {
+			t.Errorf("(-want +got):\n%s", diff)
+		}
+		if got := c.ClientStackName(RolePeeringRoute, c.ClientList()[0]); got != "CrossRegionApi-PeeringRoute" {
+			t.Errorf("stack name %s, want today's CrossRegionApi-PeeringRoute", got)
+		}
+	})
+
+	ok := func(region, cidr string) map[string]any { return map[string]any{"region": region, "cidr": cidr} }
+	cases := []struct {
+		name string
+		ctx  map[string]any
+		want []string // "key: message fragment", in report order
+	}{
+		{"not a list", map[string]any{"clients": "eu-west-1"}, []string{"clients: is not a JSON list"}},
+		{"empty", clientsCtx(), []string{"clients: is empty"}},
+		{"an entry not an object", map[string]any{"clients": []any{"eu-west-1"}}, []string{"clients[0]: is a string, not an object"}},
+		{"fields missing and unknown", clientsCtx(map[string]any{"regoin": "eu-west-1"}),
+			[]string{"clients[0].region: is missing", "clients[0].cidr: is missing", "clients[0].regoin: is not a field of a client"}},
+		{"a bad Region and CIDR", clientsCtx(ok("eu-west-9", "10.1.0.0/33")),
+			[]string{`clients[0].region: is not a Region known to the AWS CDK; did you mean "eu-west-1"?`, "clients[0].cidr: has an impossible prefix length /33"}},
+		{"the API's Region", clientsCtx(ok("us-east-1", "10.1.0.0/16")), []string{"clients[0].region: is apiRegion too"}},
+		{"another partition", clientsCtx(ok("cn-north-1", "10.1.0.0/16")), []string{"clients[0].region: is in partition aws-cn"}},
+		{"overlapping the API", clientsCtx(ok("eu-west-1", "10.0.128.0/17")), []string{`clients[0].cidr: overlaps apiVpcCidr = "10.0.0.0/16"`}},
+		{"overlapping another client", clientsCtx(ok("eu-west-1", "10.1.0.0/16"), ok("eu-central-1", "10.1.128.0/17")),
+			[]string{`clients[1].cidr: overlaps clients[0].cidr = "10.1.0.0/16"`}},
+		{"one Region and account twice", clientsCtx(ok("eu-west-1", "10.1.0.0/16"), ok("eu-west-1", "10.2.0.0/16")),
+			[]string{"clients[1].region: repeats the Region and account of clients[0]"}},
+		{"the API's account written out is the same account", clientsCtx(ok("eu-west-1", "10.1.0.0/16"),
+			map[string]any{"region": "eu-west-1", "cidr": "10.2.0.0/16", "account": "111111111111"}),
+			[]string{"clients[1].region: repeats the Region and account of clients[0]"}},
+		{"another account without the API's", map[string]any{"clients": []any{map[string]any{"region": "eu-west-1", "cidr": "10.1.0.0/16", "account": "222222222222"}}},
+			[]string{"clients[0].account: names an account, but account (the API's) is not set"}},
+		{"a bad account", clientsCtx(map[string]any{"region": "eu-west-1", "cidr": "10.1.0.0/16", "account": "2222"}),
+			[]string{"clients[0].account: is not an AWS account ID"}},
+		{"pinned client zones", func() map[string]any {
+			c := clientsCtx(ok("eu-west-1", "10.1.0.0/16"))
+			c["clientAvailabilityZones"] = "us-west-2a,us-west-2b"
+			return c
+		}(), []string{"clientAvailabilityZones: pins the zones of the one client of clientRegion"}},
+		{"several problems at once", clientsCtx(ok("us-east-1", "10.0.0.0/16"), ok("eu-west-9", "bad"), ok("eu-west-1", "10.9.0.0/16"), ok("eu-west-1", "10.9.0.0/24")),
+			[]string{"clients[0].region: is apiRegion too", `clients[0].cidr: overlaps apiVpcCidr`, "clients[1].region: is not a Region",
+				"clients[1].cidr: is not an IPv4 CIDR block", "clients[3].region: repeats the Region and account of clients[2]", `clients[3].cidr: overlaps clients[2].cidr`}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, _, err := FromContext(tc.ctx, Sources{})
+			ps := problems(t, err)
+			var got []string
+			for _, p := range ps {
+				got = append(got, p.Key+": "+p.Message)
+			}
+			if len(got) != len(tc.want) {
+				t.Fatalf("problems:\n%s\nwant %d:\n%s", strings.Join(got, "\n"), len(tc.want), strings.Join(tc.want, "\n"))
+			}
+			for i, want := range tc.want {
+				if !strings.HasPrefix(got[i], want[:strings.Index(want, ": ")+2]) || !strings.Contains(got[i], want[strings.Index(want, ": ")+2:]) {
+					t.Errorf("problem %d: got %q, want %q", i, got[i], want)
+				}
+			}
+		})
+	}
+}
+
+// The quotas a number of clients meets are checked at synth time, each
+// named in its message.
+func TestClientQuotas(t *testing.T) {
+	many := func(n int, accounts bool) map[string]any {
+		var list []any
+		for i := range n {
+			e := map[string]any{"region": []string{"eu-west-1", "eu-central-1", "us-west-2", "ap-southeast-2"}[i%4], "cidr": fmt.Sprintf("10.%d.%d.0/24", 100+i/200, i%200)}
+			if accounts || i >= 4 {
+				e["account"] = fmt.Sprintf("2%011d", i)
+			}
+			list = append(list, e)
+		}
+		return map[string]any{"account": "111111111111", "clients": list}
+	}
+	if _, _, err := FromContext(many(50, false), Sources{}); err != nil {
+		t.Errorf("50 clients: %v", err)
+	}
+	_, _, err := FromContext(many(51, false), Sources{})
+	msg := fmt.Sprint(err)
+	if !strings.Contains(msg, `"Active VPC peering connections per VPC" (50 by default)`) {
+		t.Errorf("51 clients: %s", msg)
+	}
+	_, _, err = FromContext(many(60, false), Sources{})
+	if msg := fmt.Sprint(err); !strings.Contains(msg, `"Inbound rules per security group" (60 by default)`) || !strings.Contains(msg, "61 inbound rules") {
+		t.Errorf("60 clients: %s", msg)
+	}
+	_, _, err = FromContext(many(220, true), Sources{})
+	if msg := fmt.Sprint(err); !strings.Contains(msg, "limit of 8192 for a REST API's resource policy") {
+		t.Errorf("220 accounts: %s", msg)
+	}
+}

@@ -70,12 +70,18 @@ func Build(moduleRoot, pkg, goarch, outputDir string) error {
 	return nil
 }
 
-// Code builds props.Package and returns a Lambda code asset holding the
-// bootstrap binary. The build runs here, before any asset exists, so that a
+// Bundle is a function built once, from which every stack that deploys it
+// takes a Code of its own (CDK refuses to share one asset between stacks).
+type Bundle struct {
+	binary, src string
+}
+
+// NewBundle builds props.Package into a bootstrap binary, from which Code
+// makes Lambda code assets. The build runs here, before any asset exists, so that a
 // compile error comes back as an error with the compiler's output, rather
 // than as a failure inside CDK's bundling callback; the local bundler then
 // only copies the binary into the asset.
-func Code(props *Props) (awslambda.Code, error) {
+func NewBundle(props *Props) (*Bundle, error) {
 	arch := props.Architecture
 	if arch == nil {
 		arch = awslambda.Architecture_ARM_64()
@@ -103,16 +109,30 @@ func Code(props *Props) (awslambda.Code, error) {
 	if err := Build(root, props.Package, goarch, dir); err != nil {
 		return nil, fmt.Errorf("bundling the Lambda function: %w", err)
 	}
-	src := filepath.Join(props.ModuleRoot, props.Package)
-	return awslambda.Code_FromAsset(jsii.String(src), &awss3assets.AssetOptions{
+	return &Bundle{binary: filepath.Join(dir, BinaryName), src: filepath.Join(props.ModuleRoot, props.Package)}, nil
+}
+
+// Code returns a new asset of the built function, for one stack: the
+// bootstrap binary, hashed by its bytes.
+func (b *Bundle) Code() awslambda.Code {
+	return awslambda.Code_FromAsset(jsii.String(b.src), &awss3assets.AssetOptions{
 		AssetHashType: awscdk.AssetHashType_OUTPUT,
 		Bundling: &awscdk.BundlingOptions{
 			// Never pulled: the local bundler always answers. CDK requires
 			// an image, so name one that says what went wrong if it is used.
 			Image: awscdk.DockerImage_FromRegistry(jsii.String("local-go-build-is-required")),
-			Local: &localBundler{binary: filepath.Join(dir, BinaryName)},
+			Local: &localBundler{binary: b.binary},
 		},
-	}), nil
+	})
+}
+
+// Code builds the function and returns its asset, for one stack.
+func Code(props *Props) (awslambda.Code, error) {
+	b, err := NewBundle(props)
+	if err != nil {
+		return nil, err
+	}
+	return b.Code(), nil
 }
 
 // localBundler implements awscdk.ILocalBundling by copying a binary built

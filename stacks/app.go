@@ -53,7 +53,7 @@ type Spoke struct {
 // deploy in parallel and the longest chain is API, client, return route.
 func NewApp(scope constructs.Construct, props *AppProps) (*App, error) {
 	cfg := props.Config
-	code, err := gobundle.Code(&gobundle.Props{ModuleRoot: props.ModuleRoot, Package: ClientPackage})
+	bundle, err := gobundle.NewBundle(&gobundle.Props{ModuleRoot: props.ModuleRoot, Package: ClientPackage})
 	if err != nil {
 		return nil, err
 	}
@@ -109,7 +109,7 @@ func NewApp(scope constructs.Construct, props *AppProps) (*App, error) {
 			ApiRegion:         cfg.ApiRegion,
 			ApiAccount:        apiAccount,
 			ApiVpcCidr:        cfg.ApiVpcCidr,
-			Code:              code,
+			Code:              bundle.Code(),
 			Logs:              logs,
 			MaxAttempts:       cfg.ClientMaxAttempts,
 			BackoffBaseMs:     cfg.ClientBackoffBaseMs,
@@ -123,8 +123,11 @@ func NewApp(scope constructs.Construct, props *AppProps) (*App, error) {
 			RouteTableParameterNames: api.Network.RouteTableParameterNames(),
 		})
 		// The route tables are read from SSM parameters, not referenced,
-		// so CDK cannot see this dependency by itself.
+		// so CDK cannot see this dependency by itself; nor does it order
+		// stacks of two accounts, whose weak references it leaves unordered.
 		route.AddStackDependency(api.Stack, jsii.String("reads the route table ids the API stack publishes in SSM"))
+		route.AddStackDependency(client.Stack, jsii.String("routes through the client's peering connection"))
+		client.Stack.AddStackDependency(api.Stack, jsii.String("peers with the API's VPC and resolves the API's hostname"))
 		routeParam := cfg.SSMPrefix() + "/peering-route/client-fingerprint"
 		if id != "" {
 			routeParam = cfg.SSMPrefix() + "/peering-route/" + id + "/client-fingerprint"
