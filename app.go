@@ -116,8 +116,32 @@ func build(app awscdk.App, cfg config.Config) (*stacks.App, error) {
 
 // loadConfig reads the configuration from all of the app's context.
 func loadConfig(app awscdk.App, src config.Sources) (config.Config, []string, error) {
-	ctx, _ := app.Node().GetAllContext(nil).(map[string]any)
+	ctx, _ := plainJSON(app.Node().GetAllContext(nil)).(map[string]any)
 	return config.FromContext(ctx, src)
+}
+
+// plainJSON undoes how jsii hands over JSON objects nested in context
+// values ({"$jsii.map": {...}}), so that the configuration sees the JSON the
+// user wrote.
+func plainJSON(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		if inner, ok := x["$jsii.map"]; ok && len(x) == 1 {
+			return plainJSON(inner)
+		}
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[k] = plainJSON(e)
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = plainJSON(e)
+		}
+		return out
+	}
+	return v
 }
 
 // contextSources reads the context files the CDK CLI merges, to tell the

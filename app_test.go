@@ -32,7 +32,7 @@ func TestMain(m *testing.M) {
 	}
 	code := m.Run()
 	jsii.Close()
-	for _, res := range []*synthResult{defaultResult, nonDefaultRes} {
+	for _, res := range []*synthResult{defaultResult, nonDefaultRes, hubRes} {
 		if res != nil {
 			os.RemoveAll(res.outdir)
 		}

@@ -1,0 +1,308 @@
+package main
+
+import (
+	"encoding/json"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"crossregionapi/config"
+	"crossregionapi/internal/cdktest"
+)
+
+// The three-client configuration: two clients in the API's account, one in
+// another.
+var (
+	spokeWest    = map[string]any{"region": "us-west-2", "cidr": "192.168.0.0/16"}
+	spokeIreland = map[string]any{"region": "eu-west-1", "cidr": "172.20.0.0/16"}
+	spokeOther   = map[string]any{"region": "us-west-2", "cidr": "10.50.0.0/16", "account": "222222222222"}
+	spokeSydney  = map[string]any{"region": "ap-southeast-2", "cidr": "10.60.0.0/16"}
+)
+
+// hubContext is cdk.json's context with the API's account and clients.
+func hubContext(t *testing.T, clients ...map[string]any) map[string]any {
+	t.Helper()
+	ctx := cdkJSONContext(t)
+	list := make([]any, len(clients))
+	for i, c := range clients {
+		list[i] = c
+	}
+	ctx["account"] = "111111111111"
+	ctx["clients"] = list
+	return ctx
+}
+
+var (
+	hubOnce sync.Once
+	hubRes  *synthResult
+	hubErr  error
+)
+
+// hubApp is the three-client app, synthesized once.
+func hubApp(t *testing.T) *synthResult {
+	t.Helper()
+	ctx := hubContext(t, spokeWest, spokeIreland, spokeOther)
+	hubOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "cdk.out-hub-")
+		if err != nil {
+			hubErr = err
+			return
+		}
+		hubRes, hubErr = synthesize(ctx, dir)
+	})
+	if hubErr != nil {
+		t.Fatalf("synthesizing three clients: %v", hubErr)
+	}
+	return hubRes
+}
+
+// assemblyStack is one stack of a cloud assembly's manifest.
+type assemblyStack struct {
+	Environment  string
+	Dependencies []string // other stacks only
+}
+
+// assembly reads the stacks of a cloud assembly, by name.
+func assembly(t *testing.T, outdir string) map[string]assemblyStack {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join(outdir, "manifest.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m struct {
+		Artifacts map[string]struct {
+			Type         string   `json:"type"`
+			Environment  string   `json:"environment"`
+			Dependencies []string `json:"dependencies"`
+		} `json:"artifacts"`
+	}
+	if err := json.Unmarshal(raw, &m); err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]assemblyStack{}
+	for id, a := range m.Artifacts {
+		if a.Type != "aws:cloudformation:stack" {
+			continue
+		}
+		var deps []string
+		for _, d := range a.Dependencies {
+			if !strings.HasSuffix(d, ".assets") {
+				deps = append(deps, d)
+			}
+		}
+		slices.Sort(deps)
+		out[id] = assemblyStack{Environment: a.Environment, Dependencies: deps}
+	}
+	return out
+}
+
+// longestChain is the number of stacks on the longest path of
+// dependencies: how many deploy one after the other whatever the
+// concurrency.
+func longestChain(stacks map[string]assemblyStack) int {
+	memo := map[string]int{}
+	var depth func(string) int
+	depth = func(name string) int {
+		if d, ok := memo[name]; ok {
+			return d
+		}
+		d := 1
+		for _, dep := range stacks[name].Dependencies {
+			d = max(d, 1+depth(dep))
+		}
+		memo[name] = d
+		return d
+	}
+	longest := 0
+	for name := range stacks {
+		longest = max(longest, depth(name))
+	}
+	return longest
+}
+
+// template reads one stack's template from a cloud assembly.
+func template(t *testing.T, outdir, stack string) map[string]any {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join(outdir, stack+".template.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out map[string]any
+	if err := json.Unmarshal(raw, &out); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// One API stack and, per client, a client stack in the client's Region and
+// account and a return-route stack in the API's: 1 + 2N stacks, the spokes
+// independent of one another, three stacks on the longest chain.
+func TestHubAndSpokeStacks(t *testing.T) {
+	res := hubApp(t)
+	got := assembly(t, res.outdir)
+	api := "CrossRegionApi-Api"
+	want := map[string]assemblyStack{api: {Environment: "aws://111111111111/us-east-1"}}
+	for _, spoke := range []struct{ id, env string }{
+		{"us-west-2", "aws://111111111111/us-west-2"},
+		{"eu-west-1", "aws://111111111111/eu-west-1"},
+		{"us-west-2-222222222222", "aws://222222222222/us-west-2"},
+	} {
+		client, route := "CrossRegionApi-Client-"+spoke.id, "CrossRegionApi-PeeringRoute-"+spoke.id
+		want[client] = assemblyStack{Environment: spoke.env, Dependencies: []string{api}}
+		want[route] = assemblyStack{Environment: "aws://111111111111/us-east-1", Dependencies: []string{api, client}}
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("stacks (-want +got):\n%s", diff)
+	}
+	if n := longestChain(got); n != 3 {
+		t.Errorf("longest chain of dependent stacks: %d, want 3", n)
+	}
+}
+
+// The API side admits every client, and only them: the endpoint's ingress,
+// the API's resource policy and the endpoint policy name each client's range
+// or account; the accepter role is trusted by the other account only and may
+// only accept peering to the API's VPC.
+func TestHubAdmitsEveryClient(t *testing.T) {
+	res := hubApp(t)
+	api := template(t, res.outdir, "CrossRegionApi-Api")
+	vpcID, _ := onlyProps(t, api, "AWS::EC2::VPC")
+
+	sgID, _ := onlyProps(t, api, "AWS::EC2::SecurityGroup")
+	ingress, _ := securityGroupRules(map[string]any{"Resources": map[string]any{sgID: api["Resources"].(map[string]any)[sgID]}})
+	wantIngress := []string{`tcp 443-443 "10.0.0.0/16"`, `tcp 443-443 "10.50.0.0/16"`, `tcp 443-443 "172.20.0.0/16"`, `tcp 443-443 "192.168.0.0/16"`}
+	if diff := cmp.Diff(wantIngress, slices.Sorted(slices.Values(ingress[sgID]))); diff != "" {
+		t.Errorf("endpoint ingress (-want +got):\n%s", diff)
+	}
+
+	_, restAPI := onlyProps(t, api, "AWS::ApiGateway::RestApi")
+	policy := cdktest.JSON(restAPI["Policy"])
+	if !strings.Contains(policy, `"AWS":["arn:aws:iam::111111111111:root","arn:aws:iam::222222222222:root"]`) {
+		t.Errorf("resource policy does not allow exactly both accounts: %s", policy)
+	}
+	if !strings.Contains(policy, `"Effect":"Deny"`) || !strings.Contains(policy, `"aws:SourceVpce"`) {
+		t.Errorf("resource policy lost its endpoint condition: %s", policy)
+	}
+	_, endpoint := onlyProps(t, api, "AWS::EC2::VPCEndpoint")
+	if got := cdktest.JSON(endpoint["PolicyDocument"]); !strings.Contains(got, `"aws:PrincipalAccount":["111111111111","222222222222"]`) {
+		t.Errorf("endpoint policy: %s", got)
+	}
+
+	var accepter map[string]any
+	for _, r := range cdktest.Resources(api, "AWS::IAM::Role") {
+		if strings.Contains(cdktest.JSON(r), "arn:aws:iam::222222222222:root") {
+			accepter = r["Properties"].(map[string]any)
+		}
+	}
+	if accepter == nil {
+		t.Fatal("no role trusted by account 222222222222")
+	}
+	if got := cdktest.JSON(accepter["AssumeRolePolicyDocument"]); !strings.Contains(got, `"Principal":{"AWS":"arn:aws:iam::222222222222:root"}`) {
+		t.Errorf("accepter role trust: %s, want account 222222222222 only", got)
+	}
+	var acceptPolicy string
+	for _, p := range cdktest.Props(api, "AWS::IAM::Policy") {
+		if strings.Contains(cdktest.JSON(p), "AcceptVpcPeeringConnection") {
+			acceptPolicy = cdktest.JSON(p["PolicyDocument"])
+		}
+	}
+	if strings.Count(acceptPolicy, `"Action"`) != 1 || !strings.Contains(acceptPolicy, `"Action":"ec2:AcceptVpcPeeringConnection"`) ||
+		!strings.Contains(acceptPolicy, `"ec2:AccepterVpc"`) || !strings.Contains(acceptPolicy, `{"Ref":"`+vpcID+`"}`) {
+		t.Errorf("accepter policy: %s, want ec2:AcceptVpcPeeringConnection for this VPC only", acceptPolicy)
+	}
+
+	// Each client's function may invoke the demo method of the API's
+	// account, nothing else; the other account's peering names the API's
+	// account and its accepter role.
+	roleName := cdktest.JSON(accepter["RoleName"])
+	for _, id := range []string{"us-west-2", "eu-west-1", "us-west-2-222222222222"} {
+		client := template(t, res.outdir, "CrossRegionApi-Client-"+id)
+		grants := cdktest.JSON(cdktest.Props(client, "AWS::IAM::Policy"))
+		if !strings.Contains(grants, `"arn:aws:execute-api:us-east-1:111111111111:"`) || !strings.Contains(grants, `/v1/GET/hello"`) {
+			t.Errorf("%s: the function's grant does not name the demo method in the API's account: %s", id, grants)
+		}
+		_, peering := onlyProps(t, client, "AWS::EC2::VPCPeeringConnection")
+		if id == "us-west-2-222222222222" {
+			if peering["PeerOwnerId"] != "111111111111" || peering["PeerRoleArn"] != "arn:aws:iam::111111111111:role/"+strings.Trim(roleName, `"`) {
+				t.Errorf("cross-account peering: owner %v, role %v; want the API's account and its accepter role %s", peering["PeerOwnerId"], peering["PeerRoleArn"], roleName)
+			}
+			if !strings.Contains(cdktest.JSON(peering["PeerVpcId"]), `"RoleArn":"arn:aws:iam::111111111111:role/`) {
+				t.Errorf("the other account reads the API's VPC id without a role in the API's account: %s", cdktest.JSON(peering["PeerVpcId"]))
+			}
+		} else if peering["PeerOwnerId"] != nil || peering["PeerRoleArn"] != nil {
+			t.Errorf("%s: same-account peering names an owner or role: %s", id, cdktest.JSON(peering))
+		}
+	}
+}
+
+// A client's stacks depend only on that client: adding or removing another
+// client leaves them byte for byte the same, so a deploy touches nothing of
+// theirs.
+func TestAddingOrRemovingAClientLeavesTheOthersAlone(t *testing.T) {
+	base := hubApp(t)
+	for _, tc := range []struct {
+		name    string
+		clients []map[string]any
+	}{
+		{"the Irish client removed", []map[string]any{spokeWest, spokeOther}},
+		{"a Sydney client added first", []map[string]any{spokeSydney, spokeOther, spokeWest, spokeIreland}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if _, err := synthesize(hubContext(t, tc.clients...), dir); err != nil {
+				t.Fatal(err)
+			}
+			for _, id := range []string{"us-west-2", "us-west-2-222222222222"} {
+				for _, role := range []string{config.RoleClient, config.RolePeeringRoute} {
+					name := "CrossRegionApi-" + role + "-" + id
+					b, a := template(t, base.outdir, name), template(t, dir, name)
+					if diff := cmp.Diff(b, a); diff != "" {
+						t.Errorf("%s changed (-before +after):\n%s", name, diff)
+					}
+				}
+			}
+			if got := len(assembly(t, dir)); got != 1+2*len(tc.clients) {
+				t.Errorf("stacks: %d, want %d", got, 1+2*len(tc.clients))
+			}
+		})
+	}
+}
+
+// The estimate the configuration checks the API's resource policy against
+// holds: the policy as API Gateway stores it, with the endpoint's id filled
+// in, stays within config.ResourcePolicyChars.
+func TestResourcePolicyEstimate(t *testing.T) {
+	for name, res := range map[string]*synthResult{"one account": defaultApp(t), "two accounts": hubApp(t)} {
+		api := res.templates[config.RoleApi]
+		if res == hubRes {
+			api = template(t, res.outdir, "CrossRegionApi-Api")
+		}
+		_, restAPI := onlyProps(t, api, "AWS::ApiGateway::RestApi")
+		policy := cdktest.JSON(restAPI["Policy"])
+		// What CloudFormation fills in for the intrinsics: the endpoint's
+		// id, the account, the partition.
+		for ref, value := range map[string]string{
+			`{"Ref":"` + firstKey(cdktest.Resources(api, "AWS::EC2::VPCEndpoint")) + `"}`: `"vpce-0123456789abcdef0"`,
+		} {
+			policy = strings.ReplaceAll(policy, ref, value)
+		}
+		policy = strings.ReplaceAll(policy, `{"Fn::Join":["",["arn:aws:iam::",{"Ref":"AWS::AccountId"},":root"]]}`, `"arn:aws:iam::111111111111:root"`)
+		accounts := strings.Count(policy, ":root")
+		if accounts == 0 || strings.Contains(policy, `"Ref"`) || strings.Contains(policy, "Fn::") {
+			t.Errorf("%s: policy not fully filled in: %s", name, policy)
+		}
+		if limit := config.ResourcePolicyChars(accounts); len(policy) > limit {
+			t.Errorf("%s: the policy holds %d characters, over the estimate %d for %d accounts", name, len(policy), limit, accounts)
+		}
+	}
+}
+
+func firstKey[V any](m map[string]V) string {
+	return slices.Sorted(maps.Keys(m))[0]
+}
