@@ -306,3 +306,27 @@ func TestResourcePolicyEstimate(t *testing.T) {
 func firstKey[V any](m map[string]V) string {
 	return slices.Sorted(maps.Keys(m))[0]
 }
+
+// Each client account reads the API's values through the role CDK adds to
+// the API stack; its trust policy collects the consumers while references
+// are resolved, so nothing may resolve it before (the fingerprint reads only
+// what it hashes). Two other accounts: both are trusted.
+func TestEveryOtherAccountReadsTheApi(t *testing.T) {
+	dir := t.TempDir()
+	ctx := hubContext(t, spokeOther, map[string]any{"region": "eu-west-1", "cidr": "10.60.0.0/16", "account": "333333333333"})
+	if _, err := synthesize(ctx, dir); err != nil {
+		t.Fatal(err)
+	}
+	api := template(t, dir, "CrossRegionApi-Api")
+	var trust string
+	for _, r := range cdktest.Props(api, "AWS::IAM::Role") {
+		if strings.Contains(cdktest.JSON(r["RoleName"]), "GetStackOutputRole") {
+			trust = cdktest.JSON(r["AssumeRolePolicyDocument"])
+		}
+	}
+	for _, role := range []string{"cdk-hnb659fds-cfn-exec-role-222222222222-us-west-2", "cdk-hnb659fds-cfn-exec-role-333333333333-eu-west-1"} {
+		if !strings.Contains(trust, role) {
+			t.Errorf("the API's GetStackOutputRole does not trust %s: %s", role, trust)
+		}
+	}
+}

@@ -44,12 +44,63 @@ const publishScope = "Publish"
 // the return-route stack, which reads only the peering connection, must
 // change as well.
 type Tracker struct {
-	upstream map[string][]awscdk.Stack // by consumer artifact id
+	upstream  map[string][]awscdk.Stack // by consumer artifact id
+	producers map[string]*producer      // by producer artifact id
+}
+
+// producer caches what fingerprints read of one producing stack: jsii calls
+// cost, and with N clients each fingerprint would otherwise read the API
+// stack again. Resources are resolved only once something reads them, so
+// that resources outside every closure (CDK's GetStackOutputRole, whose
+// trust policy is a cached Lazy that collects consumers while references are
+// resolved) are never resolved early.
+type producer struct {
+	handles map[string]awscdk.CfnResource // by logical id
+	props   map[string]Resource
+	hashes  map[string]string // by the resolved published values
 }
 
 // NewTracker returns an empty Tracker; use one per app.
 func NewTracker() *Tracker {
-	return &Tracker{upstream: map[string][]awscdk.Stack{}}
+	return &Tracker{upstream: map[string][]awscdk.Stack{}, producers: map[string]*producer{}}
+}
+
+// producer returns the cache of stack, listing its resources on first use.
+func (t *Tracker) producer(stack awscdk.Stack) *producer {
+	key := *stack.ArtifactId()
+	if p, ok := t.producers[key]; ok {
+		return p
+	}
+	p := &producer{handles: map[string]awscdk.CfnResource{}, props: map[string]Resource{}, hashes: map[string]string{}}
+	for _, node := range *stack.Node().FindAll(constructs.ConstructOrder_PREORDER) {
+		if !*awscdk.CfnResource_IsCfnResource(node) {
+			continue
+		}
+		res, ok := node.(awscdk.CfnResource)
+		if !ok {
+			panic(fmt.Sprintf("crossref: %s is a CfnResource that jsii did not give as one", *node.Node().Path()))
+		}
+		id, _ := stack.Resolve(res.LogicalId()).(string)
+		p.handles[id] = res
+	}
+	t.producers[key] = p
+	return p
+}
+
+// lookup returns one resource of the producer, resolved on first use.
+func (p *producer) lookup(stack awscdk.Stack) func(id string) (Resource, bool) {
+	return func(id string) (Resource, bool) {
+		if r, ok := p.props[id]; ok {
+			return r, true
+		}
+		res, ok := p.handles[id]
+		if !ok {
+			return Resource{}, false
+		}
+		r := Resource{Type: *res.CfnResourceType(), Properties: cfnNames(stack.Resolve(res.CfnProperties()))}
+		p.props[id] = r
+		return r, true
+	}
 }
 
 // Watch adds to consumer an SSM String parameter, named parameterName, whose
@@ -91,8 +142,18 @@ func (t *Tracker) Fingerprint(producer awscdk.Stack) string {
 			}
 		}
 	}
+	p := t.producer(producer)
+	key, err := json.Marshal(values)
+	if err != nil {
+		panic(fmt.Sprintf("crossref: encoding the outputs of %s: %v", *producer.StackName(), err))
+	}
+	hash, ok := p.hashes[string(key)]
+	if !ok {
+		hash = hashWith(p.lookup(producer), values)
+		p.hashes[string(key)] = hash
+	}
 	h := sha256.New()
-	h.Write([]byte(Hash(Resources(producer), values)))
+	h.Write([]byte(hash))
 	for _, up := range t.upstream[*producer.ArtifactId()] {
 		fmt.Fprintf(h, "upstream %s\x00%s\n", *up.StackName(), t.Fingerprint(up))
 	}
@@ -110,6 +171,10 @@ func (t *Tracker) Fingerprint(producer awscdk.Stack) string {
 // security group, a new principal in a policy) leave the hash alone, so a
 // consumer is redeployed only when a value it reads may have changed.
 func Hash(resources map[string]Resource, values []any) string {
+	return hashWith(func(id string) (Resource, bool) { r, ok := resources[id]; return r, ok }, values)
+}
+
+func hashWith(lookup func(string) (Resource, bool), values []any) string {
 	whole := map[string]bool{}
 	var roots []string
 	for _, v := range values {
@@ -126,8 +191,8 @@ func Hash(resources map[string]Resource, values []any) string {
 		roots = append(roots, refs...)
 	}
 	h := sha256.New()
-	for _, id := range Closure(resources, roots) {
-		r := resources[id]
+	for _, id := range closure(lookup, roots) {
+		r, _ := lookup(id)
 		props := r.Properties
 		if !whole[id] {
 			props = createOnlyOf(r)
@@ -163,25 +228,6 @@ func createOnlyOf(r Resource) any {
 type Resource struct {
 	Type       string `json:"type"`
 	Properties any    `json:"properties"`
-}
-
-// Resources returns the resources of stack by logical id, with their
-// properties as CloudFormation names them. Raw property overrides, which
-// jsii does not expose, are not included.
-func Resources(stack awscdk.Stack) map[string]Resource {
-	out := map[string]Resource{}
-	for _, node := range *stack.Node().FindAll(constructs.ConstructOrder_PREORDER) {
-		if !*awscdk.CfnResource_IsCfnResource(node) {
-			continue
-		}
-		res, ok := node.(awscdk.CfnResource)
-		if !ok {
-			panic(fmt.Sprintf("crossref: %s is a CfnResource that jsii did not give as one", *node.Node().Path()))
-		}
-		id, _ := stack.Resolve(res.LogicalId()).(string)
-		out[id] = Resource{Type: *res.CfnResourceType(), Properties: cfnNames(stack.Resolve(res.CfnProperties()))}
-	}
-	return out
 }
 
 // cfnNames gives top-level property names as CloudFormation spells them:
@@ -257,13 +303,20 @@ func References(v any) []string {
 // sorted. Names that are not resources (parameters, conditions) are left
 // out.
 func Closure(resources map[string]Resource, roots []string) []string {
+	return closure(func(id string) (Resource, bool) { r, ok := resources[id]; return r, ok }, roots)
+}
+
+func closure(lookup func(string) (Resource, bool), roots []string) []string {
 	seen := map[string]bool{}
 	queue := slices.Clone(roots)
 	for len(queue) > 0 {
 		id := queue[0]
 		queue = queue[1:]
-		r, ok := resources[id]
-		if !ok || seen[id] {
+		if seen[id] {
+			continue
+		}
+		r, ok := lookup(id)
+		if !ok {
 			continue
 		}
 		seen[id] = true
