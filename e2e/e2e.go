@@ -70,18 +70,36 @@ func NewPlan(base config.Config) (Plan, error) {
 	}
 	cfg := base
 	cfg.AppName = fmt.Sprintf("E2e%x", b)
+	if len(cfg.ClientAccounts()) > 0 {
+		return Plan{}, fmt.Errorf("clients in other accounts (%s): the end-to-end run deploys into the account of its credentials only", strings.Join(cfg.ClientAccounts(), ", "))
+	}
 	cfg.Account = ""
+	for i := range cfg.Clients {
+		cfg.Clients[i].Account = ""
+	}
 	if err := cfg.Validate(); err != nil {
 		return Plan{}, fmt.Errorf("the end-to-end copy's configuration is invalid: %w", err)
 	}
-	return Plan{Config: cfg, Context: map[string]string{
-		"appName":       cfg.AppName,
-		"apiRegion":     cfg.ApiRegion,
-		"clientRegion":  cfg.ClientRegion,
-		"apiVpcCidr":    cfg.ApiVpcCidr,
-		"clientVpcCidr": cfg.ClientVpcCidr,
-		"stageName":     cfg.StageName,
-	}}, nil
+	ctx := map[string]string{
+		"appName":    cfg.AppName,
+		"apiRegion":  cfg.ApiRegion,
+		"apiVpcCidr": cfg.ApiVpcCidr,
+		"stageName":  cfg.StageName,
+	}
+	if cfg.Clients != nil {
+		var list []map[string]string
+		for _, cl := range cfg.Clients {
+			list = append(list, map[string]string{"region": cl.Region, "cidr": cl.Cidr})
+		}
+		raw, err := json.Marshal(list)
+		if err != nil {
+			return Plan{}, err
+		}
+		ctx["clients"] = string(raw)
+	} else {
+		ctx["clientRegion"], ctx["clientVpcCidr"] = cfg.ClientRegion, cfg.ClientVpcCidr
+	}
+	return Plan{Config: cfg, Context: ctx}, nil
 }
 
 // stack is one stack of the copy and its Region.
@@ -89,11 +107,12 @@ type stack struct{ name, region string }
 
 func (p Plan) stacks() []stack {
 	c := p.Config
-	return []stack{
-		{c.StackName(config.RoleApi), c.ApiRegion},
-		{c.StackName(config.RoleClient), c.ClientRegion},
-		{c.StackName(config.RolePeeringRoute), c.ApiRegion},
+	out := []stack{{c.StackName(config.RoleApi), c.ApiRegion}}
+	for _, cl := range c.ClientList() {
+		out = append(out, stack{c.ClientStackName(config.RoleClient, cl), cl.Region},
+			stack{c.ClientStackName(config.RolePeeringRoute, cl), c.ApiRegion})
 	}
+	return out
 }
 
 // Run carries out the plan and prints each step with its duration to out.
@@ -112,8 +131,8 @@ func Run(ctx context.Context, p Plan, cloud Cloud, cdk CDK, out io.Writer) (err 
 	}); err != nil {
 		return err
 	}
-	if err := r.step("both Regions bootstrapped", func() error {
-		for _, region := range []string{c.ApiRegion, c.ClientRegion} {
+	if err := r.step("every Region bootstrapped", func() error {
+		for _, region := range regions(c) {
 			v, err := cloud.BootstrapVersion(ctx, region)
 			if err != nil {
 				return err
@@ -182,35 +201,43 @@ func Run(ctx context.Context, p Plan, cloud Cloud, cdk CDK, out io.Writer) (err 
 	if err := r.step("deploy", func() error { return cdk.Deploy(ctx, p.Context) }); err != nil {
 		return err
 	}
-	var function, apiURL string
+	var apiURL string
+	functions := map[string]string{} // by client Region
 	if err := r.step("read outputs", func() error {
 		apiOut, _, err := cloud.StackOutputs(ctx, c.ApiRegion, c.StackName(config.RoleApi))
 		if err != nil {
 			return err
 		}
-		clientOut, _, err := cloud.StackOutputs(ctx, c.ClientRegion, c.StackName(config.RoleClient))
-		if err != nil {
-			return err
+		apiID, apiURL = apiOut["ApiId"], apiOut["ApiUrl"]
+		if apiID == "" || apiURL == "" {
+			return fmt.Errorf("outputs ApiId and ApiUrl of %s: %q, %q", c.StackName(config.RoleApi), apiID, apiURL)
 		}
-		apiID, apiURL, function = apiOut["ApiId"], apiOut["ApiUrl"], clientOut["FunctionName"]
-		for name, v := range map[string]string{"ApiId": apiID, "ApiUrl": apiURL, "FunctionName": function} {
-			if v == "" {
-				return fmt.Errorf("output %s is missing", name)
+		for _, cl := range c.ClientList() {
+			name := c.ClientStackName(config.RoleClient, cl)
+			clientOut, _, err := cloud.StackOutputs(ctx, cl.Region, name)
+			if err != nil {
+				return err
 			}
+			if clientOut["FunctionName"] == "" {
+				return fmt.Errorf("output FunctionName of %s is missing", name)
+			}
+			functions[cl.Region] = clientOut["FunctionName"]
 		}
 		return nil
 	}); err != nil {
 		return err
 	}
-	if err := r.step("invoke the client", func() error {
-		res, err := InvokeClient(ctx, cloud, c.ClientRegion, function)
-		if err != nil {
+	for _, cl := range c.ClientList() {
+		if err := r.step("invoke the client in "+cl.Region, func() error {
+			res, err := InvokeClient(ctx, cloud, cl.Region, functions[cl.Region])
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(out, "    %s\n", res.Summary())
+			return res.Check(c.ApiRegion)
+		}); err != nil {
 			return err
 		}
-		fmt.Fprintf(out, "    %s\n", res.Summary())
-		return res.Check(c.ApiRegion)
-	}); err != nil {
-		return err
 	}
 	if err := r.step("a call from outside the endpoint is refused", func() error {
 		url := strings.TrimSuffix(apiURL, "/") + "/" + demo.ResourcePath
@@ -271,8 +298,15 @@ func leftovers(ctx context.Context, cloud Cloud, p Plan, apiID string) ([]string
 	return left, nil
 }
 
+// regions are the API's Region and every client's, once each.
 func regions(c config.Config) []string {
-	return []string{c.ApiRegion, c.ClientRegion}
+	out := []string{c.ApiRegion}
+	for _, cl := range c.ClientList() {
+		if !slices.Contains(out, cl.Region) {
+			out = append(out, cl.Region)
+		}
+	}
+	return out
 }
 
 // Result is what the client function answered.

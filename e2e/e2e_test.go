@@ -3,6 +3,7 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -113,12 +114,26 @@ func (d *fakeCDK) Deploy(_ context.Context, c map[string]string) error {
 	if d.deployErr != nil {
 		return d.deployErr
 	}
-	f.stacks[client+"/"+app+"-Client"] = map[string]string{"FunctionName": app + "-Client-Function-XYZ"}
-	f.stacks[api+"/"+app+"-PeeringRoute"] = map[string]string{}
+	type spoke struct{ region, suffix string }
+	spokes := []spoke{{client, ""}}
+	if c["clients"] != "" {
+		var list []map[string]string
+		if err := json.Unmarshal([]byte(c["clients"]), &list); err != nil {
+			return err
+		}
+		spokes = nil
+		for _, cl := range list {
+			spokes = append(spokes, spoke{cl["region"], "-" + cl["region"]})
+		}
+	}
 	f.logGroups[api] = append(f.logGroups[api], "API-Gateway-Execution-Logs_a1b2c3/v1", app+"-Api-PrivateApiAccessLogs-1")
-	f.logGroups[client] = append(f.logGroups[client], app+"-Client-ClientFunctionLogs-1")
 	f.params[api] = append(f.params[api], "/"+app+"/api/route-table-0")
-	f.params[client] = append(f.params[client], "/"+app+"/client/api-fingerprint")
+	for _, sp := range spokes {
+		f.stacks[sp.region+"/"+app+"-Client"+sp.suffix] = map[string]string{"FunctionName": app + "-Client" + sp.suffix + "-Function-XYZ"}
+		f.stacks[api+"/"+app+"-PeeringRoute"+sp.suffix] = map[string]string{}
+		f.logGroups[sp.region] = append(f.logGroups[sp.region], app+"-Client"+sp.suffix+"-ClientFunctionLogs-1")
+		f.params[sp.region] = append(f.params[sp.region], "/"+app+"/client/api-fingerprint")
+	}
 	if c["apiGatewayCloudWatchRole"] == config.CloudWatchRoleCreate {
 		f.roleArn = "arn:aws:iam::123456789012:role/" + app + "-Api-PrivateApiCloudWatchRole-1"
 	}
@@ -191,8 +206,8 @@ func TestRunProvesACopyAndLeavesNothing(t *testing.T) {
 	for _, s := range steps {
 		names = append(names, s[1])
 	}
-	want := []string{"credentials", "both Regions bootstrapped", "no stack of this name exists", "API Gateway's CloudWatch role",
-		"deploy", "read outputs", "invoke the client", "a call from outside the endpoint is refused", "destroy", "nothing left"}
+	want := []string{"credentials", "every Region bootstrapped", "no stack of this name exists", "API Gateway's CloudWatch role",
+		"deploy", "read outputs", "invoke the client in us-west-2", "a call from outside the endpoint is refused", "destroy", "nothing left"}
 	if diff := cmp.Diff(want, names); diff != "" {
 		t.Errorf("steps (-want +got):\n%s\n%s", diff, out.String())
 	}
@@ -206,6 +221,46 @@ func TestRunProvesACopyAndLeavesNothing(t *testing.T) {
 		"SignedGet us-east-1 https://a1b2c3.execute-api.us-east-1.amazonaws.com/v1/hello"}
 	if diff := cmp.Diff(wantCalls, cloud.calls); diff != "" {
 		t.Errorf("calls (-want +got):\n%s", diff)
+	}
+}
+
+// With clients, the run proves every spoke: one invocation per client
+// Region, leftovers looked for in every Region.
+func TestRunProvesEverySpoke(t *testing.T) {
+	base := config.Defaults()
+	base.Clients = []config.Client{{Region: "us-west-2", Cidr: "192.168.0.0/16"}, {Region: "eu-west-1", Cidr: "172.20.0.0/16"}}
+	p, err := NewPlan(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := p.Context["clients"]; got != `[{"cidr":"192.168.0.0/16","region":"us-west-2"},{"cidr":"172.20.0.0/16","region":"eu-west-1"}]` {
+		t.Errorf("-c clients=%s", got)
+	}
+	cloud := newFakeCloud()
+	cloud.invokePayload = goodPayload
+	cdk := &fakeCDK{cloud: cloud}
+	var out bytes.Buffer
+	if err := Run(context.Background(), p, cloud, cdk, &out); err != nil {
+		t.Fatalf("Run: %v\n%s", err, out.String())
+	}
+	app := p.Config.AppName
+	var invoked []string
+	for _, c := range cloud.calls {
+		if strings.HasPrefix(c, "Invoke ") {
+			invoked = append(invoked, c)
+		}
+	}
+	want := []string{"Invoke us-west-2 " + app + "-Client-us-west-2-Function-XYZ", "Invoke eu-west-1 " + app + "-Client-eu-west-1-Function-XYZ"}
+	if diff := cmp.Diff(want, invoked); diff != "" {
+		t.Errorf("invocations (-want +got):\n%s", diff)
+	}
+	if len(cloud.stacks) != 0 {
+		t.Errorf("stacks left: %v", cloud.stacks)
+	}
+	base.Clients[1].Account = "222222222222"
+	base.Account = "111111111111"
+	if _, err := NewPlan(base); err == nil || !strings.Contains(err.Error(), "222222222222") {
+		t.Errorf("a client in another account: got %v, want an error naming it", err)
 	}
 }
 
@@ -268,7 +323,7 @@ func TestRunAlwaysDestroys(t *testing.T) {
 		{"the function fails", func(f *fakeCloud, _ *fakeCDK) {
 			f.invokeError = "Unhandled"
 			f.invokePayload = `{"errorMessage":"GET https://x/v1/hello failed after 1 attempt: HTTP 403 (forbidden)","errorType":"errorString"}`
-		}, []string{"invoke the client: the client function failed: GET https://x/v1/hello failed after 1 attempt: HTTP 403"}},
+		}, []string{"invoke the client in us-west-2: the client function failed: GET https://x/v1/hello failed after 1 attempt: HTTP 403"}},
 		{"the API answers from another Region", func(f *fakeCloud, _ *fakeCDK) {
 			f.invokePayload = strings.Replace(goodPayload, `\"region\": \"us-east-1\"`, `\"region\": \"eu-west-1\"`, 1)
 		}, []string{"does not name its Region us-east-1"}},
