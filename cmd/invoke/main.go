@@ -50,25 +50,31 @@ func run(ctx context.Context, args []string, newCloud func(context.Context) (e2e
 		fmt.Fprintf(stderr, "invoke: %v\n", err)
 		return 1
 	}
-	stack := cfg.StackName(config.RoleClient)
-	outputs, exists, err := cloud.StackOutputs(ctx, cfg.ClientRegion, stack)
-	if err != nil {
-		fmt.Fprintf(stderr, "invoke: reading stack %s in %s: %v\n", stack, cfg.ClientRegion, err)
-		return 1
+	code := 0
+	for _, cl := range cfg.ClientList() {
+		stack := cfg.ClientStackName(config.RoleClient, cl)
+		outputs, exists, err := cloud.StackOutputs(ctx, cl.Region, stack)
+		if err != nil {
+			fmt.Fprintf(stderr, "invoke: reading stack %s in %s: %v\n", stack, cl.Region, err)
+			code = 1
+			continue
+		}
+		if !exists || outputs["FunctionName"] == "" {
+			fmt.Fprintf(stderr, "invoke: stack %s is not deployed in %s; deploy with npx cdk deploy --all, or pass the -c values you deployed with\n", stack, cl.Region)
+			code = 1
+			continue
+		}
+		res, err := e2e.InvokeClient(ctx, cloud, cl.Region, outputs["FunctionName"])
+		if err != nil {
+			fmt.Fprintf(stderr, "invoke: %v\n", err)
+			code = 1
+			continue
+		}
+		fmt.Fprintf(stdout, "%s: %s\n", cl.Region, res.Summary())
+		if err := res.Check(cfg.ApiRegion); err != nil {
+			fmt.Fprintf(stderr, "invoke: %s: %v\n", cl.Region, err)
+			code = 1
+		}
 	}
-	if !exists || outputs["FunctionName"] == "" {
-		fmt.Fprintf(stderr, "invoke: stack %s is not deployed in %s; deploy with npx cdk deploy --all, or pass the -c values you deployed with\n", stack, cfg.ClientRegion)
-		return 1
-	}
-	res, err := e2e.InvokeClient(ctx, cloud, cfg.ClientRegion, outputs["FunctionName"])
-	if err != nil {
-		fmt.Fprintf(stderr, "invoke: %v\n", err)
-		return 1
-	}
-	fmt.Fprintln(stdout, res.Summary())
-	if err := res.Check(cfg.ApiRegion); err != nil {
-		fmt.Fprintf(stderr, "invoke: %v\n", err)
-		return 1
-	}
-	return 0
+	return code
 }
