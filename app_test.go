@@ -32,9 +32,9 @@ func TestMain(m *testing.M) {
 	}
 	code := m.Run()
 	jsii.Close()
-	for _, res := range []*synthResult{defaultResult, nonDefaultRes, hubRes} {
-		if res != nil {
-			os.RemoveAll(res.outdir)
+	for _, s := range allShared {
+		if s.res != nil {
+			os.RemoveAll(s.res.outdir)
 		}
 	}
 	os.Exit(code)
@@ -51,11 +51,36 @@ type synthResult struct {
 	templates map[string]map[string]any // by stack role, parsed JSON
 }
 
+// shared is one synthesis of the app that every test of this binary may
+// read: synthesizing costs seconds, reading its result costs nothing.
+type shared struct {
+	once sync.Once
+	res  *synthResult
+	err  error
+}
+
+// the syntheses the tests share; TestMain removes their output.
 var (
-	defaultOnce   sync.Once
-	defaultResult *synthResult
-	defaultErr    error
+	defaultShared, nonDefaultShared, hubShared shared
+	allShared                                  = []*shared{&defaultShared, &nonDefaultShared, &hubShared}
 )
+
+// get synthesizes the app with context the first time it is called.
+func (s *shared) get(t *testing.T, what string, context map[string]any) *synthResult {
+	t.Helper()
+	s.once.Do(func() {
+		dir, err := os.MkdirTemp("", "cdk.out-test-")
+		if err != nil {
+			s.err = err
+			return
+		}
+		s.res, s.err = synthesize(context, dir)
+	})
+	if s.err != nil {
+		t.Fatalf("synthesizing %s: %v", what, s.err)
+	}
+	return s.res
+}
 
 // cdkJSONContext returns the "context" of cdk.json, so the tests
 // synthesize the defaults users get, not a copy of them.
@@ -127,19 +152,7 @@ func synthesizeChanged(context map[string]any, outdir string, change func(*stack
 // defaultApp is the app synthesized once from cdk.json's context.
 func defaultApp(t *testing.T) *synthResult {
 	t.Helper()
-	ctx := cdkJSONContext(t)
-	defaultOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "cdk.out-test-")
-		if err != nil {
-			defaultErr = err
-			return
-		}
-		defaultResult, defaultErr = synthesize(ctx, dir)
-	})
-	if defaultErr != nil {
-		t.Fatalf("synthesizing the default app: %v", defaultErr)
-	}
-	return defaultResult
+	return defaultShared.get(t, "the default app", cdkJSONContext(t))
 }
 
 // check runs one assertions-package check and turns its panic (how jsii

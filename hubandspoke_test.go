@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -38,28 +37,10 @@ func hubContext(t *testing.T, clients ...map[string]any) map[string]any {
 	return ctx
 }
 
-var (
-	hubOnce sync.Once
-	hubRes  *synthResult
-	hubErr  error
-)
-
 // hubApp is the three-client app, synthesized once.
 func hubApp(t *testing.T) *synthResult {
 	t.Helper()
-	ctx := hubContext(t, spokeWest, spokeIreland, spokeOther)
-	hubOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "cdk.out-hub-")
-		if err != nil {
-			hubErr = err
-			return
-		}
-		hubRes, hubErr = synthesize(ctx, dir)
-	})
-	if hubErr != nil {
-		t.Fatalf("synthesizing three clients: %v", hubErr)
-	}
-	return hubRes
+	return hubShared.get(t, "three clients", hubContext(t, spokeWest, spokeIreland, spokeOther))
 }
 
 // assemblyStack is one stack of a cloud assembly's manifest.
@@ -280,7 +261,7 @@ func TestAddingOrRemovingAClientLeavesTheOthersAlone(t *testing.T) {
 func TestResourcePolicyEstimate(t *testing.T) {
 	for name, res := range map[string]*synthResult{"one account": defaultApp(t), "two accounts": hubApp(t)} {
 		api := res.templates[config.RoleApi]
-		if res == hubRes {
+		if res == hubShared.res {
 			api = template(t, res.outdir, "CrossRegionApi-Api")
 		}
 		_, restAPI := onlyProps(t, api, "AWS::ApiGateway::RestApi")

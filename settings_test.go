@@ -1,12 +1,9 @@
 package main
 
 import (
-	"encoding/json"
-	"os"
-	"path/filepath"
+	"maps"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 
 	"crossregionapi/config"
@@ -37,62 +34,21 @@ var nonDefault = map[string]any{
 	"logEncryption":            "kms",
 }
 
-var (
-	nonDefaultOnce sync.Once
-	nonDefaultRes  *synthResult
-	nonDefaultErr  error
-)
-
 // nonDefaultApp is the app synthesized once with nonDefault.
 func nonDefaultApp(t *testing.T) *synthResult {
 	t.Helper()
 	ctx := cdkJSONContext(t)
-	nonDefaultOnce.Do(func() {
-		for k, v := range nonDefault {
-			ctx[k] = v
-		}
-		dir, err := os.MkdirTemp("", "cdk.out-settings-")
-		if err != nil {
-			nonDefaultErr = err
-			return
-		}
-		nonDefaultRes, nonDefaultErr = synthesize(ctx, dir)
-	})
-	if nonDefaultErr != nil {
-		t.Fatalf("synthesizing with every setting changed: %v", nonDefaultErr)
-	}
-	return nonDefaultRes
+	maps.Copy(ctx, nonDefault)
+	return nonDefaultShared.get(t, "with every setting changed", ctx)
 }
 
 // stackEnv returns the environment ("aws://account/region") of each stack
-// in the cloud assembly, by stack name.
+// of the cloud assembly, by stack name.
 func stackEnv(t *testing.T, res *synthResult) map[string]string {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join(res.outdir, "manifest.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var m struct {
-		Artifacts map[string]struct {
-			Type        string `json:"type"`
-			Environment string `json:"environment"`
-			Properties  struct {
-				StackName string `json:"stackName"`
-			} `json:"properties"`
-		} `json:"artifacts"`
-	}
-	if err := json.Unmarshal(raw, &m); err != nil {
-		t.Fatal(err)
-	}
 	out := map[string]string{}
-	for id, a := range m.Artifacts {
-		if a.Type == "aws:cloudformation:stack" {
-			name := a.Properties.StackName
-			if name == "" {
-				name = id
-			}
-			out[name] = a.Environment
-		}
+	for name, st := range assembly(t, res.outdir) {
+		out[name] = st.Environment
 	}
 	return out
 }
