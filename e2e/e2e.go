@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"crossregionapi/config"
+	"crossregionapi/functions/apiclient/handler"
 	"crossregionapi/internal/demo"
 )
 
@@ -309,13 +310,10 @@ func regions(c config.Config) []string {
 	return out
 }
 
-// Result is what the client function answered.
+// Result is what the client function answered: its result, or Lambda's
+// report of its error.
 type Result struct {
-	StatusCode    int    `json:"statusCode"`
-	Body          string `json:"body"`
-	Attempts      int    `json:"attempts"`
-	LatencyMs     int64  `json:"latencyMs"`
-	URL           string `json:"url"`
+	handler.Result
 	FunctionError string `json:"-"`
 	ErrorMessage  string `json:"errorMessage"`
 }
