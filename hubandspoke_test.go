@@ -144,6 +144,15 @@ func TestHubAndSpokeStacks(t *testing.T) {
 	if n := longestChain(got); n != 3 {
 		t.Errorf("longest chain of dependent stacks: %d, want 3", n)
 	}
+	// cdk-nag ran on every stack (a report each) and left nothing open:
+	// the accepter role's one wildcard is suppressed, with its reason.
+	reports, _ := filepath.Glob(filepath.Join(res.outdir, "AwsSolutions-*-NagReport.csv"))
+	if len(reports) != 7 {
+		t.Errorf("cdk-nag reports: %d, want one per stack (7)", len(reports))
+	}
+	if open := nonCompliant(nagReport(t, res)); len(open) > 0 {
+		t.Errorf("open cdk-nag findings: %v", open)
+	}
 }
 
 // The API side admits every client, and only them: the endpoint's ingress,
