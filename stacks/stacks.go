@@ -1,6 +1,6 @@
-// Package stacks composes the constructs into the app's three stacks: the
-// private API and the return route in the API's Region, the peered client
-// in the client's Region.
+// Package stacks composes the constructs into the app's stacks: the private
+// API in the API's Region and, per client, the peered client in its Region
+// and account and the return route in the API's Region.
 package stacks
 
 import (
