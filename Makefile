@@ -49,9 +49,10 @@ bench: deps
 # Deploys a copy of the app under a fresh appName into the account of your
 # AWS credentials, invokes it, destroys it and checks that nothing is left,
 # printing each step with its duration. CI never runs it.
-# E2E_ARGS="-c apiRegion=... -c clientRegion=..." picks other Regions.
+# E2E_CLIENT_REGIONS="us-west-2 eu-west-1" proves a client in each Region;
+# E2E_ARGS="-c apiRegion=..." changes any other setting.
 e2e: deps
-	E2E_ARGS='$(E2E_ARGS)' go test -tags e2e -count=1 -timeout 150m -v -run '^TestEndToEnd$$' ./e2e/
+	E2E_ARGS='$(E2E_ARGS)' E2E_CLIENT_REGIONS='$(E2E_CLIENT_REGIONS)' go test -tags e2e -count=1 -timeout 150m -v -run '^TestEndToEnd$$' ./e2e/
 
 # After `npx cdk deploy --all`: invokes the client function once and prints
 # its answer, or the failure and where to look. ARGS="-c key=value ..." with

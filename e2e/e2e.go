@@ -103,6 +103,18 @@ func NewPlan(base config.Config) (Plan, error) {
 	return Plan{Config: cfg, Context: ctx}, nil
 }
 
+// ClientsFor is a `clients` value with one client in each of regions, each
+// with a range of its own (10.101.0.0/16, 10.102.0.0/16, ...), for a run that
+// proves several spokes.
+func ClientsFor(regions []string) string {
+	var list []map[string]string
+	for i, r := range regions {
+		list = append(list, map[string]string{"region": r, "cidr": fmt.Sprintf("10.%d.0.0/16", 101+i)})
+	}
+	raw, _ := json.Marshal(list)
+	return string(raw)
+}
+
 // stack is one stack of the copy and its Region.
 type stack struct{ name, region string }
 

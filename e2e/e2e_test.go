@@ -391,3 +391,15 @@ func TestArgs(t *testing.T) {
 		t.Errorf("destroy args: %s", got)
 	}
 }
+
+func TestClientsFor(t *testing.T) {
+	got := ClientsFor([]string{"us-west-2", "eu-west-1"})
+	want := `[{"cidr":"10.101.0.0/16","region":"us-west-2"},{"cidr":"10.102.0.0/16","region":"eu-west-1"}]`
+	if got != want {
+		t.Errorf("ClientsFor: got %s, want %s", got, want)
+	}
+	c, _, err := config.FromContext(map[string]any{"clients": got}, config.Sources{})
+	if err != nil || len(c.ClientList()) != 2 {
+		t.Errorf("the clients do not pass validation: %v", err)
+	}
+}

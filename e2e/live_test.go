@@ -14,9 +14,10 @@ import (
 )
 
 // TestEndToEnd deploys a copy of the app into the account of the AWS
-// credentials in use, proves it and destroys it. Run it with `make e2e`
-// (E2E_ARGS="-c apiRegion=... -c clientRegion=..." to change the Regions);
-// `make test` never builds it.
+// credentials in use, proves it and destroys it. Run it with `make e2e`:
+// E2E_CLIENT_REGIONS="us-west-2 eu-west-1" proves a client in each of those
+// Regions, E2E_ARGS="-c apiRegion=..." changes any other setting. `make
+// test` never builds it.
 func TestEndToEnd(t *testing.T) {
 	ctx := context.Background()
 	root, err := filepath.Abs("..")
@@ -34,6 +35,9 @@ func TestEndToEnd(t *testing.T) {
 	}
 	for k, v := range overrides {
 		files.Merged[k] = v
+	}
+	if regions := strings.Fields(strings.ReplaceAll(os.Getenv("E2E_CLIENT_REGIONS"), ",", " ")); len(regions) > 0 {
+		files.Merged["clients"] = ClientsFor(regions)
 	}
 	cfg, _, err := config.FromContext(files.Merged, files.Sources)
 	if err != nil {
