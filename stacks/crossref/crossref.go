@@ -8,12 +8,14 @@
 // peering connection id) changes no text in the consumer's template, so
 // without help `cdk deploy --all` would report success and leave the
 // consumer pointing at the deleted resource. A Watch adds to the consumer
-// one SSM String parameter whose value is a fingerprint of every producing
-// resource the consumer reads and of everything those resources are built
-// from (Ref, Fn::GetAtt and Fn::Sub, followed transitively). Whatever would
-// replace such a resource (a changed property, a renamed construct) changes
-// the fingerprint, so the consumer's template changes with it, the CLI
-// deploys it, and CloudFormation reads the new values in the same update.
+// one SSM String parameter whose value is a fingerprint (see Hash) of what
+// could change the values the consumer reads: the producing resources and
+// everything they are built from (Ref, Fn::GetAtt and Fn::Sub, followed
+// transitively). Whatever would replace such a resource (a changed
+// create-only property, a renamed construct) changes the fingerprint, so the
+// consumer's template changes with it, the CLI deploys it, and
+// CloudFormation reads the new values in the same update; a change that
+// replaces nothing read leaves the consumer alone.
 package crossref
 
 //go:generate python3 createonly.py
