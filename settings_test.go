@@ -89,8 +89,6 @@ func TestEverySettingLands(t *testing.T) {
 			has(t, "API stack", apiJSON, `"/Crossed-Wires/api/route-table-0"`)
 			has(t, "API stack", apiJSON, `"/Crossed-Wires/api/endpoint-dns-name"`)
 			has(t, "return-route stack", routeJSON, `"/Crossed-Wires/api/route-table-1"`)
-			has(t, "return-route stack", routeJSON, `"/Crossed-Wires/peering-route/client-fingerprint"`)
-			has(t, "client stack", clientJSON, `"/Crossed-Wires/client/api-fingerprint"`)
 			has(t, "client stack", clientJSON, `"StackName":"Crossed-Wires-Api"`)
 			has(t, "return-route stack", routeJSON, `"StackName":"Crossed-Wires-Client"`)
 		},

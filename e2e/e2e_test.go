@@ -132,7 +132,6 @@ func (d *fakeCDK) Deploy(_ context.Context, c map[string]string) error {
 		f.stacks[sp.region+"/"+app+"-Client"+sp.suffix] = map[string]string{"FunctionName": app + "-Client" + sp.suffix + "-Function-XYZ"}
 		f.stacks[api+"/"+app+"-PeeringRoute"+sp.suffix] = map[string]string{}
 		f.logGroups[sp.region] = append(f.logGroups[sp.region], app+"-Client"+sp.suffix+"-ClientFunctionLogs-1")
-		f.params[sp.region] = append(f.params[sp.region], "/"+app+"/client/api-fingerprint")
 	}
 	if c["apiGatewayCloudWatchRole"] == config.CloudWatchRoleCreate {
 		f.roleArn = "arn:aws:iam::123456789012:role/" + app + "-Api-PrivateApiCloudWatchRole-1"
@@ -365,7 +364,7 @@ func TestLeftoversLooksEverywhere(t *testing.T) {
 	cloud.stacks["us-east-1/"+app+"-PeeringRoute"] = map[string]string{}
 	cloud.logGroups["us-west-2"] = []string{"/aws/lambda/" + app + "-Client-CustomVpcRestrictDefaultSG-1", "OtherApp-Client-Logs"}
 	cloud.logGroups["us-east-1"] = []string{"API-Gateway-Execution-Logs_a1b2c3/v1", "API-Gateway-Execution-Logs_zzz/v1"}
-	cloud.params["us-west-2"] = []string{"/" + app + "/client/api-fingerprint", "/" + app + "x/other"}
+	cloud.params["us-east-1"] = []string{"/" + app + "/api/route-table-0", "/" + app + "x/other"}
 	got, err := leftovers(context.Background(), cloud, p, "a1b2c3")
 	if err != nil {
 		t.Fatal(err)
@@ -373,7 +372,7 @@ func TestLeftoversLooksEverywhere(t *testing.T) {
 	want := []string{
 		"log group /aws/lambda/" + app + "-Client-CustomVpcRestrictDefaultSG-1 (us-west-2)",
 		"log group API-Gateway-Execution-Logs_a1b2c3/v1 (us-east-1)",
-		"parameter /" + app + "/client/api-fingerprint (us-west-2)",
+		"parameter /" + app + "/api/route-table-0 (us-east-1)",
 		"stack " + app + "-PeeringRoute (us-east-1)",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {

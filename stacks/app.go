@@ -10,7 +10,6 @@ import (
 
 	"crossregionapi/config"
 	"crossregionapi/gobundle"
-	"crossregionapi/stacks/crossref"
 )
 
 // ClientPackage is the Go main package of the Lambda client, relative to
@@ -89,11 +88,7 @@ func NewApp(scope constructs.Construct, props *AppProps) (*App, error) {
 		CloudWatchRole:     cfg.ApiGatewayCloudWatchRole == config.CloudWatchRoleCreate,
 	})
 	app := &App{Api: api}
-	// Each stack that reads another's deploy-time values changes whenever
-	// those values may have changed, so `cdk deploy --all` redeploys it.
-	upstream := crossref.NewTracker()
 	for _, cl := range clients {
-		id := cfg.ClientID(cl)
 		account, apiAccount := cfg.Account, ""
 		if cl.Account != "" && cl.Account != cfg.Account {
 			account, apiAccount = cl.Account, cfg.Account
@@ -128,12 +123,6 @@ func NewApp(scope constructs.Construct, props *AppProps) (*App, error) {
 		route.AddStackDependency(api.Stack, jsii.String("reads the route table ids the API stack publishes in SSM"))
 		route.AddStackDependency(client.Stack, jsii.String("routes through the client's peering connection"))
 		client.Stack.AddStackDependency(api.Stack, jsii.String("peers with the API's VPC and resolves the API's hostname"))
-		routeParam := cfg.SSMPrefix() + "/peering-route/client-fingerprint"
-		if id != "" {
-			routeParam = cfg.SSMPrefix() + "/peering-route/" + id + "/client-fingerprint"
-		}
-		upstream.Watch(client.Stack, api.Stack, "ApiFingerprint", cfg.SSMPrefix()+"/client/api-fingerprint")
-		upstream.Watch(route, client.Stack, "ClientFingerprint", routeParam)
 		app.Spokes = append(app.Spokes, &Spoke{Client: cl, Stack: client, Route: route})
 	}
 	app.Client, app.PeeringRoute = app.Spokes[0].Stack, app.Spokes[0].Route

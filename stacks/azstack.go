@@ -4,6 +4,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+
+	"crossregionapi/stacks/crossref"
 )
 
 // azStack is a Stack whose Availability Zones never come from a context
@@ -14,7 +16,8 @@ import (
 // never needs credentials and any Region pair works.
 type azStack struct {
 	awscdk.Stack
-	zones []string
+	zones   []string
+	outputs *crossref.Namer
 }
 
 // zoneCount is how many AZs every VPC of the app spans.
@@ -23,14 +26,26 @@ const zoneCount = 2
 func newAzStack(scope constructs.Construct, id string, props *awscdk.StackProps, zones []string) awscdk.Stack {
 	s := &azStack{zones: zones}
 	awscdk.NewStack_Override(s, scope, jsii.String(id), props)
+	s.outputs = crossref.NewNamer(s)
 	readWeakly(s)
 	return s
+}
+
+// AllocateLogicalId overrides Stack.AllocateLogicalId: the outputs that
+// other stacks read are named by what they hold (crossref), so a consumer
+// changes whenever a value it reads may have.
+func (s *azStack) AllocateLogicalId(element awscdk.CfnElement) *string {
+	id := s.Stack.AllocateLogicalId(element)
+	if s.outputs == nil { // an element of the stack's own constructor
+		return id
+	}
+	return s.outputs.LogicalId(element, id)
 }
 
 // readWeakly makes stack read other stacks' values through
 // Fn::GetStackOutput whatever cdk.json says: no custom-resource functions,
 // no export that blocks an update or a delete of the producer, and values
-// that can cross accounts. crossref.Tracker keeps them current. It must run
+// that can cross accounts. crossref keeps them current. It must run
 // before the stack has children.
 func readWeakly(stack awscdk.Stack) {
 	awscdk.CrossStackReferences_Of(stack).Consume(awscdk.ReferenceStrength_WEAK)

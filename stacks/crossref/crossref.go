@@ -1,21 +1,49 @@
-// Package crossref makes a stack that reads another stack's deploy-time
-// values (CDK weak references, rendered as Fn::GetStackOutput) change its
-// own template whenever those values may have changed.
+// Package crossref names the outputs that a stack publishes for other
+// stacks (CDK weak references, which consumers read with Fn::GetStackOutput)
+// by what they hold, so that a consumer's own resources change text exactly
+// when a value they read may have changed.
 //
-// CloudFormation resolves Fn::GetStackOutput only when the consuming stack
-// is created or updated, and the CDK CLI skips a stack whose template did
-// not change. A producing resource that is replaced (a new VPC id, API id or
-// peering connection id) changes no text in the consumer's template, so
-// without help `cdk deploy --all` would report success and leave the
-// consumer pointing at the deleted resource. A Watch adds to the consumer
-// one SSM String parameter whose value is a fingerprint (see Hash) of what
-// could change the values the consumer reads: the producing resources and
-// everything they are built from (Ref, Fn::GetAtt and Fn::Sub, followed
-// transitively). Whatever would replace such a resource (a changed
-// create-only property, a renamed construct) changes the fingerprint, so the
-// consumer's template changes with it, the CLI deploys it, and
-// CloudFormation reads the new values in the same update; a change that
-// replaces nothing read leaves the consumer alone.
+// CloudFormation resolves Fn::GetStackOutput only while it executes an
+// update, and only for the resources in that update's change set: "the
+// referenced value is resolved at stack create or update time. If the
+// referenced stack or output is later deleted or modified, the consuming
+// stack is not automatically updated or notified" (Fn::GetStackOutput in the
+// CloudFormation template reference); in a change set the value is still
+// unknown (aws/aws-cdk#38829), and an unchanged template gives an empty change
+// set (aws-cloudformation/cloudformation-coverage-roadmap#2559). So a
+// consumer resource whose text is the same would keep a deleted VPC's id,
+// whatever else of its stack changes, and `cdk deploy --force` would not
+// help.
+//
+// A Namer therefore appends to each published output's logical id a
+// fingerprint of the value it holds. A consumer names that output in
+// Fn::GetStackOutput's OutputName, inside the very property that carries the
+// value, so when the fingerprint changes, every consuming resource changes
+// text: the CDK CLI deploys the consumer, CloudFormation puts each of those
+// resources in the change set and resolves the new value. When the
+// fingerprint stays, the consumer stays byte for byte the same.
+//
+// The fingerprint (ValueHash) is as narrow as the CloudFormation resource
+// schemas allow, because a consumer property that changes needlessly is not
+// harmless: a create-only one (a peering connection's PeerVpcId, a hosted
+// zone's Name) would be replaced, an outage for nothing.
+//   - A Ref is a resource's physical id, which changes only when the resource
+//     is replaced: its logical id, its type and its create-only properties
+//     count, conditional ones included (a VPC's InstanceTenancy), each by its
+//     own value, followed through the resources it refers to.
+//   - Fn::GetAtt of an attribute that echoes a property set in the template
+//     (an SSM parameter's Value) counts that property too.
+//   - Any other attribute is assigned by the service to the physical
+//     resource, and counts as a Ref does, unless attributeFollows names the
+//     properties it follows (an endpoint's zonal DNS names follow its
+//     subnets).
+//   - A value read from yet another stack counts by its text, which holds
+//     that stack's fingerprinted output name: the chain API, client, return
+//     route follows by itself.
+//
+// An in-place change (a security-group rule, a policy statement, a new
+// subnet of an endpoint) leaves every fingerprint alone. Raw property
+// overrides (AddPropertyOverride) are not seen: jsii does not expose them.
 package crossref
 
 //go:generate python3 createonly.py
@@ -31,7 +59,6 @@ import (
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awsssm"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 )
@@ -40,41 +67,85 @@ import (
 // references read (aws-cdk-lib core/lib/private/refs.js, createGetStackOutput).
 const publishScope = "Publish"
 
-// Tracker remembers which stacks each stack watches, so that a fingerprint
-// also covers what its producer itself reads from further upstream: when the
-// API's VPC is replaced, the client's peering connection is replaced too, and
-// the return-route stack, which reads only the peering connection, must
-// change as well.
-type Tracker struct {
-	upstream  map[string][]awscdk.Stack // by consumer artifact id
-	producers map[string]*producer      // by producer artifact id
+// FingerprintLength is how many hex digits of the fingerprint end a
+// published output's logical id.
+const FingerprintLength = 10
+
+// maxLogicalId is CloudFormation's limit on a logical id.
+const maxLogicalId = 255
+
+// attributeFollows lists the read-only attributes that follow properties the
+// service updates in place, by "Type.Attribute"; an index names one element
+// of a list attribute read with Fn::Select. Every other read-only attribute
+// is assigned once to the physical resource.
+var attributeFollows = map[string][]string{
+	"AWS::EC2::VPCEndpoint.DnsEntries":          {"SubnetIds", "DnsOptions", "IpAddressType", "PrivateDnsEnabled"},
+	"AWS::EC2::VPCEndpoint.NetworkInterfaceIds": {"SubnetIds"},
+	// The first DNS entry is the endpoint's Regional name, fixed for its
+	// life; the zonal names after it follow its subnets. CDK's own alias
+	// target for an endpoint reads the same entry.
+	"AWS::EC2::VPCEndpoint.DnsEntries[0]": nil,
 }
 
-// producer caches what fingerprints read of one producing stack: jsii calls
-// cost, and with N clients each fingerprint would otherwise read the API
-// stack again. Resources are resolved only once something reads them, so
-// that resources outside every closure (CDK's GetStackOutputRole, whose
-// trust policy is a cached Lazy that collects consumers while references are
-// resolved) are never resolved early.
-type producer struct {
-	handles map[string]awscdk.CfnResource // by logical id
-	props   map[string]Resource
-	hashes  map[string]string // by the resolved published values
+// Namer names the outputs one stack publishes for weak references. Use one
+// per stack, from the stack's AllocateLogicalId; it reads the stack's
+// resources only once synthesis resolves those names, when the app is
+// complete.
+type Namer struct {
+	stack   awscdk.Stack
+	handles map[string]awscdk.CfnResource // by logical id, listed on first use
+	res     *resources
+	names   map[string]string // by output path
 }
 
-// NewTracker returns an empty Tracker; use one per app.
-func NewTracker() *Tracker {
-	return &Tracker{upstream: map[string][]awscdk.Stack{}, producers: map[string]*producer{}}
+// NewNamer returns the Namer of stack.
+func NewNamer(stack awscdk.Stack) *Namer {
+	return &Namer{stack: stack, names: map[string]string{}}
 }
 
-// producer returns the cache of stack, listing its resources on first use.
-func (t *Tracker) producer(stack awscdk.Stack) *producer {
-	key := *stack.ArtifactId()
-	if p, ok := t.producers[key]; ok {
-		return p
+// LogicalId returns the logical id of element: id, the one CDK allocated,
+// unless element is an output CDK publishes for a weak reference, whose id
+// gets the fingerprint of its value as a suffix.
+func (n *Namer) LogicalId(element awscdk.CfnElement, id *string) *string {
+	parent := element.Node().Scope()
+	if parent == nil || *parent.Node().Path() != *n.stack.Node().Path()+"/"+publishScope {
+		return id
 	}
-	p := &producer{handles: map[string]awscdk.CfnResource{}, props: map[string]Resource{}, hashes: map[string]string{}}
-	for _, node := range *stack.Node().FindAll(constructs.ConstructOrder_PREORDER) {
+	output, ok := element.(awscdk.CfnOutput)
+	if !ok {
+		return id
+	}
+	path := *element.Node().Path()
+	if name, ok := n.names[path]; ok {
+		return jsii.String(name)
+	}
+	name := withFingerprint(*id, n.resources().valueHash(n.stack.Resolve(output.Value())))
+	n.names[path] = name
+	return jsii.String(name)
+}
+
+// withFingerprint appends the first FingerprintLength digits of hash to id,
+// within CloudFormation's limit; a shortened id keeps its end, where CDK puts
+// the hash that makes it unique.
+func withFingerprint(id, hash string) string {
+	suffix := hash[:FingerprintLength]
+	if over := len(id) + len(suffix) - maxLogicalId; over > 0 {
+		keep := maxLogicalId - len(suffix) - 8
+		id = id[:keep] + id[len(id)-8:]
+	}
+	return id + suffix
+}
+
+// resources returns the stack's resources, resolved one by one on first
+// use: resolving a resource that no published value depends on could run
+// CDK's lazy values too early (the trust policy of CDK's GetStackOutputRole
+// collects its consumers while references are resolved).
+func (n *Namer) resources() *resources {
+	if n.res != nil {
+		return n.res
+	}
+	n.handles = map[string]awscdk.CfnResource{}
+	for _, node := range *n.stack.Node().FindAll(constructs.ConstructOrder_PREORDER) {
 		if !*awscdk.CfnResource_IsCfnResource(node) {
 			continue
 		}
@@ -82,147 +153,20 @@ func (t *Tracker) producer(stack awscdk.Stack) *producer {
 		if !ok {
 			panic(fmt.Sprintf("crossref: %s is a CfnResource that jsii did not give as one", *node.Node().Path()))
 		}
-		id, _ := stack.Resolve(res.LogicalId()).(string)
-		p.handles[id] = res
-	}
-	t.producers[key] = p
-	return p
-}
-
-// lookup returns one resource of the producer, resolved on first use.
-func (p *producer) lookup(stack awscdk.Stack) func(id string) (Resource, bool) {
-	return func(id string) (Resource, bool) {
-		if r, ok := p.props[id]; ok {
-			return r, true
+		if *awscdk.Stack_Of(res).Node().Path() != *n.stack.Node().Path() {
+			continue // a nested stack's
 		}
-		res, ok := p.handles[id]
+		id, _ := n.stack.Resolve(res.LogicalId()).(string)
+		n.handles[id] = res
+	}
+	n.res = newResources(func(id string) (Resource, bool) {
+		res, ok := n.handles[id]
 		if !ok {
 			return Resource{}, false
 		}
-		r := Resource{Type: *res.CfnResourceType(), Properties: cfnNames(stack.Resolve(res.CfnProperties()))}
-		p.props[id] = r
-		return r, true
-	}
-}
-
-// Watch adds to consumer an SSM String parameter, named parameterName, whose
-// value is the fingerprint of what consumer reads from producer. It returns
-// the parameter.
-func (t *Tracker) Watch(consumer, producer awscdk.Stack, id, parameterName string) awsssm.StringParameter {
-	key := *consumer.ArtifactId()
-	t.upstream[key] = append(t.upstream[key], producer)
-	value := awscdk.Lazy_UncachedString(&fingerprintProducer{tracker: t, producer: producer}, nil)
-	return awsssm.NewStringParameter(consumer, jsii.String(id), &awsssm.StringParameterProps{
-		ParameterName: jsii.String(parameterName),
-		StringValue:   value,
-		Description: jsii.String(fmt.Sprintf("Fingerprint of the resources of stack %s that this stack reads; it changes whenever they may have been replaced, so that this stack is deployed again and reads their new values",
-			*producer.StackName())),
+		return Resource{Type: *res.CfnResourceType(), Properties: cfnNames(n.stack.Resolve(res.CfnProperties()))}, true
 	})
-}
-
-type fingerprintProducer struct {
-	tracker  *Tracker
-	producer awscdk.Stack
-}
-
-// Produce implements awscdk.IStringProducer.
-func (p *fingerprintProducer) Produce(_ awscdk.IResolveContext) *string {
-	return jsii.String(p.tracker.Fingerprint(p.producer))
-}
-
-// Fingerprint returns the hash of what other stacks read from producer,
-// and of what could replace it: the resources its published outputs refer
-// to, everything they are built from, and the fingerprints of what producer
-// itself watches. It is meaningful at synthesis, once every reference has
-// been resolved.
-func (t *Tracker) Fingerprint(producer awscdk.Stack) string {
-	var values []any
-	if publish := producer.Node().TryFindChild(jsii.String(publishScope)); publish != nil {
-		for _, child := range *publish.Node().Children() {
-			if output, ok := child.(awscdk.CfnOutput); ok {
-				values = append(values, producer.Resolve(output.Value()))
-			}
-		}
-	}
-	p := t.producer(producer)
-	key, err := json.Marshal(values)
-	if err != nil {
-		panic(fmt.Sprintf("crossref: encoding the outputs of %s: %v", *producer.StackName(), err))
-	}
-	hash, ok := p.hashes[string(key)]
-	if !ok {
-		hash = hashWith(p.lookup(producer), values)
-		p.hashes[string(key)] = hash
-	}
-	h := sha256.New()
-	h.Write([]byte(hash))
-	for _, up := range t.upstream[*producer.ArtifactId()] {
-		fmt.Fprintf(h, "upstream %s\x00%s\n", *up.StackName(), t.Fingerprint(up))
-	}
-	return hex.EncodeToString(h.Sum(nil))[:32]
-}
-
-// Hash is the fingerprint of the resources that values (resolved
-// CloudFormation values, as other stacks read them) depend on. A value that
-// is a resource's Ref (its id) changes only when the resource is replaced,
-// so only what replaces it counts: its logical id, its type and its
-// create-only properties. A value read with Fn::GetAtt may follow any
-// property (an SSM parameter's Value), so all of that resource's properties
-// count. The resources either refers to, transitively, count by what would
-// replace them. Changes that replace nothing that is read (a new rule in a
-// security group, a new principal in a policy) leave the hash alone, so a
-// consumer is redeployed only when a value it reads may have changed.
-func Hash(resources map[string]Resource, values []any) string {
-	return hashWith(func(id string) (Resource, bool) { r, ok := resources[id]; return r, ok }, values)
-}
-
-func hashWith(lookup func(string) (Resource, bool), values []any) string {
-	whole := map[string]bool{}
-	var roots []string
-	for _, v := range values {
-		if m, ok := v.(map[string]any); ok && len(m) == 1 {
-			if id, ok := m["Ref"].(string); ok {
-				roots = append(roots, id)
-				continue
-			}
-		}
-		refs := References(v)
-		for _, id := range refs {
-			whole[id] = true
-		}
-		roots = append(roots, refs...)
-	}
-	h := sha256.New()
-	for _, id := range closure(lookup, roots) {
-		r, _ := lookup(id)
-		props := r.Properties
-		if !whole[id] {
-			props = createOnlyOf(r)
-		}
-		b, err := json.Marshal(props)
-		if err != nil {
-			panic(fmt.Sprintf("crossref: encoding resource %s: %v", id, err))
-		}
-		fmt.Fprintf(h, "%s\x00%s\x00%s\n", id, r.Type, b)
-	}
-	return hex.EncodeToString(h.Sum(nil))
-}
-
-// createOnlyOf returns the properties of r whose change replaces it; all of
-// them for a type the schemas do not know (custom resources).
-func createOnlyOf(r Resource) any {
-	names, known := createOnly[r.Type]
-	props, _ := r.Properties.(map[string]any)
-	if !known {
-		return props
-	}
-	out := map[string]any{}
-	for _, name := range names {
-		if v, ok := props[name]; ok {
-			out[name] = v
-		}
-	}
-	return out
+	return n.res
 }
 
 // Resource is one resource of a stack as CloudFormation would see it, with
@@ -230,6 +174,121 @@ func createOnlyOf(r Resource) any {
 type Resource struct {
 	Type       string `json:"type"`
 	Properties any    `json:"properties"`
+}
+
+// ValueHash is the fingerprint of value (a resolved CloudFormation value, as
+// another stack would read it) over the stack's resources; see the package
+// comment for what counts.
+func ValueHash(stack map[string]Resource, value any) string {
+	return newResources(func(id string) (Resource, bool) { r, ok := stack[id]; return r, ok }).valueHash(value)
+}
+
+// resources computes fingerprints over one stack, remembering each
+// resource's, so that N consumers of one value cost one computation.
+type resources struct {
+	lookup func(string) (Resource, bool)
+	seen   map[string]Resource
+	hashes map[string]string // by reference key
+}
+
+func newResources(lookup func(string) (Resource, bool)) *resources {
+	return &resources{lookup: lookup, seen: map[string]Resource{}, hashes: map[string]string{}}
+}
+
+func (r *resources) get(id string) (Resource, bool) {
+	if res, ok := r.seen[id]; ok {
+		return res, true
+	}
+	res, ok := r.lookup(id)
+	if ok {
+		r.seen[id] = res
+	}
+	return res, ok
+}
+
+// valueHash hashes v's text and what each reference in it may resolve to.
+func (r *resources) valueHash(v any) string {
+	text, err := json.Marshal(v)
+	if err != nil {
+		panic(fmt.Sprintf("crossref: encoding %v: %v", v, err))
+	}
+	h := sha256.New()
+	h.Write(text)
+	for _, ref := range References(v) {
+		fmt.Fprintf(h, "\x00%s\x00%s", ref, r.refHash(ref))
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// refHash is the fingerprint of one reference: "Id" for a Ref, "Id.Attr"
+// for Fn::GetAtt, "Id.Attr[i]" for one element of a list attribute.
+func (r *resources) refHash(ref string) string {
+	if h, ok := r.hashes[ref]; ok {
+		return h
+	}
+	id, attr, _ := strings.Cut(ref, ".")
+	res, ok := r.get(id)
+	var h string
+	switch {
+	case !ok: // a parameter or a pseudo parameter: its text is all there is
+		h = ref
+	case attr == "":
+		h = r.identity(id, res)
+	default:
+		h = r.attributeHash(id, attr, res)
+	}
+	r.hashes[ref] = h
+	return h
+}
+
+// identity is what replaces the resource: its logical id, its type and its
+// create-only properties, all of them for a type the schemas do not know
+// (a custom resource).
+func (r *resources) identity(id string, res Resource) string {
+	props, _ := res.Properties.(map[string]any)
+	names, known := createOnly[res.Type]
+	if !known {
+		names = slices.Sorted(mapKeys(props))
+	}
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\x00%s", id, res.Type)
+	for _, name := range names {
+		if v, ok := props[name]; ok {
+			fmt.Fprintf(h, "\x00%s\x00%s", name, r.valueHash(v))
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// attributeHash is the fingerprint of one attribute of a resource.
+func (r *resources) attributeHash(id, attr string, res Resource) string {
+	props, _ := res.Properties.(map[string]any)
+	name, _, _ := strings.Cut(strings.SplitN(attr, "[", 2)[0], ".")
+	follows := []string{name} // an attribute that echoes a property set here
+	if _, set := props[name]; !set {
+		var listed bool
+		if follows, listed = attributeFollows[res.Type+"."+attr]; !listed {
+			follows = attributeFollows[res.Type+"."+strings.SplitN(attr, "[", 2)[0]]
+		}
+	}
+	h := sha256.New()
+	h.Write([]byte(r.identity(id, res)))
+	for _, p := range follows {
+		if v, ok := props[p]; ok {
+			fmt.Fprintf(h, "\x00%s\x00%s", p, r.valueHash(v))
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+func mapKeys(m map[string]any) func(func(string) bool) {
+	return func(yield func(string) bool) {
+		for k := range m {
+			if !yield(k) {
+				return
+			}
+		}
+	}
 }
 
 // cfnNames gives top-level property names as CloudFormation spells them:
@@ -252,10 +311,12 @@ func cfnNames(props any) any {
 
 // subRef finds ${Name} and ${Name.Attribute} in an Fn::Sub string; names
 // with "::" are pseudo parameters such as AWS::Region.
-var subRef = regexp.MustCompile(`\$\{([A-Za-z0-9]+)(?:\.[A-Za-z0-9.]+)?\}`)
+var subRef = regexp.MustCompile(`\$\{([A-Za-z0-9]+(?:\.[A-Za-z0-9.]+)?)\}`)
 
-// References returns the logical ids a resolved CloudFormation value refers
-// to through Ref, Fn::GetAtt or Fn::Sub, sorted and without duplicates.
+// References returns the references in a resolved CloudFormation value,
+// sorted and without duplicates: "Id" for a Ref, "Id.Attr" for an
+// Fn::GetAtt, "Id.Attr[i]" for Fn::Select of element i of an attribute, as
+// Fn::Sub's ${Id} and ${Id.Attr} too. Pseudo parameters are left out.
 func References(v any) []string {
 	var out []string
 	var walk func(any)
@@ -269,15 +330,19 @@ func References(v any) []string {
 						out = append(out, s)
 					}
 				case "Fn::GetAtt":
-					switch a := e.(type) {
-					case []any:
-						if len(a) > 0 {
-							if s, ok := a[0].(string); ok {
-								out = append(out, s)
+					if ref := getAtt(e); ref != "" {
+						out = append(out, ref)
+					}
+				case "Fn::Select":
+					if a, ok := e.([]any); ok && len(a) == 2 {
+						if i, ok := a[0].(float64); ok {
+							if m, ok := a[1].(map[string]any); ok && len(m) == 1 {
+								if ref := getAtt(m["Fn::GetAtt"]); ref != "" {
+									out = append(out, fmt.Sprintf("%s[%d]", ref, int(i)))
+									continue
+								}
 							}
 						}
-					case string:
-						out = append(out, strings.SplitN(a, ".", 2)[0])
 					}
 				case "Fn::Sub":
 					s, _ := e.(string)
@@ -301,33 +366,21 @@ func References(v any) []string {
 	return slices.Compact(out)
 }
 
-// Closure returns roots and every resource they refer to, transitively,
-// sorted. Names that are not resources (parameters, conditions) are left
-// out.
-func Closure(resources map[string]Resource, roots []string) []string {
-	return closure(func(id string) (Resource, bool) { r, ok := resources[id]; return r, ok }, roots)
-}
-
-func closure(lookup func(string) (Resource, bool), roots []string) []string {
-	seen := map[string]bool{}
-	queue := slices.Clone(roots)
-	for len(queue) > 0 {
-		id := queue[0]
-		queue = queue[1:]
-		if seen[id] {
-			continue
+// getAtt returns "Id.Attr" for the argument of an Fn::GetAtt, or "".
+func getAtt(e any) string {
+	switch a := e.(type) {
+	case []any:
+		if len(a) == 2 {
+			id, _ := a[0].(string)
+			attr, _ := a[1].(string)
+			if id != "" && attr != "" {
+				return id + "." + attr
+			}
 		}
-		r, ok := lookup(id)
-		if !ok {
-			continue
+	case string:
+		if strings.Contains(a, ".") {
+			return a
 		}
-		seen[id] = true
-		queue = append(queue, References(r.Properties)...)
 	}
-	out := make([]string, 0, len(seen))
-	for id := range seen {
-		out = append(out, id)
-	}
-	slices.Sort(out)
-	return out
+	return ""
 }

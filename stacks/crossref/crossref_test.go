@@ -1,6 +1,8 @@
 package crossref
 
 import (
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -15,71 +17,111 @@ func TestReferences(t *testing.T) {
 		"E": map[string]any{"Fn::Sub": "arn:${AWS::Partition}:x:${Role.Arn}:${Table}"},
 		"F": map[string]any{"Fn::Sub": []any{"${Queue}", map[string]any{"Other": map[string]any{"Ref": "Topic"}}}},
 		"G": []any{map[string]any{"Ref": "Vpc"}, "plain"},
+		"H": map[string]any{"Fn::Select": []any{float64(0), map[string]any{"Fn::GetAtt": []any{"Endpoint", "DnsEntries"}}}},
+		"I": map[string]any{"Fn::Select": []any{float64(1), []any{map[string]any{"Ref": "Subnet"}, "x"}}},
 	}
-	want := []string{"Api", "Endpoint", "Queue", "Role", "Table", "Topic", "Vpc"}
+	want := []string{"Api.RootResourceId", "Endpoint.DnsEntries", "Endpoint.DnsEntries[0]", "Queue", "Role.Arn", "Subnet", "Table", "Topic", "Vpc"}
 	if diff := cmp.Diff(want, References(v)); diff != "" {
 		t.Errorf("References (-want +got):\n%s", diff)
 	}
 }
 
-func TestClosure(t *testing.T) {
-	resources := map[string]Resource{
-		"Vpc":      {Type: "AWS::EC2::VPC"},
-		"Subnet":   {Type: "AWS::EC2::Subnet", Properties: map[string]any{"VpcId": map[string]any{"Ref": "Vpc"}}},
-		"Endpoint": {Type: "AWS::EC2::VPCEndpoint", Properties: map[string]any{"SubnetIds": []any{map[string]any{"Ref": "Subnet"}}, "P": map[string]any{"Ref": "Param"}}},
-		"Stage":    {Type: "AWS::ApiGateway::Stage", Properties: map[string]any{"RestApiId": map[string]any{"Ref": "Api"}}},
-		"Api":      {Type: "AWS::ApiGateway::RestApi"},
-	}
-	// Param is a template parameter, not a resource; Stage refers to Api
-	// but nothing in the closure refers to Stage.
-	got := Closure(resources, []string{"Endpoint", "Missing"})
-	if diff := cmp.Diff([]string{"Endpoint", "Subnet", "Vpc"}, got); diff != "" {
-		t.Errorf("Closure (-want +got):\n%s", diff)
+// stack is a small API side: a VPC, a subnet, an endpoint in it with its
+// security group, the endpoint's Regional name published in a parameter,
+// and an API.
+func stack() map[string]Resource {
+	ref := func(id string) map[string]any { return map[string]any{"Ref": id} }
+	att := func(id, a string) map[string]any { return map[string]any{"Fn::GetAtt": []any{id, a}} }
+	return map[string]Resource{
+		"Vpc":    {Type: "AWS::EC2::VPC", Properties: map[string]any{"CidrBlock": "10.0.0.0/16", "EnableDnsSupport": true}},
+		"Subnet": {Type: "AWS::EC2::Subnet", Properties: map[string]any{"VpcId": ref("Vpc"), "AvailabilityZone": "us-east-1a", "CidrBlock": "10.0.0.0/24"}},
+		"Sg":     {Type: "AWS::EC2::SecurityGroup", Properties: map[string]any{"GroupDescription": "d", "VpcId": ref("Vpc"), "SecurityGroupIngress": []any{"a"}}},
+		"Endpoint": {Type: "AWS::EC2::VPCEndpoint", Properties: map[string]any{
+			"ServiceName": "s", "VpcId": ref("Vpc"), "SubnetIds": []any{ref("Subnet")},
+			"SecurityGroupIds": []any{att("Sg", "GroupId")}, "PolicyDocument": "p",
+		}},
+		"DnsName": {Type: "AWS::SSM::Parameter", Properties: map[string]any{"Name": "/n", "Description": "x",
+			"Value": map[string]any{"Fn::Select": []any{float64(1), map[string]any{"Fn::Split": []any{":", map[string]any{"Fn::Select": []any{float64(0), att("Endpoint", "DnsEntries")}}}}}}}},
+		"Zonal":  {Type: "AWS::SSM::Parameter", Properties: map[string]any{"Name": "/z", "Value": map[string]any{"Fn::Join": []any{",", att("Endpoint", "DnsEntries")}}}},
+		"Api":    {Type: "AWS::ApiGateway::RestApi", Properties: map[string]any{"Policy": "one account", "EndpointConfiguration": map[string]any{"VpcEndpointIds": []any{ref("Endpoint")}}}},
+		"Custom": {Type: "Custom::Thing", Properties: map[string]any{"ServiceToken": "t", "Input": ref("Vpc"), "Mutable": "m"}},
 	}
 }
 
-// Hash counts what could change a value that is read: create-only
-// properties of the resources behind a Ref, every property of a resource
-// read with Fn::GetAtt, and the create-only properties of what they refer to.
-func TestHash(t *testing.T) {
-	base := func() map[string]Resource {
-		return map[string]Resource{
-			"Vpc":      {Type: "AWS::EC2::VPC", Properties: map[string]any{"CidrBlock": "10.0.0.0/16", "EnableDnsSupport": true}},
-			"Sg":       {Type: "AWS::EC2::SecurityGroup", Properties: map[string]any{"GroupDescription": "d", "VpcId": map[string]any{"Ref": "Vpc"}, "SecurityGroupIngress": []any{"a"}}},
-			"Endpoint": {Type: "AWS::EC2::VPCEndpoint", Properties: map[string]any{"ServiceName": "s", "VpcId": map[string]any{"Ref": "Vpc"}, "SecurityGroupIds": []any{map[string]any{"Fn::GetAtt": []any{"Sg", "GroupId"}}}, "PolicyDocument": "p"}},
-			"Param":    {Type: "AWS::SSM::Parameter", Properties: map[string]any{"Name": "/n", "Value": map[string]any{"Fn::GetAtt": []any{"Endpoint", "DnsEntries"}}, "Description": "x"}},
-			"Api":      {Type: "AWS::ApiGateway::RestApi", Properties: map[string]any{"Policy": "one account"}},
-		}
+// ValueHash changes exactly when what a value may resolve to changes: each
+// case says, for every value another stack might read, whether its
+// fingerprint must change.
+func TestValueHash(t *testing.T) {
+	values := map[string]any{
+		"vpc id":           map[string]any{"Ref": "Vpc"},
+		"api id":           map[string]any{"Ref": "Api"},
+		"endpoint id":      map[string]any{"Ref": "Endpoint"},
+		"regional dns":     map[string]any{"Fn::GetAtt": []any{"DnsName", "Value"}},
+		"zonal dns":        map[string]any{"Fn::GetAtt": []any{"Zonal", "Value"}},
+		"sg id":            map[string]any{"Fn::GetAtt": []any{"Sg", "GroupId"}},
+		"custom attribute": map[string]any{"Fn::GetAtt": []any{"Custom", "Out"}},
+		"literal":          "v1",
 	}
-	values := []any{map[string]any{"Ref": "Api"}, map[string]any{"Ref": "Vpc"}, map[string]any{"Fn::GetAtt": []any{"Param", "Value"}}}
-	want := Hash(base(), values)
+	before := map[string]string{}
+	for name, v := range values {
+		before[name] = ValueHash(stack(), v)
+	}
+	props := func(r map[string]Resource, id string) map[string]any { return r[id].Properties.(map[string]any) }
 	cases := []struct {
 		name    string
 		change  func(map[string]Resource)
-		changed bool
+		changed []string // the values whose fingerprint must change; all others stay
 	}{
-		{"nothing", func(map[string]Resource) {}, false},
-		{"a create-only property of a resource read by Ref", func(r map[string]Resource) { r["Vpc"].Properties.(map[string]any)["CidrBlock"] = "10.1.0.0/16" }, true},
-		{"a mutable property of a resource read by Ref", func(r map[string]Resource) { r["Api"].Properties.(map[string]any)["Policy"] = "two accounts" }, false},
-		{"any property of a resource read by Fn::GetAtt", func(r map[string]Resource) { r["Param"].Properties.(map[string]any)["Description"] = "y" }, true},
-		{"a create-only property of a resource behind one read", func(r map[string]Resource) { r["Endpoint"].Properties.(map[string]any)["ServiceName"] = "t" }, true},
-		{"a mutable property of a resource behind one read", func(r map[string]Resource) { r["Endpoint"].Properties.(map[string]any)["PolicyDocument"] = "q" }, false},
-		{"a rule of a security group two steps behind", func(r map[string]Resource) {
-			r["Sg"].Properties.(map[string]any)["SecurityGroupIngress"] = []any{"a", "b"}
-		}, false},
-		{"a renamed resource", func(r map[string]Resource) { r["Api2"] = r["Api"]; delete(r, "Api") }, true},
+		{"nothing", func(map[string]Resource) {}, nil},
+		{"a create-only property of the VPC", func(r map[string]Resource) { props(r, "Vpc")["CidrBlock"] = "10.1.0.0/16" },
+			[]string{"vpc id", "endpoint id", "regional dns", "zonal dns", "sg id", "custom attribute"}},
+		{"a conditional create-only property of the VPC (tenancy)", func(r map[string]Resource) { props(r, "Vpc")["InstanceTenancy"] = "dedicated" },
+			[]string{"vpc id", "endpoint id", "regional dns", "zonal dns", "sg id", "custom attribute"}},
+		{"a mutable property of the VPC", func(r map[string]Resource) { props(r, "Vpc")["EnableDnsSupport"] = false }, nil},
+		{"the subnet's zone: a subnet replaced, the endpoint updated in place", func(r map[string]Resource) { props(r, "Subnet")["AvailabilityZone"] = "us-east-1c" },
+			[]string{"zonal dns"}},
+		{"a create-only property of the endpoint", func(r map[string]Resource) { props(r, "Endpoint")["ServiceName"] = "t" },
+			[]string{"endpoint id", "regional dns", "zonal dns"}},
+		{"the endpoint's policy", func(r map[string]Resource) { props(r, "Endpoint")["PolicyDocument"] = "q" }, nil},
+		{"a rule of the endpoint's security group", func(r map[string]Resource) { props(r, "Sg")["SecurityGroupIngress"] = []any{"a", "b"} }, nil},
+		{"the API's policy", func(r map[string]Resource) { props(r, "Api")["Policy"] = "two accounts" }, nil},
+		{"the regional name's parameter described anew", func(r map[string]Resource) { props(r, "DnsName")["Description"] = "y" }, nil},
+		{"the regional name's parameter holding another entry", func(r map[string]Resource) {
+			props(r, "DnsName")["Value"] = map[string]any{"Fn::Select": []any{float64(1), map[string]any{"Fn::GetAtt": []any{"Endpoint", "DnsEntries"}}}}
+		}, []string{"regional dns"}},
+		{"a mutable property of a custom resource", func(r map[string]Resource) { props(r, "Custom")["Mutable"] = "n" }, []string{"custom attribute"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			r := base()
+			r := stack()
 			tc.change(r)
-			vals := values
-			if _, ok := r["Api2"]; ok {
-				vals = append([]any{map[string]any{"Ref": "Api2"}}, values[1:]...)
+			var changed []string
+			for name, v := range values {
+				if ValueHash(r, v) != before[name] {
+					changed = append(changed, name)
+				}
 			}
-			if got := Hash(r, vals) != want; got != tc.changed {
-				t.Errorf("hash changed: %v, want %v", got, tc.changed)
+			if diff := cmp.Diff(sorted(tc.changed), sorted(changed)); diff != "" {
+				t.Errorf("values whose fingerprint changed (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+func sorted(s []string) []string {
+	out := slices.Clone(s)
+	slices.Sort(out)
+	return out
+}
+
+func TestWithFingerprint(t *testing.T) {
+	hash := strings.Repeat("ab", 32)
+	if got := withFingerprint("PublishOutputRefVpc12345678", hash); got != "PublishOutputRefVpc12345678"+hash[:FingerprintLength] {
+		t.Errorf("short id: %s", got)
+	}
+	long := strings.Repeat("x", 250) + "HASH1234"
+	got := withFingerprint(long, hash)
+	if len(got) != maxLogicalId || !strings.HasSuffix(got, "HASH1234"+hash[:FingerprintLength]) {
+		t.Errorf("long id: %d characters, ending %q", len(got), got[len(got)-20:])
 	}
 }
