@@ -47,7 +47,8 @@ bench: deps
 	  printf "| test suite (go test -count=1 ./...) wall time (s) | %.1f | - | - | < 120 | %s |\n", t, (t < 120 ? "yes" : "no") }'
 
 # Deploys a copy of the app under a fresh appName into the account of your
-# AWS credentials, invokes it, destroys it and checks that nothing is left,
+# AWS credentials, invokes it, deploys it again with a new apiVpcCidr and
+# invokes it again, destroys it and checks that nothing is left,
 # printing each step with its duration. CI never runs it.
 # E2E_CLIENT_REGIONS="us-west-2 eu-west-1" proves a client in each Region;
 # E2E_ARGS="-c apiRegion=..." changes any other setting.

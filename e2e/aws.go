@@ -16,10 +16,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/apigateway"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go"
 )
 
 // AWS is Cloud over the AWS SDK, with credentials from its default chain.
@@ -162,4 +164,39 @@ func (a *AWS) CloudWatchRoleArn(ctx context.Context, region string) (string, err
 		return "", err
 	}
 	return aws.ToString(out.CloudwatchRoleArn), nil
+}
+
+// PeeringConnection implements Cloud.
+func (a *AWS) PeeringConnection(ctx context.Context, region, id string) (string, string, error) {
+	out, err := ec2.NewFromConfig(a.in(region)).DescribeVpcPeeringConnections(ctx, &ec2.DescribeVpcPeeringConnectionsInput{
+		VpcPeeringConnectionIds: []string{id},
+	})
+	if err != nil {
+		return "", "", fmt.Errorf("describing peering connection %s in %s: %w", id, region, err)
+	}
+	if len(out.VpcPeeringConnections) != 1 {
+		return "", "", fmt.Errorf("peering connection %s in %s: %d found", id, region, len(out.VpcPeeringConnections))
+	}
+	pc := out.VpcPeeringConnections[0]
+	var accepter, status string
+	if pc.AccepterVpcInfo != nil {
+		accepter = aws.ToString(pc.AccepterVpcInfo.VpcId)
+	}
+	if pc.Status != nil {
+		status = string(pc.Status.Code)
+	}
+	return accepter, status, nil
+}
+
+// VpcExists implements Cloud.
+func (a *AWS) VpcExists(ctx context.Context, region, id string) (bool, error) {
+	_, err := ec2.NewFromConfig(a.in(region)).DescribeVpcs(ctx, &ec2.DescribeVpcsInput{VpcIds: []string{id}})
+	var apiErr smithy.APIError
+	if errors.As(err, &apiErr) && apiErr.ErrorCode() == "InvalidVpcID.NotFound" {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("describing VPC %s in %s: %w", id, region, err)
+	}
+	return true, nil
 }

@@ -1,8 +1,9 @@
 // Package e2e proves a copy of the app in a real account, start to finish:
 // it deploys a copy under a name of its own, invokes the client function,
 // checks that the API refuses a call that does not come through its
-// endpoint, destroys everything (also when a step failed) and checks that
-// nothing of the run is left. The steps talk to AWS and to the CDK CLI
+// endpoint, deploys again with a new apiVpcCidr (which replaces the API's
+// VPC and endpoint) and proves every client again, destroys everything
+// (also when a step failed) and checks that nothing of the run is left. The steps talk to AWS and to the CDK CLI
 // through two small interfaces, so their logic is tested offline with fakes;
 // only `make e2e` runs them against an account.
 package e2e
@@ -48,6 +49,11 @@ type Cloud interface {
 	// CloudWatchRoleArn is API Gateway's account setting in region: the
 	// role execution logs are written with, or "".
 	CloudWatchRoleArn(ctx context.Context, region string) (string, error)
+	// PeeringConnection returns the accepter VPC of a VPC peering
+	// connection of region, and its status ("active" once accepted).
+	PeeringConnection(ctx context.Context, region, id string) (accepterVpc, status string, err error)
+	// VpcExists reports whether a VPC of region exists.
+	VpcExists(ctx context.Context, region, id string) (bool, error)
 }
 
 // CDK deploys and destroys the app with the given context (-c values).
@@ -56,10 +62,12 @@ type CDK interface {
 	Destroy(ctx context.Context, context map[string]string) error
 }
 
-// Plan is one run: the copy's configuration and its -c values.
+// Plan is one run: the copy's configuration and its -c values, and the
+// apiVpcCidr of the update that follows the first deploy.
 type Plan struct {
-	Config  config.Config
-	Context map[string]string
+	Config         config.Config
+	Context        map[string]string
+	NextApiVpcCidr string
 }
 
 // NewPlan names a copy of base that cannot collide with an existing one:
@@ -81,6 +89,10 @@ func NewPlan(base config.Config) (Plan, error) {
 	if err := cfg.Validate(); err != nil {
 		return Plan{}, fmt.Errorf("the end-to-end copy's configuration is invalid: %w", err)
 	}
+	next, err := nextApiVpcCidr(cfg)
+	if err != nil {
+		return Plan{}, err
+	}
 	ctx := map[string]string{
 		"appName":    cfg.AppName,
 		"apiRegion":  cfg.ApiRegion,
@@ -100,7 +112,20 @@ func NewPlan(base config.Config) (Plan, error) {
 	} else {
 		ctx["clientRegion"], ctx["clientVpcCidr"] = cfg.ClientRegion, cfg.ClientVpcCidr
 	}
-	return Plan{Config: cfg, Context: ctx}, nil
+	return Plan{Config: cfg, Context: ctx, NextApiVpcCidr: next}, nil
+}
+
+// nextApiVpcCidr is a range for the API's VPC, other than its own, that
+// the configuration accepts with every client: the update's new apiVpcCidr.
+func nextApiVpcCidr(cfg config.Config) (string, error) {
+	for i := 200; i < 250; i++ {
+		next := cfg
+		next.ApiVpcCidr = fmt.Sprintf("10.%d.0.0/16", i)
+		if next.ApiVpcCidr != cfg.ApiVpcCidr && next.Validate() == nil {
+			return next.ApiVpcCidr, nil
+		}
+	}
+	return "", fmt.Errorf("no range 10.200.0.0/16 to 10.249.0.0/16 fits beside the clients' for the update's apiVpcCidr")
 }
 
 // ClientsFor is a `clients` value with one client in each of regions, each
@@ -189,12 +214,12 @@ func Run(ctx context.Context, p Plan, cloud Cloud, cdk CDK, out io.Writer) (err 
 		return err
 	}
 
-	var apiID string
+	var seen inventory
 	defer func() {
 		destroyErr := r.step("destroy", func() error { return cdk.Destroy(ctx, p.Context) })
 		var left []string
 		leftErr := r.step("nothing left", func() (e error) {
-			left, e = leftovers(ctx, cloud, p, apiID)
+			left, e = leftovers(ctx, cloud, p, seen)
 			if e != nil {
 				return e
 			}
@@ -214,46 +239,12 @@ func Run(ctx context.Context, p Plan, cloud Cloud, cdk CDK, out io.Writer) (err 
 	if err := r.step("deploy", func() error { return cdk.Deploy(ctx, p.Context) }); err != nil {
 		return err
 	}
-	var apiURL string
-	functions := map[string]string{} // by client Region
-	if err := r.step("read outputs", func() error {
-		apiOut, _, err := cloud.StackOutputs(ctx, c.ApiRegion, c.StackName(config.RoleApi))
-		if err != nil {
-			return err
-		}
-		apiID, apiURL = apiOut["ApiId"], apiOut["ApiUrl"]
-		if apiID == "" || apiURL == "" {
-			return fmt.Errorf("outputs ApiId and ApiUrl of %s: %q, %q", c.StackName(config.RoleApi), apiID, apiURL)
-		}
-		for _, cl := range c.ClientList() {
-			name := c.ClientStackName(config.RoleClient, cl)
-			clientOut, _, err := cloud.StackOutputs(ctx, cl.Region, name)
-			if err != nil {
-				return err
-			}
-			if clientOut["FunctionName"] == "" {
-				return fmt.Errorf("output FunctionName of %s is missing", name)
-			}
-			functions[cl.Region] = clientOut["FunctionName"]
-		}
-		return nil
-	}); err != nil {
+	first, err := r.prove(ctx, p, cloud, &seen, "")
+	if err != nil {
 		return err
 	}
-	for _, cl := range c.ClientList() {
-		if err := r.step("invoke the client in "+cl.Region, func() error {
-			res, err := InvokeClient(ctx, cloud, cl.Region, functions[cl.Region])
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(out, "    %s\n", res.Summary())
-			return res.Check(c.ApiRegion)
-		}); err != nil {
-			return err
-		}
-	}
 	if err := r.step("a call from outside the endpoint is refused", func() error {
-		url := strings.TrimSuffix(apiURL, "/") + "/" + demo.ResourcePath
+		url := strings.TrimSuffix(first.apiURL, "/") + "/" + demo.ResourcePath
 		status, err := cloud.SignedGet(ctx, c.ApiRegion, url)
 		if err != nil {
 			// No answer at all (no such host from outside) is a refusal too.
@@ -268,12 +259,112 @@ func Run(ctx context.Context, p Plan, cloud Cloud, cdk CDK, out io.Writer) (err 
 	}); err != nil {
 		return err
 	}
+
+	// An update that replaces the API's VPC and endpoint: one deploy must
+	// carry the new VPC and endpoint to every client and return route.
+	update := fmt.Sprintf("update: apiVpcCidr %s -> %s", c.ApiVpcCidr, p.NextApiVpcCidr)
+	if err := r.step(update, func() error {
+		p.Context["apiVpcCidr"] = p.NextApiVpcCidr
+		return cdk.Deploy(ctx, p.Context)
+	}); err != nil {
+		return err
+	}
+	second, err := r.prove(ctx, p, cloud, &seen, " after the update")
+	if err != nil {
+		return err
+	}
+	if second.vpcID == first.vpcID {
+		return fmt.Errorf("the update kept the API's VPC %s: a new apiVpcCidr must replace it", first.vpcID)
+	}
+	for _, cl := range c.ClientList() {
+		if err := r.step("the client in "+cl.Region+" peers with the new API VPC", func() error {
+			id := second.peerings[cl.Region]
+			accepter, status, err := cloud.PeeringConnection(ctx, cl.Region, id)
+			if err != nil {
+				return err
+			}
+			if accepter != second.vpcID || status != "active" {
+				return fmt.Errorf("peering connection %s: accepter VPC %s (%s), want %s (active); the old API VPC was %s", id, accepter, status, second.vpcID, first.vpcID)
+			}
+			fmt.Fprintf(out, "    %s: %s, %s (was %s)\n", id, accepter, status, first.peerings[cl.Region])
+			return nil
+		}); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
+// inventory is what of the copy the run has met, for the leftovers check.
+type inventory struct {
+	apiIDs, vpcIDs []string
+}
+
+// deployed is what one deploy gave: the API's id, URL and VPC, and each
+// client's function and peering connection, by client Region.
+type deployed struct {
+	apiURL, vpcID       string
+	functions, peerings map[string]string
+}
+
+// prove reads the stacks' outputs and invokes every client, which must
+// reach the API in its Region.
+func (r *runner) prove(ctx context.Context, p Plan, cloud Cloud, s *inventory, phase string) (deployed, error) {
+	c := p.Config
+	d := deployed{functions: map[string]string{}, peerings: map[string]string{}}
+	if err := r.step("read outputs"+phase, func() error {
+		apiOut, _, err := cloud.StackOutputs(ctx, c.ApiRegion, c.StackName(config.RoleApi))
+		if err != nil {
+			return err
+		}
+		apiID := apiOut["ApiId"]
+		d.apiURL, d.vpcID = apiOut["ApiUrl"], apiOut["VpcId"]
+		if apiID == "" || d.apiURL == "" || d.vpcID == "" {
+			return fmt.Errorf("outputs ApiId, ApiUrl and VpcId of %s: %q, %q, %q", c.StackName(config.RoleApi), apiID, d.apiURL, d.vpcID)
+		}
+		s.apiIDs = appendNew(s.apiIDs, apiID)
+		s.vpcIDs = appendNew(s.vpcIDs, d.vpcID)
+		for _, cl := range c.ClientList() {
+			name := c.ClientStackName(config.RoleClient, cl)
+			clientOut, _, err := cloud.StackOutputs(ctx, cl.Region, name)
+			if err != nil {
+				return err
+			}
+			if clientOut["FunctionName"] == "" || clientOut["PeeringConnectionId"] == "" {
+				return fmt.Errorf("outputs FunctionName and PeeringConnectionId of %s: %q, %q", name, clientOut["FunctionName"], clientOut["PeeringConnectionId"])
+			}
+			d.functions[cl.Region], d.peerings[cl.Region] = clientOut["FunctionName"], clientOut["PeeringConnectionId"]
+		}
+		return nil
+	}); err != nil {
+		return d, err
+	}
+	for _, cl := range c.ClientList() {
+		if err := r.step("invoke the client in "+cl.Region+phase, func() error {
+			res, err := InvokeClient(ctx, cloud, cl.Region, d.functions[cl.Region])
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(r.out, "    %s\n", res.Summary())
+			return res.Check(c.ApiRegion)
+		}); err != nil {
+			return d, err
+		}
+	}
+	return d, nil
+}
+
+func appendNew(s []string, v string) []string {
+	if slices.Contains(s, v) {
+		return s
+	}
+	return append(s, v)
+}
+
 // leftovers lists what of the copy still exists: stacks, log groups and SSM
-// parameters under its names, in both Regions.
-func leftovers(ctx context.Context, cloud Cloud, p Plan, apiID string) ([]string, error) {
+// parameters under its names, in every Region, and the API VPCs it had
+// (the one the update replaced included).
+func leftovers(ctx context.Context, cloud Cloud, p Plan, s inventory) ([]string, error) {
 	c := p.Config
 	var left []string
 	for _, s := range p.stacks() {
@@ -285,9 +376,18 @@ func leftovers(ctx context.Context, cloud Cloud, p Plan, apiID string) ([]string
 			left = append(left, "stack "+s.name+" ("+s.region+")")
 		}
 	}
+	for _, id := range s.vpcIDs {
+		exists, err := cloud.VpcExists(ctx, c.ApiRegion, id)
+		if err != nil {
+			return nil, err
+		}
+		if exists {
+			left = append(left, "vpc "+id+" ("+c.ApiRegion+")")
+		}
+	}
 	prefixes := []string{c.AppName + "-", "/aws/lambda/" + c.AppName + "-"}
-	if apiID != "" {
-		prefixes = append(prefixes, "API-Gateway-Execution-Logs_"+apiID+"/")
+	for _, id := range s.apiIDs {
+		prefixes = append(prefixes, "API-Gateway-Execution-Logs_"+id+"/")
 	}
 	for _, region := range regions(c) {
 		for _, prefix := range prefixes {

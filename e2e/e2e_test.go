@@ -6,8 +6,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -34,15 +36,28 @@ type fakeCloud struct {
 	invokePayload   string
 	invokeError     string
 	outsideStatus   int
+	vpcs            map[string]bool   // API VPC ids that exist
+	peerings        map[string]string // peering connection id -> accepter VPC
 	calls           []string
 }
 
 func newFakeCloud() *fakeCloud {
 	return &fakeCloud{
 		stacks: map[string]map[string]string{}, logGroups: map[string][]string{}, params: map[string][]string{},
-		outsideStatus: 403,
+		outsideStatus: 403, vpcs: map[string]bool{}, peerings: map[string]string{},
 	}
 }
+
+func (f *fakeCloud) PeeringConnection(_ context.Context, region, id string) (string, string, error) {
+	f.calls = append(f.calls, "PeeringConnection "+region+" "+id)
+	accepter, ok := f.peerings[id]
+	if !ok {
+		return "", "", fmt.Errorf("InvalidVpcPeeringConnectionID.NotFound: %s", id)
+	}
+	return accepter, "active", nil
+}
+
+func (f *fakeCloud) VpcExists(_ context.Context, _, id string) (bool, error) { return f.vpcs[id], nil }
 
 func (f *fakeCloud) Account(context.Context) (string, error) {
 	f.calls = append(f.calls, "Account")
@@ -101,18 +116,33 @@ func (f *fakeCloud) CloudWatchRoleArn(context.Context, string) (string, error) {
 type fakeCDK struct {
 	cloud        *fakeCloud
 	deployErr    error
+	updateErr    error    // the second deploy's error
+	keepPeering  bool     // the update leaves the clients' peering connections alone
+	keepOldVpc   bool     // the update's cleanup fails to delete the old API VPC
 	destroyLeaks []string // log groups the destroy leaves
+	deploys      int
 	deployed     map[string]string
 	destroyed    map[string]string
 }
 
 func (d *fakeCDK) Deploy(_ context.Context, c map[string]string) error {
-	d.deployed = c
+	d.deployed = maps.Clone(c)
+	d.deploys++
 	app, api, client := c["appName"], c["apiRegion"], c["clientRegion"]
 	f := d.cloud
-	f.stacks[api+"/"+app+"-Api"] = map[string]string{"ApiId": "a1b2c3", "ApiUrl": "https://a1b2c3.execute-api." + api + ".amazonaws.com/v1/"}
+	// The API's VPC id follows its range, as a replacement would.
+	vpc := "vpc-" + strings.NewReplacer(".", "", "/", "").Replace(c["apiVpcCidr"])
+	old := f.stacks[api+"/"+app+"-Api"]["VpcId"]
+	f.vpcs[vpc] = true
+	if old != "" && old != vpc && !d.keepOldVpc {
+		delete(f.vpcs, old)
+	}
+	f.stacks[api+"/"+app+"-Api"] = map[string]string{"ApiId": "a1b2c3", "ApiUrl": "https://a1b2c3.execute-api." + api + ".amazonaws.com/v1/", "VpcId": vpc}
 	if d.deployErr != nil {
 		return d.deployErr
+	}
+	if d.deploys > 1 && d.updateErr != nil {
+		return d.updateErr
 	}
 	type spoke struct{ region, suffix string }
 	spokes := []spoke{{client, ""}}
@@ -129,7 +159,14 @@ func (d *fakeCDK) Deploy(_ context.Context, c map[string]string) error {
 	f.logGroups[api] = append(f.logGroups[api], "API-Gateway-Execution-Logs_a1b2c3/v1", app+"-Api-PrivateApiAccessLogs-1")
 	f.params[api] = append(f.params[api], "/"+app+"/api/route-table-0")
 	for _, sp := range spokes {
-		f.stacks[sp.region+"/"+app+"-Client"+sp.suffix] = map[string]string{"FunctionName": app + "-Client" + sp.suffix + "-Function-XYZ"}
+		key := sp.region + "/" + app + "-Client" + sp.suffix
+		peering := "pcx-" + sp.region + "-" + vpc
+		if prev := f.stacks[key]["PeeringConnectionId"]; prev != "" && d.keepPeering {
+			peering = prev
+		} else {
+			f.peerings[peering] = vpc
+		}
+		f.stacks[key] = map[string]string{"FunctionName": app + "-Client" + sp.suffix + "-Function-XYZ", "PeeringConnectionId": peering}
 		f.stacks[api+"/"+app+"-PeeringRoute"+sp.suffix] = map[string]string{}
 		f.logGroups[sp.region] = append(f.logGroups[sp.region], app+"-Client"+sp.suffix+"-ClientFunctionLogs-1")
 	}
@@ -143,6 +180,7 @@ func (d *fakeCDK) Destroy(_ context.Context, c map[string]string) error {
 	d.destroyed = c
 	f := d.cloud
 	app := c["appName"]
+	delete(f.vpcs, f.stacks[c["apiRegion"]+"/"+app+"-Api"]["VpcId"])
 	for k := range f.stacks {
 		if strings.Contains(k, "/"+app+"-") {
 			delete(f.stacks, k)
@@ -206,18 +244,28 @@ func TestRunProvesACopyAndLeavesNothing(t *testing.T) {
 		names = append(names, s[1])
 	}
 	want := []string{"credentials", "every Region bootstrapped", "no stack of this name exists", "API Gateway's CloudWatch role",
-		"deploy", "read outputs", "invoke the client in us-west-2", "a call from outside the endpoint is refused", "destroy", "nothing left"}
+		"deploy", "read outputs", "invoke the client in us-west-2", "a call from outside the endpoint is refused",
+		"update: apiVpcCidr 10.0.0.0/16 -> 10.200.0.0/16", "read outputs after the update", "invoke the client in us-west-2 after the update",
+		"the client in us-west-2 peers with the new API VPC", "destroy", "nothing left"}
 	if diff := cmp.Diff(want, names); diff != "" {
 		t.Errorf("steps (-want +got):\n%s\n%s", diff, out.String())
 	}
 	if cdk.deployed["apiGatewayCloudWatchRole"] != config.CloudWatchRoleCreate {
 		t.Errorf("account without a role: deployed with %v, want create", cdk.deployed)
 	}
+	if cdk.deploys != 2 || cdk.deployed["apiVpcCidr"] != "10.200.0.0/16" || cdk.destroyed["apiVpcCidr"] != "10.200.0.0/16" {
+		t.Errorf("%d deploys, the last with apiVpcCidr %s, destroyed with %s: want 2, the update's range for both",
+			cdk.deploys, cdk.deployed["apiVpcCidr"], cdk.destroyed["apiVpcCidr"])
+	}
+	if !strings.Contains(out.String(), "pcx-us-west-2-vpc-102000016: vpc-102000016, active (was pcx-us-west-2-vpc-1000016)") {
+		t.Errorf("the peering check does not show the new and the old connection:\n%s", out.String())
+	}
 	if !strings.Contains(out.String(), "kept by design: API Gateway's CloudWatch role arn:aws:iam::123456789012:role/"+p.Config.AppName) {
 		t.Errorf("the kept role is not named:\n%s", out.String())
 	}
-	wantCalls := []string{"Account", "Invoke us-west-2 " + p.Config.AppName + "-Client-Function-XYZ",
-		"SignedGet us-east-1 https://a1b2c3.execute-api.us-east-1.amazonaws.com/v1/hello"}
+	fn := "Invoke us-west-2 " + p.Config.AppName + "-Client-Function-XYZ"
+	wantCalls := []string{"Account", fn, "SignedGet us-east-1 https://a1b2c3.execute-api.us-east-1.amazonaws.com/v1/hello",
+		fn, "PeeringConnection us-west-2 pcx-us-west-2-vpc-102000016"}
 	if diff := cmp.Diff(wantCalls, cloud.calls); diff != "" {
 		t.Errorf("calls (-want +got):\n%s", diff)
 	}
@@ -249,9 +297,15 @@ func TestRunProvesEverySpoke(t *testing.T) {
 			invoked = append(invoked, c)
 		}
 	}
-	want := []string{"Invoke us-west-2 " + app + "-Client-us-west-2-Function-XYZ", "Invoke eu-west-1 " + app + "-Client-eu-west-1-Function-XYZ"}
+	once := []string{"Invoke us-west-2 " + app + "-Client-us-west-2-Function-XYZ", "Invoke eu-west-1 " + app + "-Client-eu-west-1-Function-XYZ"}
+	want := append(once, once...) // after the first deploy, and after the update
 	if diff := cmp.Diff(want, invoked); diff != "" {
 		t.Errorf("invocations (-want +got):\n%s", diff)
+	}
+	for _, region := range []string{"us-west-2", "eu-west-1"} {
+		if !slices.Contains(cloud.calls, "PeeringConnection "+region+" pcx-"+region+"-vpc-102000016") {
+			t.Errorf("the peering connection in %s is not checked against the new API VPC: %v", region, cloud.calls)
+		}
 	}
 	if len(cloud.stacks) != 0 {
 		t.Errorf("stacks left: %v", cloud.stacks)
@@ -330,6 +384,18 @@ func TestRunAlwaysDestroys(t *testing.T) {
 			f.invokePayload = goodPayload
 			f.outsideStatus = 200
 		}, []string{"from outside the VPCs answered 200, want 403"}},
+		{"the update fails", func(f *fakeCloud, d *fakeCDK) {
+			f.invokePayload = goodPayload
+			d.updateErr = errors.New("UPDATE_ROLLBACK_COMPLETE")
+		}, []string{"update: apiVpcCidr 10.0.0.0/16 -> 10.200.0.0/16: UPDATE_ROLLBACK_COMPLETE"}},
+		{"the update leaves a client peered with the old VPC", func(f *fakeCloud, d *fakeCDK) {
+			f.invokePayload = goodPayload
+			d.keepPeering = true
+		}, []string{"the client in us-west-2 peers with the new API VPC: peering connection pcx-us-west-2-vpc-1000016: accepter VPC vpc-1000016 (active), want vpc-102000016"}},
+		{"the update leaves the old API VPC behind", func(f *fakeCloud, d *fakeCDK) {
+			f.invokePayload = goodPayload
+			d.keepOldVpc = true
+		}, []string{"nothing left: left behind: vpc vpc-1000016 (us-east-1)"}},
 		{"destroy leaves a log group", func(f *fakeCloud, d *fakeCDK) {
 			f.invokePayload = goodPayload
 			d.destroyLeaks = []string{"API-Gateway-Execution-Logs_a1b2c3/v1"}
@@ -365,7 +431,8 @@ func TestLeftoversLooksEverywhere(t *testing.T) {
 	cloud.logGroups["us-west-2"] = []string{"/aws/lambda/" + app + "-Client-CustomVpcRestrictDefaultSG-1", "OtherApp-Client-Logs"}
 	cloud.logGroups["us-east-1"] = []string{"API-Gateway-Execution-Logs_a1b2c3/v1", "API-Gateway-Execution-Logs_zzz/v1"}
 	cloud.params["us-east-1"] = []string{"/" + app + "/api/route-table-0", "/" + app + "x/other"}
-	got, err := leftovers(context.Background(), cloud, p, "a1b2c3")
+	cloud.vpcs["vpc-old"] = true
+	got, err := leftovers(context.Background(), cloud, p, inventory{apiIDs: []string{"a1b2c3"}, vpcIDs: []string{"vpc-old", "vpc-gone"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -374,6 +441,7 @@ func TestLeftoversLooksEverywhere(t *testing.T) {
 		"log group API-Gateway-Execution-Logs_a1b2c3/v1 (us-east-1)",
 		"parameter /" + app + "/api/route-table-0 (us-east-1)",
 		"stack " + app + "-PeeringRoute (us-east-1)",
+		"vpc vpc-old (us-east-1)",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("leftovers (-want +got):\n%s", diff)
