@@ -5,6 +5,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -297,26 +298,94 @@ func firstKey[V any](m map[string]V) string {
 	return slices.Sorted(maps.Keys(m))[0]
 }
 
-// Each client account reads the API's values through the role CDK adds to
-// the API stack; its trust policy collects the consumers while references
-// are resolved, so nothing may resolve it before (the fingerprint reads only
-// what it hashes). Two other accounts: both are trusted.
-func TestEveryOtherAccountReadsTheApi(t *testing.T) {
+// Every stack that reads another account's outputs names, in each
+// Fn::GetStackOutput, a role of the producer's template that its own
+// account's CloudFormation execution role may assume; and no trust policy
+// of the app names a role of another account as its principal: IAM refuses
+// a role principal that does not exist yet (an account bootstrapped after the
+// deploy) and stops matching one that is deleted and created again (a
+// re-bootstrap), so the trust is the account's, on the condition of the
+// execution role's ARN. Two other accounts, both directions (the API read by
+// the clients, each client read by its return route), with CDK's default
+// bootstrap qualifier and with another.
+func TestReadersOfOtherAccounts(t *testing.T) {
+	for _, qualifier := range []string{"", "team42"} {
+		t.Run("qualifier "+qualifier, func(t *testing.T) { readersOfOtherAccounts(t, qualifier) })
+	}
+}
+
+func readersOfOtherAccounts(t *testing.T, qualifier string) {
 	dir := t.TempDir()
-	ctx := hubContext(t, spokeOther, map[string]any{"region": "eu-west-1", "cidr": "10.60.0.0/16", "account": "333333333333"})
+	other := map[string]any{"region": "eu-west-1", "cidr": "10.60.0.0/16", "account": "333333333333"}
+	ctx := hubContext(t, spokeOther, other)
+	if qualifier != "" {
+		ctx["@aws-cdk/core:bootstrapQualifier"] = qualifier
+	} else {
+		qualifier = "hnb659fds"
+	}
 	if _, err := synthesize(ctx, dir); err != nil {
 		t.Fatal(err)
 	}
-	api := template(t, dir, "CrossRegionApi-Api")
-	var trust string
-	for _, r := range cdktest.Props(api, "AWS::IAM::Role") {
-		if strings.Contains(cdktest.JSON(r["RoleName"]), "GetStackOutputRole") {
-			trust = cdktest.JSON(r["AssumeRolePolicyDocument"])
+	stacks := assembly(t, dir)
+	templates := map[string]map[string]any{}
+	for name := range stacks {
+		templates[name] = template(t, dir, name)
+	}
+	envOf := func(name string) (account, region string) {
+		parts := strings.Split(strings.TrimPrefix(stacks[name].Environment, "aws://"), "/")
+		return parts[0], parts[1]
+	}
+	// trusts maps each role name of the app to what its trust policy
+	// admits: "account execRoleArn" pairs, for roles trusted that way.
+	trusts := map[string][]string{}
+	for name, tmpl := range templates {
+		for _, r := range cdktest.Props(tmpl, "AWS::IAM::Role") {
+			doc := r["AssumeRolePolicyDocument"].(map[string]any)
+			for _, st := range doc["Statement"].([]any) {
+				stmt := st.(map[string]any)
+				principals := cdktest.JSON(stmt["Principal"])
+				if strings.Contains(principals, ":role/") {
+					t.Errorf("%s: a role's trust names a role as its principal: %s", name, principals)
+				}
+				cond := cdktest.JSON(stmt["Condition"])
+				for _, m := range regexp.MustCompile(`iam::(\d{12}):role/(cdk-[a-z0-9]+-cfn-exec-role-\d{12}-[a-z0-9-]+)`).FindAllStringSubmatch(cond, -1) {
+					if !strings.Contains(principals, "iam::"+m[1]+":root") {
+						t.Errorf("%s: the condition names %s, but the principal is not its account: %s", name, m[2], principals)
+					}
+					roleName, _ := r["RoleName"].(string)
+					trusts[roleName] = append(trusts[roleName], m[1]+" "+m[2])
+				}
+			}
 		}
 	}
-	for _, role := range []string{"cdk-hnb659fds-cfn-exec-role-222222222222-us-west-2", "cdk-hnb659fds-cfn-exec-role-333333333333-eu-west-1"} {
-		if !strings.Contains(trust, role) {
-			t.Errorf("the API's GetStackOutputRole does not trust %s: %s", role, trust)
+	var reads int
+	for name, tmpl := range templates {
+		account, region := envOf(name)
+		for _, m := range regexp.MustCompile(`"Fn::GetStackOutput":\{[^}]*\}`).FindAllString(cdktest.JSON(tmpl), -1) {
+			var ref struct {
+				GetStackOutput struct{ StackName, Region, RoleArn string } `json:"Fn::GetStackOutput"`
+			}
+			if err := json.Unmarshal([]byte("{"+m+"}"), &ref); err != nil {
+				t.Fatalf("%s: %s: %v", name, m, err)
+			}
+			producer, _ := envOf(ref.GetStackOutput.StackName)
+			if producer == account {
+				if ref.GetStackOutput.RoleArn != "" {
+					t.Errorf("%s reads %s of its own account through a role", name, ref.GetStackOutput.StackName)
+				}
+				continue
+			}
+			reads++
+			roleName := ref.GetStackOutput.RoleArn[strings.LastIndex(ref.GetStackOutput.RoleArn, "/")+1:]
+			want := account + " cdk-" + qualifier + "-cfn-exec-role-" + account + "-" + region
+			if !slices.Contains(trusts[roleName], want) || !strings.Contains(ref.GetStackOutput.RoleArn, ":"+producer+":") {
+				t.Errorf("%s reads %s through %s, which trusts %v; want a role of %s trusting %s", name, ref.GetStackOutput.StackName, ref.GetStackOutput.RoleArn, trusts[roleName], producer, want)
+			}
 		}
+	}
+	// Each of the two other accounts' client stacks reads the API, and each
+	// return route reads its client: at least four cross-account reads.
+	if reads < 4 {
+		t.Errorf("%d cross-account reads, want at least 4", reads)
 	}
 }

@@ -123,6 +123,10 @@ func NewApp(scope constructs.Construct, props *AppProps) (*App, error) {
 		route.AddStackDependency(api.Stack, jsii.String("reads the route table ids the API stack publishes in SSM"))
 		route.AddStackDependency(client.Stack, jsii.String("routes through the client's peering connection"))
 		client.Stack.AddStackDependency(api.Stack, jsii.String("peers with the API's VPC and resolves the API's hostname"))
+		if apiAccount != "" {
+			publisher(api.Stack).TrustReader(client.Stack)
+			publisher(client.Stack).TrustReader(route)
+		}
 		app.Spokes = append(app.Spokes, &Spoke{Client: cl, Stack: client, Route: route})
 	}
 	app.Client, app.PeeringRoute = app.Spokes[0].Stack, app.Spokes[0].Route

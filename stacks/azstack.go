@@ -17,7 +17,7 @@ import (
 type azStack struct {
 	awscdk.Stack
 	zones   []string
-	outputs *crossref.Namer
+	outputs *crossref.Publisher
 }
 
 // zoneCount is how many AZs every VPC of the app spans.
@@ -26,7 +26,7 @@ const zoneCount = 2
 func newAzStack(scope constructs.Construct, id string, props *awscdk.StackProps, zones []string) awscdk.Stack {
 	s := &azStack{zones: zones}
 	awscdk.NewStack_Override(s, scope, jsii.String(id), props)
-	s.outputs = crossref.NewNamer(s)
+	s.outputs = crossref.NewPublisher(s)
 	readWeakly(s)
 	return s
 }
@@ -49,6 +49,12 @@ func (s *azStack) AllocateLogicalId(element awscdk.CfnElement) *string {
 // before the stack has children.
 func readWeakly(stack awscdk.Stack) {
 	awscdk.CrossStackReferences_Of(stack).Consume(awscdk.ReferenceStrength_WEAK)
+}
+
+// publisher returns what stack, one of the app's API or client stacks,
+// publishes for others.
+func publisher(stack awscdk.Stack) *crossref.Publisher {
+	return stack.(*azStack).outputs
 }
 
 // AvailabilityZones overrides Stack.AvailabilityZones.

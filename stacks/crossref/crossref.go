@@ -15,7 +15,7 @@
 // whatever else of its stack changes, and `cdk deploy --force` would not
 // help.
 //
-// A Namer therefore appends to each published output's logical id a
+// A Publisher therefore appends to each published output's logical id a
 // fingerprint of the value it holds. A consumer names that output in
 // Fn::GetStackOutput's OutputName, inside the very property that carries the
 // value, so when the fingerprint changes, every consuming resource changes
@@ -59,6 +59,7 @@ import (
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 )
@@ -87,28 +88,34 @@ var attributeFollows = map[string][]string{
 	"AWS::EC2::VPCEndpoint.DnsEntries[0]": nil,
 }
 
-// Namer names the outputs one stack publishes for weak references. Use one
-// per stack, from the stack's AllocateLogicalId; it reads the stack's
+// Publisher is what one stack publishes for the weak references of other
+// stacks: the outputs' names, and who of another account may read them. Use
+// one per stack, from the stack's AllocateLogicalId; it reads the stack's
 // resources only once synthesis resolves those names, when the app is
 // complete.
-type Namer struct {
+type Publisher struct {
 	stack   awscdk.Stack
 	handles map[string]awscdk.CfnResource // by logical id, listed on first use
 	res     *resources
 	names   map[string]string // by output path
+	readers []reader          // of other accounts, in the order added
 }
 
-// NewNamer returns the Namer of stack.
-func NewNamer(stack awscdk.Stack) *Namer {
-	return &Namer{stack: stack, names: map[string]string{}}
+// reader is a stack of another account that reads the published outputs:
+// its account, and the role its CloudFormation runs as.
+type reader struct{ account, roleArn string }
+
+// NewPublisher returns the Publisher of stack.
+func NewPublisher(stack awscdk.Stack) *Publisher {
+	return &Publisher{stack: stack, names: map[string]string{}}
 }
 
 // LogicalId returns the logical id of element: id, the one CDK allocated,
 // unless element is an output CDK publishes for a weak reference, whose id
 // gets the fingerprint of its value as a suffix.
-func (n *Namer) LogicalId(element awscdk.CfnElement, id *string) *string {
+func (p *Publisher) LogicalId(element awscdk.CfnElement, id *string) *string {
 	parent := element.Node().Scope()
-	if parent == nil || *parent.Node().Path() != *n.stack.Node().Path()+"/"+publishScope {
+	if parent == nil || *parent.Node().Path() != *p.stack.Node().Path()+"/"+publishScope {
 		return id
 	}
 	output, ok := element.(awscdk.CfnOutput)
@@ -116,13 +123,87 @@ func (n *Namer) LogicalId(element awscdk.CfnElement, id *string) *string {
 		return id
 	}
 	path := *element.Node().Path()
-	if name, ok := n.names[path]; ok {
+	if name, ok := p.names[path]; ok {
 		return jsii.String(name)
 	}
-	name := withFingerprint(*id, n.resources().valueHash(n.stack.Resolve(output.Value())))
-	n.names[path] = name
+	name := withFingerprint(*id, p.resources().valueHash(p.stack.Resolve(output.Value())))
+	p.names[path] = name
 	return jsii.String(name)
 }
+
+// TrustReader lets consumer, a stack of another account, read the stack's
+// published outputs. Across accounts, Fn::GetStackOutput assumes a
+// read-only role of the producer's account; CDK makes one that names the
+// consumer's CloudFormation execution role as its principal. IAM refuses
+// such a principal until the role exists (the consumer's account must be
+// bootstrapped first), and stores it by the role's unique id: once the role
+// is deleted and created again (a re-bootstrap), the trust silently stops
+// matching and only an edit of the policy mends it (IAM User Guide, role
+// trust policy examples). This role is trusted by the consumer's account
+// instead, on the condition that the caller's ARN (aws:PrincipalArn,
+// compared at every call) is that execution role: it exists whatever the
+// order of bootstrap and deploy, and survives a re-bootstrap. It takes the
+// place of CDK's, under the id CDK looks for (Publish/GetStackOutputRole,
+// aws-cdk-lib core/lib/private/refs.js); CDK then adds its read policy to it.
+func (p *Publisher) TrustReader(consumer awscdk.Stack) {
+	synth, ok := consumer.Synthesizer().(awscdk.DefaultStackSynthesizer)
+	if !ok {
+		panic(fmt.Sprintf("crossref: stack %s reads %s from another account but has no DefaultStackSynthesizer, whose execution role the trust names", *consumer.StackName(), *p.stack.StackName()))
+	}
+	if len(p.readers) == 0 {
+		p.newReadRole()
+	}
+	r := reader{account: *consumer.Account(), roleArn: *synth.CloudFormationExecutionRoleArn()}
+	if !slices.Contains(p.readers, r) {
+		p.readers = append(p.readers, r)
+	}
+}
+
+// newReadRole adds the read-only role, trusted by the readers' accounts for
+// their execution roles only.
+func (p *Publisher) newReadRole() {
+	var scope constructs.Construct
+	if found, ok := p.stack.Node().TryFindChild(jsii.String(publishScope)).(constructs.Construct); ok {
+		scope = found
+	} else {
+		scope = constructs.NewConstruct(p.stack, jsii.String(publishScope))
+	}
+	accounts := awscdk.Lazy_Any(&lazy{func() any {
+		var out []any
+		for _, r := range p.readers {
+			out = append(out, map[string]any{"Fn::Sub": "arn:${AWS::Partition}:iam::" + r.account + ":root"})
+		}
+		return out
+	}}, nil)
+	roles := awscdk.Lazy_Any(&lazy{func() any {
+		var out []any
+		for _, r := range p.readers {
+			out = append(out, map[string]any{"Fn::Sub": r.roleArn})
+		}
+		return out
+	}}, nil)
+	// L1: CDK finds the role by id and refers to its logical id, which an
+	// L2 Role, a wrapper around one, does not have.
+	role := awsiam.NewCfnRole(scope, jsii.String("GetStackOutputRole"), &awsiam.CfnRoleProps{
+		Description: jsii.String("Lets the CloudFormation execution roles of the stacks of other accounts that read this stack's outputs describe it"),
+		AssumeRolePolicyDocument: map[string]any{
+			"Version": "2012-10-17",
+			"Statement": []any{map[string]any{
+				"Effect":    "Allow",
+				"Action":    "sts:AssumeRole",
+				"Principal": map[string]any{"AWS": accounts},
+				"Condition": map[string]any{"ArnEquals": map[string]any{"aws:PrincipalArn": roles}},
+			}},
+		},
+	})
+	role.SetRoleName(awscdk.Names_UniqueResourceName(role, &awscdk.UniqueResourceNameOptions{MaxLength: jsii.Number(64)}))
+}
+
+// lazy is a Lazy value's producer (jsii takes a pointer to a struct).
+type lazy struct{ produce func() any }
+
+// Produce implements awscdk.IStableAnyProducer.
+func (l *lazy) Produce() any { return l.produce() }
 
 // withFingerprint appends the first FingerprintLength digits of hash to id,
 // within CloudFormation's limit; a shortened id keeps its end, where CDK puts
@@ -140,12 +221,12 @@ func withFingerprint(id, hash string) string {
 // use: resolving a resource that no published value depends on could run
 // CDK's lazy values too early (the trust policy of CDK's GetStackOutputRole
 // collects its consumers while references are resolved).
-func (n *Namer) resources() *resources {
-	if n.res != nil {
-		return n.res
+func (p *Publisher) resources() *resources {
+	if p.res != nil {
+		return p.res
 	}
-	n.handles = map[string]awscdk.CfnResource{}
-	for _, node := range *n.stack.Node().FindAll(constructs.ConstructOrder_PREORDER) {
+	p.handles = map[string]awscdk.CfnResource{}
+	for _, node := range *p.stack.Node().FindAll(constructs.ConstructOrder_PREORDER) {
 		if !*awscdk.CfnResource_IsCfnResource(node) {
 			continue
 		}
@@ -153,20 +234,20 @@ func (n *Namer) resources() *resources {
 		if !ok {
 			panic(fmt.Sprintf("crossref: %s is a CfnResource that jsii did not give as one", *node.Node().Path()))
 		}
-		if *awscdk.Stack_Of(res).Node().Path() != *n.stack.Node().Path() {
+		if *awscdk.Stack_Of(res).Node().Path() != *p.stack.Node().Path() {
 			continue // a nested stack's
 		}
-		id, _ := n.stack.Resolve(res.LogicalId()).(string)
-		n.handles[id] = res
+		id, _ := p.stack.Resolve(res.LogicalId()).(string)
+		p.handles[id] = res
 	}
-	n.res = newResources(func(id string) (Resource, bool) {
-		res, ok := n.handles[id]
+	p.res = newResources(func(id string) (Resource, bool) {
+		res, ok := p.handles[id]
 		if !ok {
 			return Resource{}, false
 		}
-		return Resource{Type: *res.CfnResourceType(), Properties: cfnNames(n.stack.Resolve(res.CfnProperties()))}, true
+		return Resource{Type: *res.CfnResourceType(), Properties: cfnNames(p.stack.Resolve(res.CfnProperties()))}, true
 	})
-	return n.res
+	return p.res
 }
 
 // Resource is one resource of a stack as CloudFormation would see it, with

@@ -1,12 +1,25 @@
 package crossref
 
 import (
+	"os"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
+	"github.com/aws/jsii-runtime-go"
 	"github.com/google/go-cmp/cmp"
+
+	"crossregionapi/internal/cdktest"
 )
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	jsii.Close()
+	os.Exit(code)
+}
 
 func TestReferences(t *testing.T) {
 	v := map[string]any{
@@ -123,5 +136,91 @@ func TestWithFingerprint(t *testing.T) {
 	got := withFingerprint(long, hash)
 	if len(got) != maxLogicalId || !strings.HasSuffix(got, "HASH1234"+hash[:FingerprintLength]) {
 		t.Errorf("long id: %d characters, ending %q", len(got), got[len(got)-20:])
+	}
+}
+
+// publishing is a stack that names its outputs through a Publisher, as the
+// app's API and client stacks do.
+type publishing struct {
+	awscdk.Stack
+	outputs *Publisher
+}
+
+func (s *publishing) AllocateLogicalId(element awscdk.CfnElement) *string {
+	id := s.Stack.AllocateLogicalId(element)
+	if s.outputs == nil {
+		return id
+	}
+	return s.outputs.LogicalId(element, id)
+}
+
+// producerAndReader synthesizes a VPC's stack in one account and a stack of
+// another account that peers with it, and returns both templates.
+func producerAndReader(t *testing.T, vpc *awsec2.CfnVPCProps) (producer, reader map[string]any) {
+	t.Helper()
+	app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(t.TempDir())})
+	p := &publishing{}
+	awscdk.NewStack_Override(p, app, jsii.String("Producer"), &awscdk.StackProps{Env: &awscdk.Environment{Account: jsii.String("111111111111"), Region: jsii.String("us-east-1")}})
+	p.outputs = NewPublisher(p)
+	awscdk.CrossStackReferences_Of(p).Consume(awscdk.ReferenceStrength_WEAK)
+	v := awsec2.NewCfnVPC(p, jsii.String("Vpc"), vpc)
+	c := awscdk.NewStack(app, jsii.String("Reader"), &awscdk.StackProps{Env: &awscdk.Environment{Account: jsii.String("222222222222"), Region: jsii.String("us-west-2")}})
+	awscdk.CrossStackReferences_Of(c).Consume(awscdk.ReferenceStrength_WEAK)
+	awsec2.NewCfnVPCPeeringConnection(c, jsii.String("Peering"), &awsec2.CfnVPCPeeringConnectionProps{
+		VpcId: jsii.String("vpc-0123456789abcdef0"), PeerVpcId: v.AttrVpcId(), PeerRegion: jsii.String("us-east-1"), PeerOwnerId: jsii.String("111111111111"),
+	})
+	p.outputs.TrustReader(c)
+	return cdktest.Template(t, p), cdktest.Template(t, c)
+}
+
+// The Publisher names the output another stack reads by a fingerprint of
+// its value, and lets the reader's account read it through a role trusted
+// by that account for its CloudFormation execution role only.
+func TestPublisher(t *testing.T) {
+	base := &awsec2.CfnVPCProps{CidrBlock: jsii.String("10.0.0.0/16"), EnableDnsSupport: jsii.Bool(true)}
+	producer, reader := producerAndReader(t, base)
+	var outputs []string
+	for name := range producer["Outputs"].(map[string]any) {
+		outputs = append(outputs, name)
+	}
+	if len(outputs) != 1 || !regexp.MustCompile(`^PublishOutput\w+[0-9A-F]{8}[0-9a-f]{10}$`).MatchString(outputs[0]) {
+		t.Fatalf("outputs %v, want one PublishOutput… ending in CDK's hash and 10 hex digits of fingerprint", outputs)
+	}
+	roles := cdktest.Props(producer, "AWS::IAM::Role")
+	if len(roles) != 1 {
+		t.Fatalf("roles %s, want one", cdktest.JSON(roles))
+	}
+	peering := cdktest.Props(reader, "AWS::EC2::VPCPeeringConnection")[0]
+	read := peering["PeerVpcId"].(map[string]any)["Fn::GetStackOutput"].(map[string]any)
+	if read["OutputName"] != outputs[0] || !strings.HasSuffix(cdktest.JSON(read["RoleArn"]), `:iam::111111111111:role/`+roles[0]["RoleName"].(string)+`"]]}`) {
+		t.Errorf("the reader reads %v, want output %s through the producer's role %s", read, outputs[0], roles[0]["RoleName"])
+	}
+	want := `{"Statement":[{"Action":"sts:AssumeRole","Condition":{"ArnEquals":{"aws:PrincipalArn":[{"Fn::Sub":"arn:${AWS::Partition}:iam::222222222222:role/cdk-hnb659fds-cfn-exec-role-222222222222-us-west-2"}]}},` +
+		`"Effect":"Allow","Principal":{"AWS":[{"Fn::Sub":"arn:${AWS::Partition}:iam::222222222222:root"}]}}],"Version":"2012-10-17"}`
+	if cdktest.JSON(roles[0]["AssumeRolePolicyDocument"]) != want {
+		t.Errorf("roles %s, want one trusted by %s", cdktest.JSON(roles), want)
+	}
+	if n := len(cdktest.Props(producer, "AWS::IAM::Policy")); n != 1 {
+		t.Errorf("%d policies, want CDK's one read policy on the role", n)
+	}
+
+	for _, tc := range []struct {
+		name    string
+		vpc     *awsec2.CfnVPCProps
+		renamed bool
+	}{
+		{"a create-only property", &awsec2.CfnVPCProps{CidrBlock: jsii.String("10.1.0.0/16"), EnableDnsSupport: jsii.Bool(true)}, true},
+		{"a property updated in place", &awsec2.CfnVPCProps{CidrBlock: jsii.String("10.0.0.0/16"), EnableDnsSupport: jsii.Bool(false)}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p, r := producerAndReader(t, tc.vpc)
+			_, same := p["Outputs"].(map[string]any)[outputs[0]]
+			if same == tc.renamed {
+				t.Errorf("output renamed: %v, want %v (%s)", !same, tc.renamed, cdktest.JSON(p["Outputs"]))
+			}
+			if readerSame := cdktest.JSON(r) == cdktest.JSON(reader); readerSame == tc.renamed {
+				t.Errorf("reader's template changed: %v, want %v", !readerSame, tc.renamed)
+			}
+		})
 	}
 }
