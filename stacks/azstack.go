@@ -26,20 +26,11 @@ const zoneCount = 2
 func newAzStack(scope constructs.Construct, id string, props *awscdk.StackProps, zones []string) awscdk.Stack {
 	s := &azStack{zones: zones}
 	awscdk.NewStack_Override(s, scope, jsii.String(id), props)
+	// The outputs that other stacks read are named by what they hold, so a
+	// consumer changes whenever a value it reads may have.
 	s.outputs = crossref.NewPublisher(s)
 	readWeakly(s)
 	return s
-}
-
-// AllocateLogicalId overrides Stack.AllocateLogicalId: the outputs that
-// other stacks read are named by what they hold (crossref), so a consumer
-// changes whenever a value it reads may have.
-func (s *azStack) AllocateLogicalId(element awscdk.CfnElement) *string {
-	id := s.Stack.AllocateLogicalId(element)
-	if s.outputs == nil { // an element of the stack's own constructor
-		return id
-	}
-	return s.outputs.LogicalId(element, id)
 }
 
 // readWeakly makes stack read other stacks' values through

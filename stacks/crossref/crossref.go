@@ -90,14 +90,13 @@ var attributeFollows = map[string][]string{
 
 // Publisher is what one stack publishes for the weak references of other
 // stacks: the outputs' names, and who of another account may read them. Use
-// one per stack, from the stack's AllocateLogicalId; it reads the stack's
-// resources only once synthesis resolves those names, when the app is
-// complete.
+// one per stack; it reads the stack's resources only once synthesis
+// resolves those names, when the app is complete.
 type Publisher struct {
 	stack   awscdk.Stack
 	handles map[string]awscdk.CfnResource // by logical id, listed on first use
 	res     *resources
-	names   map[string]string // by output path
+	names   map[string]string // by CDK's id of the output
 	readers []reader          // of other accounts, in the order added
 }
 
@@ -105,29 +104,50 @@ type Publisher struct {
 // its account, and the role its CloudFormation runs as.
 type reader struct{ account, roleArn string }
 
-// NewPublisher returns the Publisher of stack.
+// NewPublisher returns the Publisher of stack. CDK adds the outputs that
+// weak references read while it prepares the app for synthesis, after
+// aspects and before validation, so the Publisher names them from a
+// validation of the stack, the first code of an app that runs between the
+// two; it reports no problem. The names themselves are computed when the
+// templates are resolved, once per output.
 func NewPublisher(stack awscdk.Stack) *Publisher {
-	return &Publisher{stack: stack, names: map[string]string{}}
+	p := &Publisher{stack: stack, names: map[string]string{}}
+	stack.Node().AddValidation(p)
+	return p
 }
 
-// LogicalId returns the logical id of element: id, the one CDK allocated,
-// unless element is an output CDK publishes for a weak reference, whose id
-// gets the fingerprint of its value as a suffix.
-func (p *Publisher) LogicalId(element awscdk.CfnElement, id *string) *string {
-	parent := element.Node().Scope()
-	if parent == nil || *parent.Node().Path() != *p.stack.Node().Path()+"/"+publishScope {
-		return id
+// Validate implements constructs.IValidation: it names each output CDK
+// published for a weak reference.
+func (p *Publisher) Validate() *[]*string {
+	publish := p.stack.Node().TryFindChild(jsii.String(publishScope))
+	if publish == nil {
+		return &[]*string{}
 	}
-	output, ok := element.(awscdk.CfnOutput)
+	for _, child := range *publish.Node().Children() {
+		if output, ok := child.(awscdk.CfnOutput); ok {
+			id := *p.stack.GetLogicalId(output) // CDK's own, whatever was set before
+			output.OverrideLogicalId(awscdk.Lazy_UncachedString(&outputName{p, output, id}, nil))
+		}
+	}
+	return &[]*string{}
+}
+
+// outputName produces a published output's name: CDK's id and the
+// fingerprint of its value.
+type outputName struct {
+	p      *Publisher
+	output awscdk.CfnOutput
+	id     string
+}
+
+// Produce implements awscdk.IStringProducer.
+func (o *outputName) Produce(awscdk.IResolveContext) *string {
+	p := o.p
+	name, ok := p.names[o.id]
 	if !ok {
-		return id
+		name = withFingerprint(o.id, p.resources().valueHash(p.stack.Resolve(o.output.Value())))
+		p.names[o.id] = name
 	}
-	path := *element.Node().Path()
-	if name, ok := p.names[path]; ok {
-		return jsii.String(name)
-	}
-	name := withFingerprint(*id, p.resources().valueHash(p.stack.Resolve(output.Value())))
-	p.names[path] = name
 	return jsii.String(name)
 }
 

@@ -139,29 +139,13 @@ func TestWithFingerprint(t *testing.T) {
 	}
 }
 
-// publishing is a stack that names its outputs through a Publisher, as the
-// app's API and client stacks do.
-type publishing struct {
-	awscdk.Stack
-	outputs *Publisher
-}
-
-func (s *publishing) AllocateLogicalId(element awscdk.CfnElement) *string {
-	id := s.Stack.AllocateLogicalId(element)
-	if s.outputs == nil {
-		return id
-	}
-	return s.outputs.LogicalId(element, id)
-}
-
 // producerAndReader synthesizes a VPC's stack in one account and a stack of
 // another account that peers with it, and returns both templates.
 func producerAndReader(t *testing.T, vpc *awsec2.CfnVPCProps) (producer, reader map[string]any) {
 	t.Helper()
 	app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(t.TempDir())})
-	p := &publishing{}
-	awscdk.NewStack_Override(p, app, jsii.String("Producer"), &awscdk.StackProps{Env: &awscdk.Environment{Account: jsii.String("111111111111"), Region: jsii.String("us-east-1")}})
-	p.outputs = NewPublisher(p)
+	p := awscdk.NewStack(app, jsii.String("Producer"), &awscdk.StackProps{Env: &awscdk.Environment{Account: jsii.String("111111111111"), Region: jsii.String("us-east-1")}})
+	published := NewPublisher(p)
 	awscdk.CrossStackReferences_Of(p).Consume(awscdk.ReferenceStrength_WEAK)
 	v := awsec2.NewCfnVPC(p, jsii.String("Vpc"), vpc)
 	c := awscdk.NewStack(app, jsii.String("Reader"), &awscdk.StackProps{Env: &awscdk.Environment{Account: jsii.String("222222222222"), Region: jsii.String("us-west-2")}})
@@ -169,7 +153,7 @@ func producerAndReader(t *testing.T, vpc *awsec2.CfnVPCProps) (producer, reader 
 	awsec2.NewCfnVPCPeeringConnection(c, jsii.String("Peering"), &awsec2.CfnVPCPeeringConnectionProps{
 		VpcId: jsii.String("vpc-0123456789abcdef0"), PeerVpcId: v.AttrVpcId(), PeerRegion: jsii.String("us-east-1"), PeerOwnerId: jsii.String("111111111111"),
 	})
-	p.outputs.TrustReader(c)
+	published.TrustReader(c)
 	return cdktest.Template(t, p), cdktest.Template(t, c)
 }
 
