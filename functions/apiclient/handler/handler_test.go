@@ -331,6 +331,138 @@ func TestHandleDeadline(t *testing.T) {
 	}
 }
 
+// reserveHandler returns a Handler whose every attempt gets HTTP 500 from
+// an in-memory transport, on a clock that stands still except when the
+// handler waits, and the deadline of each attempt's context. With no
+// network and no time passing on its own, the boundaries below hold to
+// the nanosecond. The clock starts an hour ahead of the real one, so the
+// real timers of the contexts built from it never fire during the test.
+func reserveHandler(t *testing.T, cfg Config) (h *Handler, start time.Time, attemptDeadlines *[]time.Time) {
+	t.Helper()
+	now := time.Now().Add(time.Hour)
+	start = now
+	var deadlines []time.Time
+	transport := roundTripFunc(func(req *http.Request) (*http.Response, error) {
+		d, ok := req.Context().Deadline()
+		if !ok {
+			t.Errorf("attempt %d: its context has no deadline", len(deadlines)+1)
+		}
+		deadlines = append(deadlines, d)
+		return &http.Response{
+			StatusCode: http.StatusInternalServerError,
+			Header:     http.Header{},
+			Body:       io.NopCloser(strings.NewReader(`{"message": "Internal server error"}`)),
+			Request:    req,
+		}, nil
+	})
+	h = &Handler{
+		Config: cfg,
+		// No Client.Timeout: it would add a deadline of its own, on the
+		// real clock, to the context the transport sees.
+		Client:      &http.Client{Transport: transport},
+		Signer:      v4.NewSigner(),
+		Credentials: credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "secret", ""),
+		Logger:      slog.New(slog.NewJSONHandler(io.Discard, nil)),
+		Now:         func() time.Time { return now },
+		Sleep: func(ctx context.Context, d time.Duration) error {
+			now = now.Add(d)
+			return ctx.Err()
+		},
+		// The longest wait, which for the first retry is BackoffBase.
+		RandInt64N: func(n int64) int64 { return n - 1 },
+	}
+	return h, start, &deadlines
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(req *http.Request) (*http.Response, error) { return f(req) }
+
+// TestHandleRetryKeepsDeadlineReserve checks the retry decision at the
+// edge of the 50 ms the handler keeps before the invocation's deadline to
+// log and return its failure. A retry is the backoff wait and then at
+// least the shortest attempt worth making (100 ms); it is made only if it
+// ends by 50 ms before the deadline. TestHandleDeadline's margins are
+// hundreds of milliseconds, so there a reserve dropped, or added after the
+// deadline instead of kept before it, goes unnoticed; here a retry ending
+// 1 ms into the reserve must not be made. The 50 and 100 ms are written
+// out rather than taken from reserve and minAttempt, so changing either
+// fails the test.
+func TestHandleRetryKeepsDeadlineReserve(t *testing.T) {
+	const budget = time.Second
+	tests := []struct {
+		name string
+		// end is where the retry would end (the wait, then 100 ms),
+		// relative to the deadline.
+		end          time.Duration
+		wantAttempts int
+	}{
+		{name: "retry ending 1 ms before the reserve is made", end: -51 * time.Millisecond, wantAttempts: 2},
+		{name: "retry ending at the reserve is made", end: -50 * time.Millisecond, wantAttempts: 2},
+		{name: "retry ending 1 ms into the reserve is not made", end: -49 * time.Millisecond, wantAttempts: 1},
+		{name: "retry ending 1 ms before the deadline is not made", end: -time.Millisecond, wantAttempts: 1},
+		{name: "retry ending 1 ms after the deadline is not made", end: time.Millisecond, wantAttempts: 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			wait := budget + tt.end - 100*time.Millisecond
+			cfg := testConfig("https://api.example/v1")
+			// Every attempt could run past the deadline, so each must be
+			// cut at the reserve.
+			cfg.AttemptTimeout = 2 * time.Second
+			cfg.MaxAttempts = 2
+			cfg.BackoffBase, cfg.BackoffMax = wait, 10*time.Second
+			h, start, attemptDeadlines := reserveHandler(t, cfg)
+			deadline := start.Add(budget)
+			ctx, cancel := context.WithDeadline(context.Background(), deadline)
+			defer cancel()
+
+			_, err := h.Handle(ctx, json.RawMessage(`{}`))
+
+			checkCallError(t, err, "https://api.example/v1/hello", KindServer, tt.wantAttempts, []string{"HTTP 500"})
+			if tt.wantAttempts == 1 && !strings.Contains(err.Error(), "not retried: waiting "+wait.String()) {
+				t.Errorf("error text: got %q, want it to say the %v wait was not made because of the deadline", err, wait)
+			}
+			want := make([]time.Time, tt.wantAttempts)
+			for i := range want {
+				want[i] = deadline.Add(-50 * time.Millisecond)
+			}
+			if diff := cmp.Diff(want, *attemptDeadlines); diff != "" {
+				t.Errorf("deadlines of the attempts, each 50 ms before the invocation's (-want +got):\n%s", diff)
+			}
+			if end := h.Now(); end.After(deadline.Add(-50 * time.Millisecond)) {
+				t.Errorf("Handle's waits ended %v after the reserve began, want none", end.Sub(deadline.Add(-50*time.Millisecond)))
+			}
+		})
+	}
+}
+
+// TestHandleAttemptEndsBeforeDeadlineReserve checks that an attempt whose
+// timeout would end inside the 50 ms kept before the invocation's deadline,
+// even by 1 ms, is cut to end where the reserve begins; cut at the deadline
+// or later, Lambda would end the invocation before it logs why it failed.
+func TestHandleAttemptEndsBeforeDeadlineReserve(t *testing.T) {
+	const budget = time.Second
+	for _, timeout := range []time.Duration{951 * time.Millisecond, 999 * time.Millisecond, 2 * time.Second} {
+		t.Run(timeout.String(), func(t *testing.T) {
+			cfg := testConfig("https://api.example/v1")
+			cfg.AttemptTimeout, cfg.MaxAttempts = timeout, 1
+			h, start, attemptDeadlines := reserveHandler(t, cfg)
+			deadline := start.Add(budget)
+			ctx, cancel := context.WithDeadline(context.Background(), deadline)
+			defer cancel()
+
+			_, err := h.Handle(ctx, json.RawMessage(`{}`))
+
+			checkCallError(t, err, "https://api.example/v1/hello", KindServer, 1, []string{"HTTP 500"})
+			want := []time.Time{deadline.Add(-50 * time.Millisecond)}
+			if diff := cmp.Diff(want, *attemptDeadlines); diff != "" {
+				t.Errorf("deadline of a %v attempt with %v left, 50 ms before the invocation's (-want +got):\n%s", timeout, budget, diff)
+			}
+		})
+	}
+}
+
 func TestHandleReusesConnection(t *testing.T) {
 	srv := apitest.NewServer(t, 200)
 	th := newTestHandler(t, testConfig(srv.URL+"/v1"), srv.Server)
