@@ -40,11 +40,12 @@ var intLimits = map[string]struct {
 	lo, hi int
 	why    string
 }{
-	keyThrottleRateLimit:   {1, 10000, "give requests per second for the whole stage, at most 10000 (API Gateway's default account-wide quota)"},
-	keyThrottleBurstLimit:  {1, 5000, "a burst of 0 makes API Gateway reject every request, and 5000 is its default account-wide burst"},
-	keyClientMaxAttempts:   {1, 10, "the count includes the first call, so 1 means no retries"},
-	keyClientBackoffBaseMs: {1, 10000, "give the first retry delay in milliseconds"},
-	keyClientBackoffMaxMs:  {1, 10000, "give the longest retry delay in milliseconds, at least " + keyClientBackoffBaseMs},
+	keyThrottleRateLimit:       {1, 10000, "give requests per second for the whole stage, at most 10000 (API Gateway's default account-wide quota)"},
+	keyThrottleBurstLimit:      {1, 5000, "a burst of 0 makes API Gateway reject every request, and 5000 is its default account-wide burst"},
+	keyClientMaxAttempts:       {1, 10, "the count includes the first call, so 1 means no retries"},
+	keyClientBackoffBaseMs:     {1, 10000, "give the first retry delay in milliseconds"},
+	keyClientBackoffMaxMs:      {1, 10000, "give the longest retry delay in milliseconds, at least " + keyClientBackoffBaseMs},
+	keyPeeringConnectionsQuota: {1, maxPeeringsQuota, "give your Amazon VPC quota \"Active VPC peering connections per VPC\" in apiRegion: 50 unless raised, and Service Quotas raises it to 125 at most"},
 }
 
 // intBounds is the smallest and largest value an integer key accepts.
@@ -202,7 +203,7 @@ func (ch *checker) run() {
 		ch.oneOf(key, v, []string{LogEncryptionNone, LogEncryptionKMS},
 			`"kms" encrypts every log group with a KMS key of its stack, as AWS Control Tower's proactive controls require; "none" leaves CloudWatch Logs' own encryption`)
 	})
-	for _, key := range []string{keyThrottleRateLimit, keyThrottleBurstLimit, keyClientMaxAttempts} {
+	for _, key := range []string{keyThrottleRateLimit, keyThrottleBurstLimit, keyClientMaxAttempts, keyPeeringConnectionsQuota} {
 		ch.intRange(key, *field(&c, key).(*int))
 	}
 	baseOK := ch.intRange(keyClientBackoffBaseMs, c.ClientBackoffBaseMs)

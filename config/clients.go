@@ -27,9 +27,10 @@ type Client struct {
 // Quotas that the number of clients meets, checked at synth time so that a
 // deploy does not fail half-way through the spokes.
 const (
-	// maxPeerings is Amazon VPC's "Active VPC peering connections per VPC"
-	// (default 50): the API's VPC peers with every client.
-	maxPeerings = 50
+	// maxPeeringsQuota is the highest "Active VPC peering connections per
+	// VPC" Amazon VPC grants (its default, 50, is peeringConnectionsQuota's):
+	// the API's VPC peers with every client.
+	maxPeeringsQuota = 125
 	// maxInboundRules is Amazon VPC's "Inbound rules per security group"
 	// (default 60): the endpoint's group admits the API's VPC and each
 	// client's range.
@@ -158,11 +159,21 @@ func (l *loader) clients(key string, dst *[]Client) {
 	const fix = `give a list of clients such as [{"region": "eu-west-1", "cidr": "10.1.0.0/16"}], with an "account" for a client in another account`
 	list, isList := v.([]any)
 	if s, isString := v.(string); isString {
-		if err := json.Unmarshal([]byte(s), &list); err != nil {
-			l.fail(key, v, func(*checker) string { return "is not a JSON list (" + err.Error() + "); " + fix })
+		var parsed any
+		if err := json.Unmarshal([]byte(s), &parsed); err != nil {
+			l.fail(key, v, func(*checker) string { return "is not JSON (" + jsonError(s, err) + "); " + fix })
 			return
 		}
-		isList = true
+		if parsed == nil { // -c clients=null: as null in cdk.json
+			l.fail(key, nil, func(*checker) string {
+				return "has no value; " + fix + ", or remove the key to use clientRegion and clientVpcCidr"
+			})
+			return
+		}
+		if list, isList = parsed.([]any); !isList {
+			l.fail(key, v, func(*checker) string { return "is " + kindOf(parsed) + " in JSON, not a list; " + fix })
+			return
+		}
 	}
 	if !isList {
 		l.fail(key, v, func(*checker) string { return "is " + kindOf(v) + ", not a list; " + fix })
@@ -196,7 +207,7 @@ func (l *loader) clients(key string, dst *[]Client) {
 			fv, present := entry[f.name]
 			switch s, isString := fv.(string); {
 			case !present && f.required:
-				l.fail(ek, nil, func(*checker) string { return "is missing; every client needs a " + f.name })
+				l.fail(ek, missing{}, func(*checker) string { return "is missing; every client needs a " + f.name })
 			case !present:
 			case fv == nil:
 				l.fail(ek, nil, func(*checker) string { return "has no value; give one, or remove the field" })
@@ -214,8 +225,19 @@ func (l *loader) clients(key string, dst *[]Client) {
 // and against each other, and the quotas their number meets.
 func (ch *checker) clientList(apiRegionOK, apiCidrOK bool) {
 	c := ch.cfg
-	ch.warnings = append(ch.warnings, warning{keyClients, fmt.Sprintf(
-		"clients lists %d %s, so clientRegion and clientVpcCidr are ignored", len(c.Clients), plural(len(c.Clients), "client", "clients"))})
+	// The single client's keys are ignored; say so only when they hold
+	// something other than their defaults (the shipped cdk.json lists them
+	// with their defaults), since then the user meant something by them.
+	var ignored []string
+	for _, key := range []string{keyClientRegion, keyClientVpcCidr} {
+		if d := Defaults(); *field(&c, key).(*string) != *field(&d, key).(*string) {
+			ignored = append(ignored, key+" = "+quote(*field(&c, key).(*string)))
+		}
+	}
+	if len(ignored) > 0 {
+		ch.warnings = append(ch.warnings, warning{keyClients, fmt.Sprintf("%s %s ignored: clients lists the clients, so remove %s",
+			joinAnd(ignored), plural(len(ignored), "is", "are"), plural(len(ignored), "it", "them"))})
+	}
 	if len(c.Clients) == 0 {
 		ch.add(keyClients, []any{}, "is empty; give at least one client, or remove the key to use clientRegion and clientVpcCidr")
 		return
@@ -287,22 +309,24 @@ func (ch *checker) clientList(apiRegionOK, apiCidrOK bool) {
 }
 
 // quotas checks the AWS quotas the number of clients meets, naming each.
+// The problems have no value of their own to show: the count is in the
+// message.
 func (ch *checker) quotas() {
 	c := ch.cfg
 	n := len(c.Clients)
-	if n > maxPeerings {
-		ch.add(keyClients, fmt.Sprintf("%d clients", n),
-			"the API's VPC would peer with %d VPCs, over Amazon VPC's quota \"Active VPC peering connections per VPC\" (%d by default); ask for more in Service Quotas (up to 125), or split the clients between copies of the app (appName)",
-			n, maxPeerings)
+	if n > c.PeeringConnectionsQuota && !ch.skip[keyPeeringConnectionsQuota] {
+		ch.add(keyClients, missing{},
+			"lists %d clients, and the API's VPC would peer with each: over Amazon VPC's quota \"Active VPC peering connections per VPC\" of %s = %d; if your quota is higher (Service Quotas allows up to %d), set %s to it, or split the clients between copies of the app (appName)",
+			n, keyPeeringConnectionsQuota, c.PeeringConnectionsQuota, maxPeeringsQuota, keyPeeringConnectionsQuota)
 	}
 	if rules := n + 1; rules > maxInboundRules {
-		ch.add(keyClients, fmt.Sprintf("%d clients", n),
-			"the endpoint's security group would need %d inbound rules (the API's VPC and each client), over Amazon VPC's quota \"Inbound rules per security group\" (%d by default); ask for more in Service Quotas, or split the clients between copies of the app",
-			rules, maxInboundRules)
+		ch.add(keyClients, missing{},
+			"lists %d clients, and the endpoint's security group would need %d inbound rules (the API's VPC and each client), over Amazon VPC's quota \"Inbound rules per security group\" (%d by default); ask for more in Service Quotas, or split the clients between copies of the app",
+			n, rules, maxInboundRules)
 	}
-	if size := ResourcePolicyChars(len(c.ClientAccounts()) + 1); size > maxResourcePolicy {
-		ch.add(keyClients, fmt.Sprintf("%d accounts", len(c.ClientAccounts())+1),
-			"the API's resource policy would hold about %d characters, over API Gateway's limit of %d for a REST API's resource policy; split the accounts between copies of the app",
-			size, maxResourcePolicy)
+	if accounts := len(c.ClientAccounts()) + 1; ResourcePolicyChars(accounts) > maxResourcePolicy {
+		ch.add(keyClients, missing{},
+			"lists clients in %d accounts, the API's included, and the API's resource policy would hold about %d characters, over API Gateway's limit of %d for a REST API's resource policy; split the accounts between copies of the app",
+			accounts, ResourcePolicyChars(accounts), maxResourcePolicy)
 	}
 }

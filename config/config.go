@@ -5,6 +5,7 @@
 package config
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -33,6 +34,7 @@ const (
 	keyClientBackoffMaxMs       = "clientBackoffMaxMs"
 	keyApiGatewayCloudWatchRole = "apiGatewayCloudWatchRole"
 	keyLogEncryption            = "logEncryption"
+	keyPeeringConnectionsQuota  = "peeringConnectionsQuota"
 )
 
 // keyOrder is the order of Keys and of the problems in an Error, so that the
@@ -45,6 +47,7 @@ var keyOrder = []string{
 	keyClientRegion,
 	keyClientVpcCidr,
 	keyClients,
+	keyPeeringConnectionsQuota,
 	keyStageName,
 	keyApiAvailabilityZones,
 	keyClientAvailabilityZones,
@@ -138,6 +141,10 @@ type Config struct {
 	// Clients are the client VPCs of `clients`; nil means the one client
 	// of ClientRegion and ClientVpcCidr. Read them with ClientList.
 	Clients []Client
+	// PeeringConnectionsQuota is the account's Amazon VPC quota "Active VPC
+	// peering connections per VPC" in apiRegion: the API's VPC peers with
+	// every client, so it bounds their number. 50 unless raised.
+	PeeringConnectionsQuota int
 }
 
 // Defaults returns the configuration used for every key left unset.
@@ -158,6 +165,7 @@ func Defaults() Config {
 
 		ApiGatewayCloudWatchRole: CloudWatchRoleCreate,
 		LogEncryption:            LogEncryptionNone,
+		PeeringConnectionsQuota:  50,
 	}
 }
 
@@ -195,7 +203,8 @@ type Problem struct {
 	// escaped, and a rendering longer than 200 characters is cut after its
 	// start and followed by the value's length, e.g.
 	// "aaaa…" (100000 characters), so that one huge value cannot bury the
-	// rest of the report.
+	// rest of the report. It is "" for a problem without a value of its
+	// own: a field that is missing, or a number of clients over a quota.
 	Value string
 	// Message says what is wrong and, after "; ", what is allowed or how
 	// to fix it. Any value it suggests has itself been checked, with the
@@ -210,13 +219,18 @@ type Error struct {
 }
 
 // Error returns one line per problem, in the form
-// `key = value: what is wrong; what is allowed`.
+// `key = value: what is wrong; what is allowed`, or `key: …` for a problem
+// without a value of its own (a missing field, a count of clients).
 func (e *Error) Error() string {
 	if len(e.Problems) == 0 {
 		return "config: no problems"
 	}
 	lines := make([]string, len(e.Problems))
 	for i, p := range e.Problems {
+		if p.Value == "" {
+			lines[i] = displayKey(p.Key) + ": " + p.Message
+			continue
+		}
 		lines[i] = displayKey(p.Key) + " = " + p.Value + ": " + p.Message
 	}
 	return strings.Join(lines, "\n")
@@ -341,6 +355,8 @@ func field(c *Config, key string) any {
 		return &c.LogEncryption
 	case keyClients:
 		return &c.Clients
+	case keyPeeringConnectionsQuota:
+		return &c.PeeringConnectionsQuota
 	}
 	if p := entryField(c, key); p != nil {
 		return p
@@ -557,6 +573,15 @@ func (l *loader) list(key string, dst *[]string) {
 		return "give a JSON array of strings or a comma-separated string" + ch.suchAs(ch.zoneExample(key))
 	}
 	var out []string
+	if s, isString := v.(string); isString && strings.HasPrefix(strings.TrimSpace(s), "[") {
+		// -c key='["a","b"]', as clients takes it.
+		var parsed any
+		if err := json.Unmarshal([]byte(s), &parsed); err != nil {
+			l.fail(key, v, func(ch *checker) string { return "is not JSON (" + jsonError(s, err) + "); " + fix(ch) })
+			return
+		}
+		v = parsed
+	}
 	switch x := v.(type) {
 	case string:
 		out = splitList(x)

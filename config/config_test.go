@@ -122,6 +122,7 @@ func TestLoadOverrides(t *testing.T) {
 				"clientBackoffMaxMs":       "5000",
 				"apiGatewayCloudWatchRole": "existing",
 				"logEncryption":            "kms",
+				"peeringConnectionsQuota":  "75",
 			},
 			want: func(c *Config) {
 				*c = Config{
@@ -143,6 +144,7 @@ func TestLoadOverrides(t *testing.T) {
 
 					ApiGatewayCloudWatchRole: CloudWatchRoleExisting,
 					LogEncryption:            LogEncryptionKMS,
+					PeeringConnectionsQuota:  75,
 				}
 			},
 		},
@@ -293,6 +295,9 @@ var loadProblemCases = []struct {
 	{"CIDR multicast", map[string]any{"clientVpcCidr": "224.0.0.0/16"}, "clientVpcCidr", `"224.0.0.0/16"`, []string{"224.0.0.0/4", "multicast"}},
 	{"CIDR reserved", map[string]any{"clientVpcCidr": "240.0.0.0/24"}, "clientVpcCidr", `"240.0.0.0/24"`, []string{"240.0.0.0/4", "reserved"}},
 	{"CIDRs overlap", map[string]any{"clientVpcCidr": "10.0.128.0/17"}, "clientVpcCidr", `"10.0.128.0/17"`, []string{`overlaps apiVpcCidr = "10.0.0.0/16"`, "disjoint", `"192.168.0.0/16"`}},
+	// The client's range contains the API's but starts elsewhere: a check
+	// that only asked whether one range holds the other's start misses it.
+	{"client range holds the API's, starting before it", map[string]any{"apiVpcCidr": "10.1.128.0/17", "clientVpcCidr": "10.1.0.0/16"}, "clientVpcCidr", `"10.1.0.0/16"`, []string{`overlaps apiVpcCidr = "10.1.128.0/17"`}},
 	{"CIDRs equal", map[string]any{"apiVpcCidr": "192.168.0.0/16"}, "clientVpcCidr", `"192.168.0.0/16"`, []string{`overlaps apiVpcCidr = "192.168.0.0/16"`, `"10.0.0.0/16"`}},
 
 	// stageName.
@@ -556,7 +561,7 @@ func TestValidate(t *testing.T) {
 	}{
 		{"defaults", func(*Config) {}, nil},
 		{"zero Config", func(c *Config) { *c = Config{} }, []string{
-			"appName", "apiRegion", "apiVpcCidr", "clientRegion", "clientVpcCidr", "stageName",
+			"appName", "apiRegion", "apiVpcCidr", "clientRegion", "clientVpcCidr", "peeringConnectionsQuota", "stageName",
 			"logRetentionDays", "throttleRateLimit", "throttleBurstLimit", "clientMaxAttempts",
 			"clientBackoffBaseMs", "clientBackoffMaxMs", "apiGatewayCloudWatchRole", "logEncryption",
 		}},
@@ -1253,8 +1258,10 @@ func TestClients(t *testing.T) {
 			if diff := cmp.Diff([]string{"222222222222"}, c.ClientAccounts()); diff != "" {
 				t.Errorf("client accounts (-want +got):\n%s", diff)
 			}
-			if !slices.Contains(warnings, "clients lists 2 clients, so clientRegion and clientVpcCidr are ignored") {
-				t.Errorf("warnings %q lack the line about clientRegion and clientVpcCidr", warnings)
+			// clientRegion and clientVpcCidr hold their defaults, as the
+			// shipped cdk.json has them: nothing to say about them.
+			if len(warnings) != 0 {
+				t.Errorf("warnings %q, want none", warnings)
 			}
 			if got := c.ClientStackName(RoleClient, c.Clients[1]); got != "CrossRegionApi-Client-eu-west-1-222222222222" {
 				t.Errorf("stack name %s", got)
@@ -1277,7 +1284,10 @@ func TestClients(t *testing.T) {
 		ctx  map[string]any
 		want []string // "key: message fragment", in report order
 	}{
-		{"not a list", map[string]any{"clients": "eu-west-1"}, []string{"clients: is not a JSON list"}},
+		{"not a list", map[string]any{"clients": "eu-west-1"}, []string{"clients: is not JSON (line 1, column 1: invalid character 'e'"}},
+		{"-c clients=null", map[string]any{"clients": "null"}, []string{"clients: has no value"}},
+		{"-c clients={}", map[string]any{"clients": `{"region": "eu-west-1"}`}, []string{"clients: is an object in JSON, not a list"}},
+		{"broken JSON on a second line", map[string]any{"clients": "[\n  {\"region\": \"eu-west-1\",}\n]"}, []string{"clients: is not JSON (line 2, column 26: invalid character '}'"}},
 		{"empty", clientsCtx(), []string{"clients: is empty"}},
 		{"an entry not an object", map[string]any{"clients": []any{"eu-west-1"}}, []string{"clients[0]: is a string, not an object"}},
 		{"fields missing and unknown", clientsCtx(map[string]any{"regoin": "eu-west-1"}),
@@ -1328,9 +1338,10 @@ func TestClients(t *testing.T) {
 }
 
 // The quotas a number of clients meets are checked at synth time, each
-// named in its message.
+// named in its message, at its boundary: the last number allowed and the
+// first refused.
 func TestClientQuotas(t *testing.T) {
-	many := func(n int, accounts bool) map[string]any {
+	many := func(n int, accounts bool, extra map[string]any) map[string]any {
 		var list []any
 		for i := range n {
 			e := map[string]any{"region": []string{"eu-west-1", "eu-central-1", "us-west-2", "ap-southeast-2"}[i%4], "cidr": fmt.Sprintf("10.%d.%d.0/24", 100+i/200, i%200)}
@@ -1339,22 +1350,47 @@ func TestClientQuotas(t *testing.T) {
 			}
 			list = append(list, e)
 		}
-		return map[string]any{"account": "111111111111", "clients": list}
+		ctx := map[string]any{"account": "111111111111", "clients": list}
+		maps.Copy(ctx, extra)
+		return ctx
 	}
-	if _, _, err := FromContext(many(50, false), Sources{}); err != nil {
-		t.Errorf("50 clients: %v", err)
+	report := func(ctx map[string]any) string {
+		_, _, err := FromContext(ctx, Sources{})
+		return fmt.Sprint(err)
 	}
-	_, _, err := FromContext(many(51, false), Sources{})
-	msg := fmt.Sprint(err)
-	if !strings.Contains(msg, `"Active VPC peering connections per VPC" (50 by default)`) {
-		t.Errorf("51 clients: %s", msg)
+	const peering, rules, policy = `"Active VPC peering connections per VPC"`, `"Inbound rules per security group"`, "limit of 8192 for a REST API's resource policy"
+	cases := []struct {
+		name       string
+		ctx        map[string]any
+		has, lacks []string
+	}{
+		{"50 clients", many(50, false, nil), nil, []string{peering, rules, policy}},
+		{"51 clients", many(51, false, nil), []string{"clients: lists 51 clients, and the API's VPC would peer with each: over Amazon VPC's quota " + peering +
+			" of peeringConnectionsQuota = 50; if your quota is higher (Service Quotas allows up to 125), set peeringConnectionsQuota to it"}, nil},
+		{"51 clients, quota raised to 51", many(51, false, map[string]any{"peeringConnectionsQuota": 51}), nil, []string{peering}},
+		{"59 clients, quota raised", many(59, false, map[string]any{"peeringConnectionsQuota": "125"}), nil, []string{peering, rules}},
+		{"60 clients, quota raised", many(60, false, map[string]any{"peeringConnectionsQuota": 125}), []string{"clients: lists 60 clients, and the endpoint's security group would need 61 inbound rules", rules + " (60 by default)"}, []string{peering}},
+		{"a quota over 125", many(1, false, map[string]any{"peeringConnectionsQuota": 126}), []string{"peeringConnectionsQuota = 126: is outside the allowed 1..125"}, nil},
+		{"a quota of 0", many(1, false, map[string]any{"peeringConnectionsQuota": 0}), []string{"peeringConnectionsQuota = 0: is outside the allowed 1..125"}, nil},
+		// 190 accounts, the API's included, fit in 8,192 characters; 191 do
+		// not. An estimate that forgot the API's own account would let 191
+		// through.
+		{"189 client accounts", many(189, true, nil), nil, []string{policy}},
+		{"190 client accounts", many(190, true, nil), []string{"clients: lists clients in 191 accounts, the API's included, and the API's resource policy would hold about 8200 characters, over API Gateway's " + policy}, nil},
 	}
-	_, _, err = FromContext(many(60, false), Sources{})
-	if msg := fmt.Sprint(err); !strings.Contains(msg, `"Inbound rules per security group" (60 by default)`) || !strings.Contains(msg, "61 inbound rules") {
-		t.Errorf("60 clients: %s", msg)
-	}
-	_, _, err = FromContext(many(220, true), Sources{})
-	if msg := fmt.Sprint(err); !strings.Contains(msg, "limit of 8192 for a REST API's resource policy") {
-		t.Errorf("220 accounts: %s", msg)
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			msg := report(tc.ctx)
+			for _, s := range tc.has {
+				if !strings.Contains(msg, s) {
+					t.Errorf("the report lacks %q:\n%s", s, msg)
+				}
+			}
+			for _, s := range tc.lacks {
+				if strings.Contains(msg, s) {
+					t.Errorf("the report has %q:\n%s", s, msg)
+				}
+			}
+		})
 	}
 }

@@ -2,6 +2,7 @@ package config
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"unicode"
@@ -25,6 +26,9 @@ const (
 // valid one can be seen; a rendering longer than maxShown is cut and says
 // how long the value is.
 func render(v any) string {
+	if _, isMissing := v.(missing); isMissing {
+		return ""
+	}
 	var b strings.Builder
 	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(false)
@@ -187,4 +191,27 @@ func joinLast(parts []string, last string) string {
 		return parts[0]
 	}
 	return strings.Join(parts[:len(parts)-1], ", ") + last + parts[len(parts)-1]
+}
+
+// missing stands for the value of a problem that has none of its own: a
+// field that is not there (showing it as null would say the user wrote
+// null), or a count of clients over a quota. It renders as "".
+type missing struct{}
+
+// jsonError describes a JSON syntax error in text by line and column, as an
+// editor shows them, rather than by byte offset.
+func jsonError(text string, err error) string {
+	var syntax *json.SyntaxError
+	if !errors.As(err, &syntax) {
+		return strings.TrimPrefix(err.Error(), "json: ")
+	}
+	line, col := 1, 1
+	for _, r := range text[:max(0, min(int(syntax.Offset)-1, len(text)))] {
+		if r == '\n' {
+			line, col = line+1, 1
+		} else {
+			col++
+		}
+	}
+	return fmt.Sprintf("line %d, column %d: %s", line, col, syntax.Error())
 }
