@@ -35,6 +35,9 @@ func TestGoodOverridesSynthesizeOffline(t *testing.T) {
 		account    string
 		apiRegion  string
 		clientAZs  []string
+		// apiZoneIDs are the API subnets' AvailabilityZoneId, when the
+		// zones are given as IDs.
+		apiZoneIDs []string
 		stackNames []string
 	}{
 		{
@@ -56,6 +59,14 @@ func TestGoodOverridesSynthesizeOffline(t *testing.T) {
 			apiRegion:  "eu-central-1",
 			clientAZs:  []string{"ap-southeast-2b", "ap-southeast-2c"},
 			stackNames: []string{"Demo-Api", "Demo-Client", "Demo-PeeringRoute"},
+		},
+		{
+			name:       "API zones given as zone IDs, as a JSON list",
+			ctx:        map[string]any{"account": "123456789012", "apiAvailabilityZones": `["use1-az4", "use1-az1"]`},
+			account:    "123456789012",
+			apiRegion:  "us-east-1",
+			apiZoneIDs: []string{"use1-az1", "use1-az4"},
+			stackNames: []string{"CrossRegionApi-Api", "CrossRegionApi-Client", "CrossRegionApi-PeeringRoute"},
 		},
 	}
 	for _, tc := range cases {
@@ -80,6 +91,18 @@ func TestGoodOverridesSynthesizeOffline(t *testing.T) {
 			}
 			if strings.Contains(string(manifest), `"missing"`) {
 				t.Errorf("the assembly asks for context lookups:\n%s", manifest)
+			}
+			if tc.apiZoneIDs != nil {
+				var got []string
+				for _, p := range cdktest.Props(res.templates["Api"], "AWS::EC2::Subnet") {
+					if _, named := p["AvailabilityZone"]; named {
+						t.Errorf("an API subnet has AvailabilityZone %v beside its zone ID", p["AvailabilityZone"])
+					}
+					got = append(got, cdktest.JSON(p["AvailabilityZoneId"]))
+				}
+				if strings.Join(slices.Sorted(slices.Values(got)), ",") != `"`+strings.Join(tc.apiZoneIDs, `","`)+`"` {
+					t.Errorf("API subnets' zone IDs: got %v, want %v", got, tc.apiZoneIDs)
+				}
 			}
 			if tc.clientAZs != nil {
 				var got []string

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"cmp"
 	"fmt"
 	"maps"
 	"net/netip"
@@ -24,9 +25,12 @@ var (
 	accountRe   = regexp.MustCompile(`^[0-9]{12}$`)
 	stageNameRe = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
 	// zoneSuffixRe is what follows the Region name in a zone name: a letter
-	// for a regular zone (us-east-1a), or "-" and more for Local Zones
+	// for an Availability Zone (us-east-1a), or "-" and more for Local Zones
 	// (us-west-2-lax-1a) and Wavelength Zones (us-east-1-wl1-bos-wlz-1).
 	zoneSuffixRe = regexp.MustCompile(`^(?:[a-z]|-[a-z0-9-]*[a-z0-9])$`)
+	// zoneIDRe is an Availability Zone ID (use1-az1): the same physical
+	// zone in every account, where a zone name is mapped per account.
+	zoneIDRe = regexp.MustCompile(`^([a-z]+[0-9]+)-az[0-9]+$`)
 )
 
 // logRetentionDays are the only retention periods CloudWatch Logs accepts;
@@ -738,29 +742,97 @@ func (ch *checker) zones(key string, zones []string, regionKey, region, otherKey
 		zones = cleaned
 	}
 	seen := map[string]bool{}
+	ids := 0
+	for _, z := range zones {
+		if zoneIDRe.MatchString(z) {
+			ids++
+		}
+	}
+	if ids != 0 && ids != len(zones) {
+		ch.add(key, zones, "mixes zone IDs and zone names; give both as IDs (%s) or both as names%s",
+			quote(zones[slices.IndexFunc(zones, zoneIDRe.MatchString)]), example())
+		return
+	}
 	for _, z := range zones {
 		if seen[z] {
 			ch.add(key, zones, "lists %s twice; the two zones must differ so that the subnets do not share a failure domain", quote(z))
 			continue
 		}
 		seen[z] = true
+		kind, of := zoneKind(z, region), ""
+		if other != "" && !strings.HasPrefix(z, region+"-") {
+			if k := zoneKind(z, other); k != "" {
+				kind, of = k, other
+			}
+		}
 		switch {
 		case z == "":
 			ch.add(key, zones, "has an empty zone name; give zone names%s", ch.suchAs(ch.zoneExample(key)))
-		case region == "" || isZoneOf(z, region):
-		case other != "" && isZoneOf(z, other):
+		case region == "":
+		case kind == "Local Zone" || kind == "Wavelength Zone":
+			ch.add(key, zones, "%s is a %s; the endpoint and the function need Availability Zones of %s, so give two of those%s",
+				quote(z), kind, cmp.Or(of, region), example())
+		case of != "":
 			ch.add(key, zones, "%s is a zone of %s = %s, not of %s = %s; give zones of %s%s",
 				quote(z), otherKey, other, regionKey, region, region, example())
-		default:
-			ch.add(key, zones, "%s is not a zone of %s = %s; a zone name is the Region name followed by a letter%s",
-				quote(z), regionKey, region, example())
+		case kind == "":
+			ch.add(key, zones, "%s is not a zone of %s = %s; a zone name is the Region name followed by a letter, and a zone ID looks like %s%s",
+				quote(z), regionKey, region, zoneIDPrefix(region)+"-az1", example())
 		}
 	}
 }
 
-func isZoneOf(zone, region string) bool {
+// zoneKind says what zone is in region: "Availability Zone" (a name or an
+// ID), "Local Zone", "Wavelength Zone", or "" if it is none of region's.
+func zoneKind(zone, region string) string {
+	if m := zoneIDRe.FindStringSubmatch(zone); m != nil {
+		if prefix := zoneIDPrefix(region); prefix == "" || m[1] == prefix {
+			return "Availability Zone"
+		}
+		return ""
+	}
 	suffix, ok := strings.CutPrefix(zone, region)
-	return ok && zoneSuffixRe.MatchString(suffix)
+	switch {
+	case !ok || !zoneSuffixRe.MatchString(suffix):
+		return ""
+	case len(suffix) == 1:
+		return "Availability Zone"
+	case strings.Contains(suffix, "-wl"):
+		return "Wavelength Zone"
+	}
+	return "Local Zone"
+}
+
+// zoneIDPrefix is the Region's part of its zone IDs, as AWS forms it: the
+// Region name's first part and each direction's initials, then its number
+// (us-east-1: use1, ap-southeast-2: apse2, us-gov-west-1: usgw1), or "" for
+// a name it cannot form.
+func zoneIDPrefix(region string) string {
+	parts := strings.Split(region, "-")
+	if len(parts) < 3 {
+		return ""
+	}
+	short := map[string]string{"gov": "g", "north": "n", "south": "s", "east": "e", "west": "w", "central": "c",
+		"northeast": "ne", "northwest": "nw", "southeast": "se", "southwest": "sw"}
+	out := parts[0]
+	for _, p := range parts[1 : len(parts)-1] {
+		s, ok := short[p]
+		if !ok {
+			return ""
+		}
+		out += s
+	}
+	return out + parts[len(parts)-1]
+}
+
+// ZoneIDs reports whether zones are Availability Zone IDs (use1-az1)
+// rather than names: the stacks then set them as the subnets' zone IDs.
+func ZoneIDs(zones []string) bool {
+	return len(zones) > 0 && zoneIDRe.MatchString(zones[0])
+}
+
+func isZoneOf(zone, region string) bool {
+	return zoneKind(zone, region) != ""
 }
 
 func (ch *checker) logRetention(days int) {

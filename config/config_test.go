@@ -112,7 +112,7 @@ func TestLoadOverrides(t *testing.T) {
 				"clientRegion":             "eu-central-1",
 				"clientVpcCidr":            "10.2.0.0/24",
 				"stageName":                "prod_2-a",
-				"apiAvailabilityZones":     "eu-west-1a,eu-west-1b",
+				"apiAvailabilityZones":     `["eu-west-1a", "eu-west-1b"]`,
 				"clientAvailabilityZones":  " eu-central-1a , eu-central-1c ",
 				"logRetentionDays":         "90",
 				"throttleRateLimit":        "100",
@@ -154,8 +154,8 @@ func TestLoadOverrides(t *testing.T) {
 				"account":                 "123456789012",
 				"apiRegion":               "us-west-2",
 				"clientRegion":            "us-east-1",
-				"apiAvailabilityZones":    []any{"us-west-2-lax-1a", "us-west-2b"},
-				"clientAvailabilityZones": []any{"us-east-1-wl1-bos-wlz-1", "us-east-1f"},
+				"apiAvailabilityZones":    []any{"usw2-az1", "usw2-az3"},
+				"clientAvailabilityZones": []any{"us-east-1c", "us-east-1f"},
 				"logRetentionDays":        float64(365),
 				"throttleRateLimit":       float64(50),
 				"throttleBurstLimit":      float64(60),
@@ -166,8 +166,8 @@ func TestLoadOverrides(t *testing.T) {
 			want: func(c *Config) {
 				c.Account = "123456789012"
 				c.ApiRegion, c.ClientRegion = "us-west-2", "us-east-1"
-				c.ApiAvailabilityZones = []string{"us-west-2-lax-1a", "us-west-2b"}
-				c.ClientAvailabilityZones = []string{"us-east-1-wl1-bos-wlz-1", "us-east-1f"}
+				c.ApiAvailabilityZones = []string{"usw2-az1", "usw2-az3"}
+				c.ClientAvailabilityZones = []string{"us-east-1c", "us-east-1f"}
 				c.LogRetentionDays = 365
 				c.ThrottleRateLimit, c.ThrottleBurstLimit = 50, 60
 				c.ClientMaxAttempts = 1
@@ -252,6 +252,16 @@ var loadProblemCases = []struct {
 	{"int key given a fraction", map[string]any{"throttleRateLimit": 10.5}, "throttleRateLimit", `10.5`, []string{"not a whole number"}},
 	{"int key given a boolean", map[string]any{"clientMaxAttempts": true}, "clientMaxAttempts", `true`, []string{"is a boolean", `"3"`}},
 	{"int key given a huge number", map[string]any{"clientBackoffMaxMs": 1e300}, "clientBackoffMaxMs", `1e+300`, []string{"too large"}},
+	{"a Local Zone", map[string]any{"apiRegion": "us-west-2", "clientRegion": "us-east-1", "apiAvailabilityZones": "us-west-2-lax-1a,us-west-2b"}, "apiAvailabilityZones", `["us-west-2-lax-1a","us-west-2b"]`,
+		[]string{`"us-west-2-lax-1a" is a Local Zone`, "need Availability Zones of us-west-2", `"us-west-2a,us-west-2b"`}},
+	{"a Wavelength Zone", map[string]any{"clientAvailabilityZones": []any{"us-west-2-wl1-las-wlz-1", "us-west-2a"}}, "clientAvailabilityZones", `["us-west-2-wl1-las-wlz-1","us-west-2a"]`,
+		[]string{`"us-west-2-wl1-las-wlz-1" is a Wavelength Zone`}},
+	{"a zone ID of another Region", map[string]any{"apiAvailabilityZones": "use1-az1,usw2-az2"}, "apiAvailabilityZones", `["use1-az1","usw2-az2"]`,
+		[]string{`"usw2-az2" is a zone of clientRegion = us-west-2, not of apiRegion = us-east-1`}},
+	{"zone IDs and names mixed", map[string]any{"apiAvailabilityZones": "use1-az1,us-east-1b"}, "apiAvailabilityZones", `["use1-az1","us-east-1b"]`,
+		[]string{"mixes zone IDs and zone names"}},
+	{"a JSON list on -c, broken", map[string]any{"apiAvailabilityZones": `["us-east-1a",]`}, "apiAvailabilityZones", `"[\"us-east-1a\",]"`,
+		[]string{"is not JSON (line 1, column 15: invalid character ']'"}},
 	{"list key given a boolean", map[string]any{"apiAvailabilityZones": true}, "apiAvailabilityZones", `true`, []string{"not a list", "comma-separated"}},
 	{"list key given a number element", map[string]any{"clientAvailabilityZones": []any{"us-west-2a", float64(2)}}, "clientAvailabilityZones", `["us-west-2a",2]`, []string{"element 1 is a number"}},
 

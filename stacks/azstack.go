@@ -1,10 +1,14 @@
 package stacks
 
 import (
+	"slices"
+
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
+	"crossregionapi/config"
 	"crossregionapi/stacks/crossref"
 )
 
@@ -26,6 +30,9 @@ const zoneCount = 2
 func newAzStack(scope constructs.Construct, id string, props *awscdk.StackProps, zones []string) awscdk.Stack {
 	s := &azStack{zones: zones}
 	awscdk.NewStack_Override(s, scope, jsii.String(id), props)
+	if config.ZoneIDs(zones) {
+		awscdk.Aspects_Of(s).Add(&zoneIDs{ids: zones}, nil)
+	}
 	// The outputs that other stacks read are named by what they hold, so a
 	// consumer changes whenever a value it reads may have.
 	s.outputs = crossref.NewPublisher(s)
@@ -46,6 +53,23 @@ func readWeakly(stack awscdk.Stack) {
 // publishes for others.
 func publisher(stack awscdk.Stack) *crossref.Publisher {
 	return stack.(*azStack).outputs
+}
+
+// zoneIDs gives the subnets of a stack whose zones are Availability Zone
+// IDs (use1-az1) those as AvailabilityZoneId. CDK's VPC knows only zone
+// names and writes whatever it is given as AvailabilityZone; an ID, unlike a
+// name, means the same physical zone in every account.
+type zoneIDs struct{ ids []string }
+
+// Visit implements awscdk.IAspect.
+func (z *zoneIDs) Visit(node constructs.IConstruct) {
+	subnet, ok := node.(awsec2.CfnSubnet)
+	if !ok || subnet.AvailabilityZone() == nil || !slices.Contains(z.ids, *subnet.AvailabilityZone()) {
+		return
+	}
+	// L1: the VPC's L2 subnets take zone names only.
+	subnet.SetAvailabilityZoneId(subnet.AvailabilityZone())
+	subnet.SetAvailabilityZone(nil)
 }
 
 // AvailabilityZones overrides Stack.AvailabilityZones.
