@@ -15,6 +15,7 @@ import (
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/apigateway"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
+	cfntypes "github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
@@ -75,21 +76,43 @@ func (a *AWS) BootstrapVersion(ctx context.Context, region string) (string, erro
 
 // StackOutputs implements Cloud.
 func (a *AWS) StackOutputs(ctx context.Context, region, stack string) (map[string]string, bool, error) {
-	out, err := cloudformation.NewFromConfig(a.in(region)).DescribeStacks(ctx, &cloudformation.DescribeStacksInput{StackName: aws.String(stack)})
-	if err != nil {
-		if strings.Contains(err.Error(), "does not exist") {
-			return nil, false, nil
-		}
+	s, err := a.describeStack(ctx, region, stack)
+	if s == nil || err != nil {
 		return nil, false, err
 	}
-	if len(out.Stacks) == 0 || out.Stacks[0].StackStatus == "DELETE_COMPLETE" {
-		return nil, false, nil
-	}
 	outputs := map[string]string{}
-	for _, o := range out.Stacks[0].Outputs {
+	for _, o := range s.Outputs {
 		outputs[aws.ToString(o.OutputKey)] = aws.ToString(o.OutputValue)
 	}
 	return outputs, true, nil
+}
+
+// StackStatus is the CloudFormation status of a stack, such as
+// ROLLBACK_COMPLETE, or "" when there is no such stack. It is not part of
+// Cloud: only make invoke needs it, to tell a failed or unfinished deploy,
+// which has no outputs yet, from a stack that was never deployed.
+func (a *AWS) StackStatus(ctx context.Context, region, stack string) (string, error) {
+	s, err := a.describeStack(ctx, region, stack)
+	if s == nil || err != nil {
+		return "", err
+	}
+	return string(s.StackStatus), nil
+}
+
+// describeStack returns the stack, or nil when there is no such stack or
+// only a deleted one.
+func (a *AWS) describeStack(ctx context.Context, region, stack string) (*cfntypes.Stack, error) {
+	out, err := cloudformation.NewFromConfig(a.in(region)).DescribeStacks(ctx, &cloudformation.DescribeStacksInput{StackName: aws.String(stack)})
+	if err != nil {
+		if strings.Contains(err.Error(), "does not exist") {
+			return nil, nil
+		}
+		return nil, err
+	}
+	if len(out.Stacks) == 0 || out.Stacks[0].StackStatus == cfntypes.StackStatusDeleteComplete {
+		return nil, nil
+	}
+	return &out.Stacks[0], nil
 }
 
 // Invoke implements Cloud.

@@ -8,11 +8,15 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
+	"strings"
 
 	"github.com/aws/jsii-runtime-go"
+	"github.com/aws/smithy-go"
 
 	"crossregionapi/config"
 	"crossregionapi/e2e"
@@ -47,9 +51,18 @@ func run(ctx context.Context, args []string, newCloud func(context.Context) (e2e
 	}
 	cloud, err := newCloud(ctx)
 	if err != nil {
-		fmt.Fprintf(stderr, "invoke: %v\n", err)
+		fmt.Fprintf(stderr, "invoke: %s\n", noCredentials(err))
 		return 1
 	}
+	// Without working credentials every call below fails with the SDK's
+	// whole credential chain in its error, once per client: check once, up
+	// front, and say what to do instead.
+	account, err := cloud.Account(ctx)
+	if err != nil {
+		fmt.Fprintf(stderr, "invoke: %s\n", noCredentials(err))
+		return 1
+	}
+	deploy := deployCommand(args)
 	code := 0
 	for _, cl := range cfg.ClientList() {
 		stack := cfg.ClientStackName(config.RoleClient, cl)
@@ -59,8 +72,14 @@ func run(ctx context.Context, args []string, newCloud func(context.Context) (e2e
 			code = 1
 			continue
 		}
+		// A stack can exist without outputs (a failed create rolled back,
+		// or one still being created): there is no function to call yet.
 		if !exists || outputs["FunctionName"] == "" {
-			fmt.Fprintf(stderr, "invoke: stack %s is not deployed in %s; deploy with npx cdk deploy --all, or pass the -c values you deployed with\n", stack, cl.Region)
+			status := ""
+			if s, ok := cloud.(stackStatuses); ok && exists {
+				status, _ = s.StackStatus(ctx, cl.Region, stack) // the advice is still right without it
+			}
+			fmt.Fprintf(stderr, "invoke: %s\n", notDeployed(stack, cl.Region, account, exists, status, deploy))
 			code = 1
 			continue
 		}
@@ -77,4 +96,113 @@ func run(ctx context.Context, args []string, newCloud func(context.Context) (e2e
 		}
 	}
 	return code
+}
+
+// stackStatuses is a Cloud that can also tell a stack's CloudFormation
+// status, as e2e.AWS can. It is separate from e2e.Cloud because only invoke
+// needs it: to tell a failed or unfinished deploy from a missing stack when
+// there is no function to call, since each needs something else done.
+type stackStatuses interface {
+	// StackStatus is the stack's status, such as ROLLBACK_COMPLETE, or ""
+	// when there is no such stack.
+	StackStatus(ctx context.Context, region, stack string) (string, error)
+}
+
+// The real Cloud must keep telling the status, or every message about a
+// failed deploy would quietly lose it.
+var _ stackStatuses = (*e2e.AWS)(nil)
+
+// noCredentials says what to do when no AWS credentials work, as make
+// e2e's "credentials" step does, with only the cause that tells which
+// credentials failed. A network failure outside the credential chain is
+// told apart: new credentials would not help.
+func noCredentials(err error) string {
+	var netErr net.Error
+	if !strings.Contains(err.Error(), credentialChain) && errors.As(err, &netErr) {
+		return fmt.Sprintf("cannot reach AWS to check the credentials (%v); check the network connection or proxy and run again", netErr)
+	}
+	return fmt.Sprintf("no usable AWS credentials (%s); set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY for the account you deployed to and run again", shortCause(err))
+}
+
+// credentialChain begins the SDK's report of its credential chain failing
+// (no credentials found, or none it could refresh), within the error of
+// the call that needed them.
+const credentialChain = "get credentials: "
+
+// shortCause is the part of a credential error a person can act on. The
+// SDK's error names every layer it went through ("operation error STS:
+// GetCallerIdentity, get identity: get credentials: failed to refresh cached
+// credentials, no EC2 IMDS role found, operation error ec2imds: GetMetadata,
+// http response error StatusCode: 403, ..."): what matters is the first
+// reason the credential chain gave, if it failed, and the answer of the
+// service that refused, if one did.
+func shortCause(err error) string {
+	var answer string
+	var apiErr smithy.APIError
+	if errors.As(err, &apiErr) {
+		answer = apiErr.ErrorCode()
+		if m := apiErr.ErrorMessage(); m != "" {
+			answer += ": " + m
+		}
+	}
+	msg := err.Error()
+	i := strings.LastIndex(msg, credentialChain)
+	if i < 0 {
+		// Credentials were found but refused (expired, revoked), or the
+		// configuration could not be loaded.
+		if answer != "" {
+			return answer
+		}
+		return msg
+	}
+	reason := strings.TrimPrefix(msg[i+len(credentialChain):], "failed to refresh cached credentials, ")
+	reason, _, _ = strings.Cut(reason, ", ")
+	if reason == "no EC2 IMDS role found" {
+		// The chain's last resort: nothing before it had credentials.
+		return "none in the environment or ~/.aws, and no EC2 instance role"
+	}
+	reason = strings.TrimPrefix(reason, "operation error ")
+	if answer != "" {
+		reason += " (" + answer + ")"
+	}
+	return reason
+}
+
+// notDeployed explains a client stack that has no function to call, by
+// what CloudFormation says of it (status, "" when unknown): a failed create
+// needs its cause found and a new deploy, one in progress needs waiting
+// for, a missing one a deploy or the -c values it was deployed with.
+func notDeployed(stack, region, account string, exists bool, status, deploy string) string {
+	what := fmt.Sprintf("stack %s is not deployed in %s of account %s", stack, region, account)
+	switch {
+	case !exists:
+		return fmt.Sprintf("%s: there is no such stack; deploy it with %s, or pass the -c values you deployed with", what, deploy)
+	case status == "ROLLBACK_COMPLETE" || status == "ROLLBACK_FAILED" || status == "CREATE_FAILED":
+		return fmt.Sprintf("%s: its creation failed (%s); see why with aws cloudformation describe-stack-events --stack-name %s --region %s, then deploy again with %s, which replaces the failed stack",
+			what, status, stack, region, deploy)
+	case strings.HasSuffix(status, "_IN_PROGRESS"):
+		return fmt.Sprintf("%s: CloudFormation is still working on it (%s); wait until it finishes and run again", what, status)
+	case status != "":
+		return fmt.Sprintf("%s: it has no output FunctionName (%s); deploy it with %s", what, status, deploy)
+	default:
+		return fmt.Sprintf("%s: it has no output FunctionName; deploy it with %s", what, deploy)
+	}
+}
+
+// deployCommand is the command that deploys what invoke looks for: the
+// same -c values, quoted for a POSIX shell where they need it (a clients
+// list is JSON), so it can be pasted as it is.
+func deployCommand(args []string) string {
+	cmd := "npx cdk deploy --all"
+	for _, a := range args {
+		if a == "" || strings.ContainsFunc(a, func(r rune) bool { return !isShellSafe(r) }) {
+			a = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+		}
+		cmd += " " + a
+	}
+	return cmd
+}
+
+func isShellSafe(r rune) bool {
+	return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_=.,:/@%+", r)
 }
