@@ -678,11 +678,11 @@ func TestClientFunction(t *testing.T) {
 	if env["API_REGION"] != "us-east-1" || env["API_RESOURCE"] != "hello" {
 		t.Errorf("API_REGION, API_RESOURCE: got %v, %v, want us-east-1, hello", env["API_REGION"], env["API_RESOURCE"])
 	}
-	// The per-attempt timeout stays below the function's.
-	var attempt int
-	fmt.Sscan(fmt.Sprint(env["ATTEMPT_TIMEOUT_MS"]), &attempt)
-	if attempt <= 0 || attempt >= 15000 {
-		t.Errorf("ATTEMPT_TIMEOUT_MS: got %v, want between 0 and the function's 15000 ms", env["ATTEMPT_TIMEOUT_MS"])
+	// The per-attempt timeout is a third of the function's, at most 5 s, as
+	// config's retry-budget warning assumes.
+	want := min(config.ClientFunctionTimeoutSeconds*1000/3, 5000)
+	if fn["Timeout"] != float64(config.ClientFunctionTimeoutSeconds) || env["ATTEMPT_TIMEOUT_MS"] != fmt.Sprint(want) {
+		t.Errorf("Timeout, ATTEMPT_TIMEOUT_MS: got %v, %v, want %d, %d as config.retryBudget assumes", fn["Timeout"], env["ATTEMPT_TIMEOUT_MS"], config.ClientFunctionTimeoutSeconds, want)
 	}
 
 	logID := fn["LoggingConfig"].(map[string]any)["LogGroup"].(map[string]any)["Ref"].(string)

@@ -216,6 +216,44 @@ func (ch *checker) run() {
 		ch.addPair(keyClientBackoffMaxMs, keyClientBackoffBaseMs, c.ClientBackoffMaxMs,
 			"is less than %s = %d; the longest delay cannot be shorter than the first, so raise %s to at least %d or lower %s",
 			keyClientBackoffBaseMs, c.ClientBackoffBaseMs, keyClientBackoffMaxMs, c.ClientBackoffBaseMs, keyClientBackoffBaseMs)
+	} else if baseOK && maxOK && !ch.skip[keyClientMaxAttempts] && c.ClientMaxAttempts >= 1 {
+		ch.retryBudget()
+	}
+}
+
+// ClientFunctionTimeoutSeconds is the client function's timeout; the
+// stacks give it to PeeredClientVpc, and retryBudget measures against it.
+const ClientFunctionTimeoutSeconds = 15
+
+// retryBudget warns when, with the API not answering, not every attempt of
+// clientMaxAttempts fits in the client function's timeout. The client
+// (functions/apiclient/handler) gives each attempt up to ATTEMPT_TIMEOUT_MS,
+// which PeeredClientVpc sets to a third of the timeout and at most 5 s;
+// waits before attempt i+1 up to min(clientBackoffMaxMs,
+// clientBackoffBaseMs·2^(i-1)); keeps 50 ms back from the deadline; and
+// starts no attempt with less than 100 ms left, cutting the last one short.
+// The attempts that do not fit are never tried: say so, since a larger
+// clientMaxAttempts then buys nothing.
+func (ch *checker) retryBudget() {
+	c := ch.cfg
+	timeout := ClientFunctionTimeoutSeconds * 1000
+	budget, attempt := timeout-50, min(timeout/3, 5000)
+	elapsed, fit := 0, 0
+	for i := range c.ClientMaxAttempts {
+		if i > 0 {
+			elapsed += min(c.ClientBackoffMaxMs, c.ClientBackoffBaseMs<<min(i-1, 30))
+		}
+		if elapsed+100 > budget {
+			break
+		}
+		fit++
+		elapsed += attempt
+	}
+	if fit < c.ClientMaxAttempts {
+		ch.warn(keyClientMaxAttempts, c.ClientMaxAttempts,
+			"when the API does not answer, only %d of the %d attempts fit in the client function's %d s timeout: each attempt waits up to %.1f s for an answer (a third of the timeout, at most 5 s) and the waits between them grow from %s = %d to %s = %d ms; lower %s to %d, or the backoff",
+			fit, c.ClientMaxAttempts, ClientFunctionTimeoutSeconds, float64(attempt)/1000, keyClientBackoffBaseMs, c.ClientBackoffBaseMs,
+			keyClientBackoffMaxMs, c.ClientBackoffMaxMs, keyClientMaxAttempts, fit)
 	}
 }
 

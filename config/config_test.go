@@ -1404,3 +1404,39 @@ func TestClientQuotas(t *testing.T) {
 		})
 	}
 }
+
+// The warning about attempts that cannot fit in the client function's
+// timeout: none for the defaults, and the count that fits otherwise.
+func TestRetryBudget(t *testing.T) {
+	cases := []struct {
+		name string
+		ctx  map[string]any
+		want string // "" for no warning about clientMaxAttempts
+	}{
+		{"defaults: 3 attempts fit", nil, ""},
+		{"4 attempts", map[string]any{"clientMaxAttempts": 4}, "clientMaxAttempts = 4: when the API does not answer, only 3 of the 4 attempts fit in the client function's 15 s timeout"},
+		{"10 attempts, long waits", map[string]any{"clientMaxAttempts": 10, "clientBackoffBaseMs": 1000, "clientBackoffMaxMs": 10000}, "only 3 of the 10 attempts fit"},
+		// With waits of up to 1 and 2 s the third attempt starts at most
+		// 13 s in, before the last 100 ms of the 14.95 s the client keeps;
+		// with 1.7 and 3.4 s, at 15.1 s, past it.
+		{"3 attempts, waits at the edge", map[string]any{"clientBackoffBaseMs": 1000, "clientBackoffMaxMs": 4000}, ""},
+		{"3 attempts, waits past it", map[string]any{"clientBackoffBaseMs": 1700, "clientBackoffMaxMs": 4000}, "only 2 of the 3 attempts fit"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, warnings, err := FromContext(tc.ctx, Sources{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got string
+			for _, w := range warnings {
+				if strings.HasPrefix(w, "clientMaxAttempts = ") {
+					got = w
+				}
+			}
+			if (tc.want == "") != (got == "") || !strings.Contains(got, tc.want) {
+				t.Errorf("warning %q, want one with %q", got, tc.want)
+			}
+		})
+	}
+}

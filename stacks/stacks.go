@@ -12,6 +12,7 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
+	"crossregionapi/config"
 	"crossregionapi/constructs/peeredclientvpc"
 	"crossregionapi/constructs/peeringroute"
 	"crossregionapi/constructs/privateapivpc"
@@ -166,6 +167,7 @@ func NewClientStack(scope constructs.Construct, id string, props *ClientStackPro
 		EndpointDnsName:              api.EndpointDnsName(),
 		EndpointHostedZoneId:         api.EndpointHostedZoneId(),
 		Code:                         props.Code,
+		FunctionTimeout:              awscdk.Duration_Seconds(jsii.Number(config.ClientFunctionTimeoutSeconds)),
 		LogRetention:                 props.Logs.Retention,
 		LogEncryptionKey:             props.Logs.logKey(stack),
 		RestrictDefaultSecurityGroup: props.Logs.restrictDefaultSG(),
