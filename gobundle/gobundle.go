@@ -13,6 +13,7 @@ package gobundle
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -52,6 +53,63 @@ func BuildArgs() []string {
 	}
 }
 
+// platform is the environment Build forces: a static linux/goarch binary.
+func platform(goarch string) []string {
+	return []string{"GOOS=linux", "GOARCH=" + goarch, "CGO_ENABLED=0"}
+}
+
+// buildEnv is the environment of the go commands that build for goarch.
+// The toolchain needs the caller's environment (GOPATH, GOCACHE, HOME,
+// proxy settings); only the target platform is forced.
+func buildEnv(goarch string) []string {
+	return append(os.Environ(), platform(goarch)...)
+}
+
+// toolchainSettings are the go command's settings that, besides its
+// command line and the target platform, change the binary it builds from
+// one source: the toolchain's version, flags added to every command, the
+// instruction-set level of each architecture, experiments, the FIPS 140
+// module, and a workspace, which can replace the module's dependencies.
+// Each may come from the environment, from `go env -w` or from the
+// toolchain's defaults, so they are read from `go env`, not os.Getenv.
+var toolchainSettings = []string{"GOVERSION", "GOFLAGS", "GOAMD64", "GOARM64", "GOEXPERIMENT", "GOFIPS140", "GOWORK"}
+
+// bundleDir is the directory NewBundle builds pkg of the module at root
+// (an absolute path) for goarch into. It is in the user's cache, so that
+// repeated syntheses reuse it rather than pile up binaries, and it is named
+// by a hash of everything that changes the binary except the source: the
+// module, the package, the platform, Build's flags and the toolchain's
+// settings. Two bundles that would differ, such as an arm64 and an amd64
+// build of one package, then never share a directory, where the second
+// build would overwrite the bootstrap the first one's Code copies. The
+// source is left out because Build runs on every synthesis anyway.
+func bundleDir(root, pkg, goarch string) (string, error) {
+	cmd := exec.Command("go", append([]string{"env", "-json"}, toolchainSettings...)...)
+	cmd.Dir = root
+	cmd.Env = buildEnv(goarch)
+	settings, err := cmd.Output()
+	if err != nil {
+		var stderr []byte
+		var exit *exec.ExitError
+		if errors.As(err, &exit) {
+			stderr = exit.Stderr
+		}
+		return "", fmt.Errorf("go env (in %s, GOOS=linux GOARCH=%s): %w\n%s", root, goarch, err, stderr)
+	}
+	h := sha256.New()
+	parts := append([]string{root, pkg}, platform(goarch)...)
+	parts = append(parts, BuildArgs()...)
+	for _, part := range append(parts, string(settings)) {
+		h.Write([]byte(part))
+		h.Write([]byte{0})
+	}
+	cache, err := os.UserCacheDir()
+	if err != nil {
+		cache = os.TempDir()
+	}
+	return filepath.Join(cache, "gobundle", hex.EncodeToString(h.Sum(nil)[:8])), nil
+}
+
 // Build compiles pkg (relative to moduleRoot) for linux/goarch into
 // outputDir/bootstrap. It is what the local bundler runs; it is exported so
 // that tests and benchmarks build exactly the same binary.
@@ -60,9 +118,7 @@ func Build(moduleRoot, pkg, goarch, outputDir string) error {
 	args := append(BuildArgs(), "-o", out, pkg)
 	cmd := exec.Command("go", args...)
 	cmd.Dir = moduleRoot
-	// The toolchain needs the caller's environment (GOPATH, GOCACHE, HOME,
-	// proxy settings); only the target platform is forced.
-	cmd.Env = append(os.Environ(), "GOOS=linux", "GOARCH="+goarch, "CGO_ENABLED=0")
+	cmd.Env = buildEnv(goarch)
 	if output, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("go %s (in %s, GOOS=linux GOARCH=%s): %w\n%s",
 			strings.Join(args, " "), moduleRoot, goarch, err, output)
@@ -94,15 +150,10 @@ func NewBundle(props *Props) (*Bundle, error) {
 	if err != nil {
 		return nil, fmt.Errorf("module root %q: %w", props.ModuleRoot, err)
 	}
-	// One directory per module, package and architecture, in the user's
-	// cache and reused by every synthesis, so repeated runs do not pile up
-	// binaries.
-	cache, err := os.UserCacheDir()
+	dir, err := bundleDir(root, props.Package, goarch)
 	if err != nil {
-		cache = os.TempDir()
+		return nil, fmt.Errorf("bundling the Lambda function: %w", err)
 	}
-	key := sha256.Sum256([]byte(root + "\x00" + props.Package + "\x00" + goarch))
-	dir := filepath.Join(cache, "gobundle", hex.EncodeToString(key[:8]))
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("bundling %s: %w", props.Package, err)
 	}

@@ -79,6 +79,130 @@ func checkReleaseBuild(t *testing.T, path, goarch string) {
 	}
 }
 
+// useOwnCache keeps the bundles the test builds out of the user's cache,
+// where NewBundle keeps them, and leaves the Go build cache where it was so
+// nothing is rebuilt.
+func useOwnCache(t *testing.T) {
+	t.Helper()
+	gocache, err := exec.Command("go", "env", "GOCACHE").Output()
+	if err != nil {
+		t.Fatalf("go env GOCACHE: %v", err)
+	}
+	t.Setenv("GOCACHE", strings.TrimSpace(string(gocache)))
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+}
+
+// stagedMachine synthesises the asset b.Code makes and returns the
+// architecture of the bootstrap CDK staged.
+func stagedMachine(t *testing.T, b *Bundle) elf.Machine {
+	t.Helper()
+	outdir := t.TempDir()
+	app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(outdir)})
+	stack := awscdk.NewStack(app, jsii.String("Stack"), nil)
+	key := *b.Code().Bind(stack).S3Location.ObjectKey
+	path := filepath.Join(outdir, "asset."+strings.TrimSuffix(key, ".zip"), BinaryName)
+	f, err := elf.Open(path)
+	if err != nil {
+		t.Fatalf("opening the staged %s: %v", BinaryName, err)
+	}
+	defer f.Close()
+	return f.Machine
+}
+
+// TestBundlesOfEachArchitectureKeepTheirBinary builds one package for
+// arm64 and then amd64 before either bundle makes its asset, the way an
+// app builds its functions once and then adds their stacks. Were the
+// bundles' directory named without the architecture, the amd64 build would
+// overwrite the arm64 bootstrap and the arm64 function would be deployed
+// with an x86-64 binary, which Lambda cannot run.
+func TestBundlesOfEachArchitectureKeepTheirBinary(t *testing.T) {
+	useOwnCache(t)
+	arm, err := NewBundle(&Props{ModuleRoot: "..", Package: hello, Architecture: awslambda.Architecture_ARM_64()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	amd, err := NewBundle(&Props{ModuleRoot: "..", Package: hello, Architecture: awslambda.Architecture_X86_64()})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	if filepath.Dir(arm.binary) == filepath.Dir(amd.binary) {
+		t.Errorf("arm64 and amd64 bundles of %s: both in %s, want a directory each", hello, filepath.Dir(arm.binary))
+	}
+	for _, tt := range []struct {
+		name   string
+		bundle *Bundle
+		want   elf.Machine
+	}{
+		{name: "arm64", bundle: arm, want: elf.EM_AARCH64},
+		{name: "amd64", bundle: amd, want: elf.EM_X86_64},
+	} {
+		if got := stagedMachine(t, tt.bundle); got != tt.want {
+			t.Errorf("asset of the %s bundle, made after both were built: got a %v bootstrap, want %v", tt.name, got, tt.want)
+		}
+	}
+}
+
+// TestBundleDirNamesTheBuild checks that a toolchain setting that changes
+// the binary gives the bundle another directory, wherever it is set, while
+// the same build keeps its directory, so repeated syntheses reuse it. Each
+// setting below changes the bytes of hello's bootstrap; a GOFLAGS -tags
+// would not, as Build's own -tags overrides it.
+func TestBundleDirNamesTheBuild(t *testing.T) {
+	useOwnCache(t)
+	root, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The settings under test start at their defaults, whatever the
+	// caller's environment or go env file says.
+	t.Setenv("GOENV", "off")
+	for _, name := range []string{"GOFLAGS", "GOAMD64", "GOARM64"} {
+		t.Setenv(name, "")
+	}
+	dir := func(t *testing.T, goarch string) string {
+		t.Helper()
+		d, err := bundleDir(root, hello, goarch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	base := map[string]string{"arm64": dir(t, "arm64"), "amd64": dir(t, "amd64")}
+	if again := dir(t, "arm64"); again != base["arm64"] {
+		t.Errorf("directories of one build: got %s and %s, want one", base["arm64"], again)
+	}
+	if base["arm64"] == base["amd64"] {
+		t.Errorf("arm64 and amd64 builds of %s: both in %s, want a directory each", hello, base["arm64"])
+	}
+	if want := filepath.Join(os.Getenv("XDG_CACHE_HOME"), "gobundle"); filepath.Dir(base["arm64"]) != want {
+		t.Errorf("directory: got %s, want one in %s", base["arm64"], want)
+	}
+
+	envFile := filepath.Join(t.TempDir(), "env")
+	if err := os.WriteFile(envFile, []byte("GOAMD64=v3\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name, goarch string
+		env          map[string]string
+	}{
+		{name: "GOAMD64=v3", goarch: "amd64", env: map[string]string{"GOAMD64": "v3"}},
+		{name: "GOAMD64=v3 by go env -w", goarch: "amd64", env: map[string]string{"GOENV": envFile}},
+		{name: "GOARM64=v9.0", goarch: "arm64", env: map[string]string{"GOARM64": "v9.0"}},
+		{name: "GOFLAGS=-gcflags=all=-l", goarch: "arm64", env: map[string]string{"GOFLAGS": "-gcflags=all=-l"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			for k, v := range tt.env {
+				t.Setenv(k, v)
+			}
+			if got := dir(t, tt.goarch); got == base[tt.goarch] {
+				t.Errorf("%s build with %s: got %s, the directory of the default build, want another", tt.goarch, tt.name, got)
+			}
+		})
+	}
+}
+
 // TestCodeAssetHashedByOutput synthesises the asset Code returns and reads
 // its hash from the S3 key. Hashed by its output (AssetHashType OUTPUT),
 // two identical builds give one hash, so an unchanged function is not
@@ -87,14 +211,7 @@ func checkReleaseBuild(t *testing.T, path, goarch string) {
 // amd64 assets would share a hash, and a change outside the package's
 // directory (go.mod, a shared package) would not reach the function.
 func TestCodeAssetHashedByOutput(t *testing.T) {
-	// Code keeps its builds in the user's cache; this test's stay in its
-	// own, with the Go build cache where it was so nothing is rebuilt.
-	gocache, err := exec.Command("go", "env", "GOCACHE").Output()
-	if err != nil {
-		t.Fatalf("go env GOCACHE: %v", err)
-	}
-	t.Setenv("GOCACHE", strings.TrimSpace(string(gocache)))
-	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	useOwnCache(t)
 
 	// asset returns the hash of the asset Code makes for arch and the
 	// directory CDK staged it in.
