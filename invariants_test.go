@@ -1,0 +1,215 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"maps"
+	"regexp"
+	"strings"
+	"testing"
+
+	"crossregionapi/config"
+	"crossregionapi/internal/cdktest"
+)
+
+// invariantConfigs are the configurations every invariant is checked over:
+// a property that holds for the default but not for many clients, other
+// accounts, another partition or the longest name is a bug in an account.
+var invariantConfigs = []struct {
+	name    string
+	context map[string]any
+}{
+	{"default", nil},
+	{"five clients in two accounts", map[string]any{"account": "111111111111", "clients": []any{
+		map[string]any{"region": "us-west-2", "cidr": "10.11.0.0/16"},
+		map[string]any{"region": "eu-west-1", "cidr": "10.12.0.0/16"},
+		map[string]any{"region": "ap-southeast-2", "cidr": "10.13.0.0/16"},
+		map[string]any{"region": "us-west-2", "cidr": "10.14.0.0/16", "account": "222222222222"},
+		map[string]any{"region": "eu-west-1", "cidr": "10.15.0.0/16", "account": "222222222222"},
+	}}},
+	{"logEncryption=kms, zone IDs", map[string]any{"logEncryption": "kms", "logRetentionDays": 365, "apiAvailabilityZones": "use1-az1,use1-az2"}},
+	{"China, a client in another account", map[string]any{"account": "111111111111", "apiRegion": "cn-north-1", "clients": []any{
+		map[string]any{"region": "cn-northwest-1", "cidr": "10.21.0.0/16", "account": "222222222222"},
+	}}},
+	{"GovCloud, a client in another account", map[string]any{"account": "111111111111", "apiRegion": "us-gov-west-1", "clients": []any{
+		map[string]any{"region": "us-gov-east-1", "cidr": "10.31.0.0/16"},
+		map[string]any{"region": "us-gov-east-1", "cidr": "10.32.0.0/16", "account": "222222222222"},
+	}}},
+	{"the longest appName", map[string]any{"appName": "A" + strings.Repeat("b1-", 13)}},
+}
+
+// deployed is one synthesized configuration as the invariants read it:
+// each stack's template and its account and Region.
+type deployed struct {
+	templates        map[string]map[string]any
+	account, region  map[string]string
+	partitionOfStack map[string]string
+}
+
+func deployedFrom(t *testing.T, outdir string) deployed {
+	t.Helper()
+	d := deployed{templates: map[string]map[string]any{}, account: map[string]string{}, region: map[string]string{}, partitionOfStack: map[string]string{}}
+	for name, st := range assembly(t, outdir) {
+		d.templates[name] = template(t, outdir, name)
+		env := strings.Split(strings.TrimPrefix(st.Environment, "aws://"), "/")
+		d.account[name], d.region[name] = env[0], env[1]
+		switch {
+		case strings.HasPrefix(env[1], "cn-"):
+			d.partitionOfStack[name] = "aws-cn"
+		case strings.HasPrefix(env[1], "us-gov-"):
+			d.partitionOfStack[name] = "aws-us-gov"
+		default:
+			d.partitionOfStack[name] = "aws"
+		}
+	}
+	return d
+}
+
+// TestInvariants checks, over every configuration of invariantConfigs, what
+// must hold whatever the configuration:
+//   - every physical name is unique where AWS requires it: SSM parameters,
+//     log groups, Lambda functions and KMS aliases per account and Region,
+//     IAM roles and managed policies per account;
+//   - no literal ARN of the aws partition in a stack of another partition;
+//   - every Fn::GetStackOutput reads its real producer (a client stack the
+//     API stack, a return-route stack its own client's stack), in the
+//     producer's Region, an output that producer has, named by a
+//     fingerprint.
+func TestInvariants(t *testing.T) {
+	for _, tc := range invariantConfigs {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := cdkJSONContext(t)
+			maps.Copy(ctx, tc.context)
+			dir := t.TempDir()
+			if _, err := synthesize(ctx, dir); err != nil {
+				t.Fatal(err)
+			}
+			d := deployedFrom(t, dir)
+			if len(d.templates) < 3 {
+				t.Fatalf("%d stacks", len(d.templates))
+			}
+			t.Run("physical names unique", func(t *testing.T) { uniqueNames(t, d) })
+			t.Run("ARNs of the stack's partition", func(t *testing.T) { partitionARNs(t, d) })
+			t.Run("consumers read their producers", func(t *testing.T) { realProducers(t, d) })
+		})
+	}
+}
+
+// physicalNames are the properties that name a resource where AWS wants
+// the name unique, and whether that is per account (IAM) or per account and
+// Region.
+var physicalNames = map[string]struct {
+	property string
+	global   bool
+}{
+	"AWS::SSM::Parameter":     {"Name", false},
+	"AWS::Logs::LogGroup":     {"LogGroupName", false},
+	"AWS::Lambda::Function":   {"FunctionName", false},
+	"AWS::KMS::Alias":         {"AliasName", false},
+	"AWS::IAM::Role":          {"RoleName", true},
+	"AWS::IAM::ManagedPolicy": {"ManagedPolicyName", true},
+}
+
+// pseudoRef matches a Ref to a pseudo parameter, which names the same value
+// in every stack of one environment.
+var pseudoRef = regexp.MustCompile(`\{"Ref":"AWS::(Region|AccountId|Partition|URLSuffix)"\}`)
+
+func uniqueNames(t *testing.T, d deployed) {
+	seen := map[string]string{}
+	var named int
+	for stack, tmpl := range d.templates {
+		for id, r := range tmpl["Resources"].(map[string]any) {
+			res := r.(map[string]any)
+			pn, ok := physicalNames[res["Type"].(string)]
+			if !ok {
+				continue
+			}
+			props, _ := res["Properties"].(map[string]any)
+			v, set := props[pn.property]
+			if !set {
+				continue // CloudFormation makes the name unique
+			}
+			name := cdktest.JSON(v)
+			// A name built from one of its stack's resources is that
+			// resource's, and so unique by construction.
+			if strings.Contains(pseudoRef.ReplaceAllString(name, ""), `"Ref"`) || strings.Contains(name, `"Fn::GetAtt"`) {
+				continue
+			}
+			name = pseudoRef.ReplaceAllStringFunc(name, func(m string) string {
+				return map[string]string{"Region": d.region[stack], "AccountId": d.account[stack], "Partition": d.partitionOfStack[stack], "URLSuffix": "url"}[pseudoRef.FindStringSubmatch(m)[1]]
+			})
+			scope := d.account[stack] + "/" + d.region[stack]
+			if pn.global {
+				scope = d.account[stack]
+			}
+			key := res["Type"].(string) + " " + scope + " " + name
+			if other, dup := seen[key]; dup {
+				t.Errorf("%s %s is named %s in %s, and so is %s", res["Type"], id, name, scope, other)
+			}
+			seen[key] = stack + "/" + id
+			named++
+		}
+	}
+	if named == 0 {
+		t.Error("no physical name found: the check checks nothing")
+	}
+}
+
+func partitionARNs(t *testing.T, d deployed) {
+	for stack, tmpl := range d.templates {
+		if d.partitionOfStack[stack] == "aws" {
+			continue
+		}
+		text := cdktest.JSON(tmpl)
+		for _, m := range regexp.MustCompile(`.{0,60}arn:aws:.{0,40}`).FindAllString(text, -1) {
+			t.Errorf("%s (partition %s) has an ARN of the aws partition: …%s…", stack, d.partitionOfStack[stack], m)
+		}
+	}
+}
+
+// getStackOutput matches one Fn::GetStackOutput, whose arguments are plain
+// strings in these templates.
+var getStackOutput = regexp.MustCompile(`\{"Fn::GetStackOutput":\{[^{}]*\}\}`)
+
+func realProducers(t *testing.T, d deployed) {
+	var reads int
+	for stack, tmpl := range d.templates {
+		var want string
+		switch {
+		case strings.Contains(stack, "-"+config.RolePeeringRoute):
+			want = strings.Replace(stack, "-"+config.RolePeeringRoute, "-"+config.RoleClient, 1)
+		case strings.Contains(stack, "-"+config.RoleClient):
+			want = stack[:strings.Index(stack, "-"+config.RoleClient)] + "-" + config.RoleApi
+		}
+		for _, m := range getStackOutput.FindAllString(cdktest.JSON(tmpl), -1) {
+			var ref struct {
+				G struct{ StackName, Region, OutputName string } `json:"Fn::GetStackOutput"`
+			}
+			if err := json.Unmarshal([]byte(m), &ref); err != nil {
+				t.Fatalf("%s: %s: %v", stack, m, err)
+			}
+			reads++
+			g := ref.G
+			if g.StackName != want {
+				t.Errorf("%s reads %s of %s, want of its producer %q", stack, g.OutputName, g.StackName, want)
+				continue
+			}
+			if g.Region != d.region[want] {
+				t.Errorf("%s reads %s in %s, but it is in %s", stack, want, g.Region, d.region[want])
+			}
+			outputs, _ := d.templates[want]["Outputs"].(map[string]any)
+			if _, ok := outputs[g.OutputName]; !ok {
+				t.Errorf("%s reads output %s, which %s does not have", stack, g.OutputName, want)
+			}
+			if !regexp.MustCompile(`[0-9a-f]{10}$`).MatchString(g.OutputName) {
+				t.Errorf("%s reads output %s, not named by a fingerprint", stack, g.OutputName)
+			}
+		}
+		if want != "" && !strings.Contains(cdktest.JSON(tmpl), fmt.Sprintf(`"StackName":%q`, want)) {
+			t.Errorf("%s reads nothing of %s", stack, want)
+		}
+	}
+	if reads == 0 {
+		t.Error("no Fn::GetStackOutput found: the check checks nothing")
+	}
+}
