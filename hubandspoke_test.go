@@ -389,3 +389,31 @@ func readersOfOtherAccounts(t *testing.T, qualifier string) {
 		t.Errorf("%d cross-account reads, want at least 4", reads)
 	}
 }
+
+// A client whose "account" is the API's own, written out, is the same
+// client as one without the field: same stacks, byte for byte, with no
+// accepter role and no peer role, which a peering within one account cannot
+// use.
+func TestClientInTheApisAccountWrittenOut(t *testing.T) {
+	without, with := t.TempDir(), t.TempDir()
+	if _, err := synthesize(hubContext(t, spokeWest, map[string]any{"region": "eu-west-1", "cidr": "10.61.0.0/16"}), without); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := synthesize(hubContext(t, spokeWest, map[string]any{"region": "eu-west-1", "cidr": "10.61.0.0/16", "account": "111111111111"}), with); err != nil {
+		t.Fatal(err)
+	}
+	a, b := assembly(t, without), assembly(t, with)
+	if diff := cmp.Diff(slices.Sorted(maps.Keys(a)), slices.Sorted(maps.Keys(b))); diff != "" {
+		t.Fatalf("stacks (-without +with):\n%s", diff)
+	}
+	for name := range a {
+		if diff := cmp.Diff(template(t, without, name), template(t, with, name)); diff != "" {
+			t.Errorf("%s differs when the client names the API's account (-without +with):\n%s", name, diff)
+		}
+	}
+	api := cdktest.JSON(template(t, with, "CrossRegionApi-Api"))
+	client := cdktest.JSON(template(t, with, "CrossRegionApi-Client-eu-west-1"))
+	if strings.Contains(api, "PeeringAccepterRole") || strings.Contains(client, "PeerRoleArn") || strings.Contains(client, "PeerOwnerId") {
+		t.Error("a client of the API's own account gets an accepter role or a peer role")
+	}
+}
