@@ -51,7 +51,10 @@ func run(args []string, getenv func(string) string, stderr io.Writer) int {
 		return 2
 	}
 	if !underCLI {
-		context, err := standaloneContext(args)
+		context, ignored, err := standaloneContext(args)
+		for _, w := range ignored {
+			fmt.Fprintf(stderr, "warning: %s\n", w)
+		}
 		if err != nil {
 			fmt.Fprintf(stderr, "%v\n%s\n", err, usage)
 			return 2
@@ -85,21 +88,22 @@ func run(args []string, getenv func(string) string, stderr io.Writer) int {
 }
 
 // standaloneContext is the context the CDK CLI would give the app: its
-// files merged, then the -c values of args.
-func standaloneContext(args []string) (map[string]any, error) {
-	overrides, err := cdkcontext.ParseArgs(args)
+// files merged, then the -c values of args. It also returns the CLI's
+// warnings for -c values it ignores, which the CLI would have printed.
+func standaloneContext(args []string) (map[string]any, []string, error) {
+	overrides, ignored, err := cdkcontext.ParseContextArgs(args)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	home, _ := os.UserHomeDir()
 	files, err := cdkcontext.Read(".", home)
 	if err != nil {
-		return nil, err
+		return nil, ignored, err
 	}
 	for k, v := range overrides {
 		files.Merged[k] = v
 	}
-	return files.Merged, nil
+	return files.Merged, ignored, nil
 }
 
 // build adds the stacks to app and checks them against the AWS Solutions

@@ -1,13 +1,25 @@
 // Package cdkcontext reads the context files the CDK CLI merges before it
 // runs the app, so that the app can tell the project's keys from those of
 // files it does not own, and so that tools outside the CLI (make invoke, the
-// end-to-end test) see the configuration the app sees.
+// end-to-end test, `go run .`) see the configuration the app sees.
+//
+// It follows the pinned CDK CLI (node_modules/aws-cdk 2.1148.1, bundled in
+// lib/index.js), which a user expects `go run .` to agree with:
+//
+//   - Configuration.loadConfigFiles (lib/cli/user-configuration.ts) builds a
+//     Context from the bags [-c values, cdk.json "context",
+//     cdk.context.json, ~/.cdk.json "context"], highest precedence first;
+//   - Context.all (@aws-cdk/toolkit-lib lib/api/context.ts) merges them
+//     from the last to the first with deepMerge, so objects merge key by
+//     key, anything else (lists too) replaces, and the keys __proto__,
+//     constructor and prototype are dropped at any depth;
+//   - parseStringContextListToObject (lib/cli/user-configuration.ts) reads
+//     each -c value with assignment.split(/=(.*)/, 2).
 package cdkcontext
 
 import (
 	"encoding/json"
 	"fmt"
-	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,7 +27,9 @@ import (
 	"crossregionapi/config"
 )
 
-// The files, in the order the CDK CLI merges them: a later file wins.
+// The files the CDK CLI merges. Their precedence is not their order here:
+// cdk.json wins over cdk.context.json, which wins over ~/.cdk.json (see
+// Read).
 const (
 	UserDefaults   = "~/.cdk.json"      // the user's defaults for every CDK app
 	ProjectConfig  = "cdk.json"         // the project's own settings
@@ -33,35 +47,76 @@ type Files struct {
 // Read reads the files of the project in dir and of the user whose home is
 // home ("" skips ~/.cdk.json). A missing file contributes nothing; a file
 // that is not JSON is an error naming it.
+//
+// The CLI's precedence, lowest first, is ~/.cdk.json, cdk.context.json,
+// cdk.json, then -c: the project's committed settings beat what the CLI
+// cached, so a value in cdk.json cannot be silently overridden by an old
+// cdk.context.json. The -c values are the caller's to apply on top; being
+// strings, they simply replace.
 func Read(dir, home string) (Files, error) {
 	f := Files{Merged: map[string]any{}, Sources: config.Sources{Project: map[string]bool{}, Foreign: map[string]string{}}}
+	var user map[string]any
 	if home != "" {
-		user, err := contextOf(filepath.Join(home, ".cdk.json"), true)
-		if err != nil {
+		var err error
+		if user, err = contextOf(filepath.Join(home, ".cdk.json"), true); err != nil {
 			return Files{}, err
 		}
-		for k := range user {
-			f.Sources.Foreign[k] = UserDefaults
-		}
-		maps.Copy(f.Merged, user)
 	}
 	project, err := contextOf(filepath.Join(dir, ProjectConfig), true)
 	if err != nil {
 		return Files{}, err
 	}
-	for k := range project {
-		f.Sources.Project[k] = true
-	}
-	maps.Copy(f.Merged, project)
 	cached, err := contextOf(filepath.Join(dir, ProjectContext), false)
 	if err != nil {
 		return Files{}, err
 	}
-	for k := range cached {
-		f.Sources.Foreign[k] = ProjectContext
+	// Lowest precedence first, as Context.all merges its bags.
+	for _, layer := range []struct {
+		file string
+		ctx  map[string]any
+	}{{UserDefaults, user}, {ProjectContext, cached}, {ProjectConfig, project}} {
+		for k := range layer.ctx {
+			if droppedKey(k) {
+				continue
+			}
+			if layer.file == ProjectConfig {
+				f.Sources.Project[k] = true
+			} else {
+				f.Sources.Foreign[k] = layer.file
+			}
+		}
+		mergeInto(f.Merged, layer.ctx)
 	}
-	maps.Copy(f.Merged, cached)
 	return f, nil
+}
+
+// mergeInto merges src into dst as the CLI's deepMerge does: an object
+// merges into an object of dst (a fresh one if dst holds something else),
+// any other value replaces. dst's objects are its own, so that merging a
+// later file into them never writes into an earlier one.
+func mergeInto(dst, src map[string]any) {
+	for k, v := range src {
+		if droppedKey(k) {
+			continue
+		}
+		obj, ok := v.(map[string]any)
+		if !ok {
+			dst[k] = v
+			continue
+		}
+		sub, ok := dst[k].(map[string]any)
+		if !ok {
+			sub = map[string]any{}
+			dst[k] = sub
+		}
+		mergeInto(sub, obj)
+	}
+}
+
+// droppedKey reports whether the CLI drops key: its deepMerge skips the
+// names that could reach a JavaScript prototype, so the app never sees them.
+func droppedKey(key string) bool {
+	return key == "__proto__" || key == "constructor" || key == "prototype"
 }
 
 // contextOf returns the context of one file: its "context" object, or the
@@ -85,30 +140,67 @@ func contextOf(path string, underContext bool) (map[string]any, error) {
 	return ctx, nil
 }
 
-// ParseArgs reads `-c key=value` and `--context key=value` pairs, as the
-// CDK CLI takes them, and refuses anything else.
+// lineTerminators are the characters JavaScript's '.' does not match.
+const lineTerminators = "\n\r\u2028\u2029"
+
+// ParseArgs is ParseContextArgs for callers that do not report the values
+// it ignores.
 func ParseArgs(args []string) (map[string]any, error) {
-	out := map[string]any{}
+	ctx, _, err := ParseContextArgs(args)
+	return ctx, err
+}
+
+// ParseContextArgs reads `-c key=value`, `-c=key=value`, `--context
+// key=value` and `--context=key=value` as the CDK CLI reads them, so that
+// the same command line means the same app with or without the CLI, and
+// refuses any other argument. A later value of a key wins.
+//
+// As in the CLI's parseStringContextListToObject, the key is everything
+// before the first '=' (even ""), and the value everything after it up to
+// the first line break; a value with no '=' at all is not an error but is
+// ignored with the CLI's warning, which ParseContextArgs returns. A key
+// starting with "aws:" and more is reserved to the CDK and refused, and
+// __proto__, constructor and prototype are dropped, as the CLI drops them.
+// A missing value, or one starting with '-', is refused: the CLI's
+// argument parser would take it for an option.
+func ParseContextArgs(args []string) (ctx map[string]any, warnings []string, err error) {
+	ctx = map[string]any{}
 	for i := 0; i < len(args); i++ {
 		a := args[i]
-		var pair string
+		var assignment string
 		switch {
 		case a == "-c" || a == "--context":
-			if i+1 == len(args) {
-				return nil, fmt.Errorf("%s needs key=value after it", a)
+			if i+1 == len(args) || strings.HasPrefix(args[i+1], "-") {
+				return nil, nil, fmt.Errorf("%s needs key=value after it", a)
 			}
 			i++
-			pair = args[i]
-		case strings.HasPrefix(a, "--context="):
-			pair = strings.TrimPrefix(a, "--context=")
+			assignment = args[i]
+		case strings.HasPrefix(a, "--context="), strings.HasPrefix(a, "-c="):
+			_, assignment, _ = strings.Cut(a, "=")
+			if assignment == "" {
+				return nil, nil, fmt.Errorf("%s needs key=value after it", a)
+			}
 		default:
-			return nil, fmt.Errorf("unexpected argument %q: only -c key=value is accepted", a)
+			return nil, nil, fmt.Errorf("unexpected argument %q: only -c key=value is accepted", a)
 		}
-		key, value, ok := strings.Cut(pair, "=")
-		if !ok || key == "" {
-			return nil, fmt.Errorf("context %q is not key=value", pair)
+		key, value, ok := strings.Cut(assignment, "=")
+		if !ok {
+			warnings = append(warnings, "Context argument is not an assignment (key=value): "+assignment)
+			continue
 		}
-		out[key] = value
+		// JavaScript's '.' in /=(.*)/ stops at a line terminator.
+		if end := strings.IndexAny(value, lineTerminators); end >= 0 {
+			value = value[:end]
+		}
+		// The CLI's test, /^aws:.+/, needs a character other than a line
+		// terminator after the prefix.
+		if rest, reserved := strings.CutPrefix(key, "aws:"); reserved && rest != "" && strings.IndexAny(rest, lineTerminators) != 0 {
+			return nil, nil, fmt.Errorf("context key %q: keys prefixed with 'aws:' are reserved to the CDK", key)
+		}
+		if droppedKey(key) {
+			continue
+		}
+		ctx[key] = value
 	}
-	return out, nil
+	return ctx, warnings, nil
 }

@@ -17,24 +17,32 @@ func write(t *testing.T, path, content string) {
 	}
 }
 
-// The files merge as the CDK CLI merges them, ~/.cdk.json first and
-// cdk.context.json last, and each key keeps where it came from.
+// The files merge as the CDK CLI merges them: ~/.cdk.json lowest, then
+// cdk.context.json, then cdk.json, objects key by key, and each key keeps
+// where it came from.
 func TestRead(t *testing.T) {
 	dir, home := t.TempDir(), t.TempDir()
-	write(t, filepath.Join(home, ".cdk.json"), `{"context": {"stageName": "user", "teamFlag": true}}`)
-	write(t, filepath.Join(dir, "cdk.json"), `{"app": "go run .", "context": {"stageName": "project", "apiRegion": "eu-west-1"}}`)
-	write(t, filepath.Join(dir, "cdk.context.json"), `{"apiRegion": "eu-central-1", "acknowledged-issue-numbers": [1]}`)
+	write(t, filepath.Join(home, ".cdk.json"), `{"context": {"stageName": "user", "teamFlag": true, "logRetentionDays": 7, "obj": {"a": 1, "b": 1}, "constructor": 1}}`)
+	write(t, filepath.Join(dir, "cdk.json"), `{"app": "go run .", "context": {"stageName": "project", "apiRegion": "eu-west-1", "obj": {"b": 2, "c": 2, "prototype": 2}}}`)
+	write(t, filepath.Join(dir, "cdk.context.json"), `{"apiRegion": "eu-central-1", "logRetentionDays": 14, "acknowledged-issue-numbers": [1], "obj": {"c": 3, "d": [3]}}`)
 	f, err := Read(dir, home)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]any{"stageName": "project", "teamFlag": true, "apiRegion": "eu-central-1", "acknowledged-issue-numbers": []any{float64(1)}}
+	want := map[string]any{
+		"stageName": "project", "teamFlag": true, "apiRegion": "eu-west-1", "logRetentionDays": float64(14),
+		"acknowledged-issue-numbers": []any{float64(1)},
+		"obj":                        map[string]any{"a": float64(1), "b": float64(2), "c": float64(2), "d": []any{float64(3)}},
+	}
 	if diff := cmp.Diff(want, f.Merged); diff != "" {
 		t.Errorf("merged (-want +got):\n%s", diff)
 	}
 	wantSources := config.Sources{
-		Project: map[string]bool{"stageName": true, "apiRegion": true},
-		Foreign: map[string]string{"stageName": UserDefaults, "teamFlag": UserDefaults, "apiRegion": ProjectContext, "acknowledged-issue-numbers": ProjectContext},
+		Project: map[string]bool{"stageName": true, "apiRegion": true, "obj": true},
+		Foreign: map[string]string{
+			"stageName": UserDefaults, "teamFlag": UserDefaults, "apiRegion": ProjectContext, "logRetentionDays": ProjectContext,
+			"acknowledged-issue-numbers": ProjectContext, "obj": ProjectContext,
+		},
 	}
 	if diff := cmp.Diff(wantSources, f.Sources); diff != "" {
 		t.Errorf("sources (-want +got):\n%s", diff)
@@ -49,17 +57,27 @@ func TestRead(t *testing.T) {
 	}
 }
 
-func TestParseArgs(t *testing.T) {
-	got, err := ParseArgs([]string{"-c", "a=1", "--context", "b=x=y", "--context=c="})
+// -c values read as the CDK CLI reads them; see ParseContextArgs.
+func TestParseContextArgs(t *testing.T) {
+	got, warnings, err := ParseContextArgs([]string{
+		"-c", "a=1", "--context", "b=x=y", "--context=c=", "-c=d=e", "-c", "flag", "-c", "=v",
+		"-c", "a=2", "-c", "n=1\n2", "-c", "constructor=x", "-c", "aws:=ok",
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff(map[string]any{"a": "1", "b": "x=y", "c": ""}, got); diff != "" {
+	if diff := cmp.Diff(map[string]any{"a": "2", "b": "x=y", "c": "", "d": "e", "": "v", "n": "1", "aws:": "ok"}, got); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
-	for _, bad := range [][]string{{"--all"}, {"-c"}, {"-c", "novalue"}, {"-c", "=v"}, {"synth"}} {
-		if _, err := ParseArgs(bad); err == nil {
+	if diff := cmp.Diff([]string{"Context argument is not an assignment (key=value): flag"}, warnings); diff != "" {
+		t.Errorf("warnings (-want +got):\n%s", diff)
+	}
+	for _, bad := range [][]string{{"--all"}, {"-c"}, {"-c", "-x=1"}, {"--context="}, {"-c", "aws:region=x"}, {"synth"}, {"-cfoo=bar"}} {
+		if _, _, err := ParseContextArgs(bad); err == nil {
 			t.Errorf("%q: got no error", bad)
 		}
+	}
+	if got, err := ParseArgs([]string{"-c", "flag", "-c", "k=v"}); err != nil || !cmp.Equal(got, map[string]any{"k": "v"}) {
+		t.Errorf("ParseArgs: got %v, %v; want map[k:v] and no error", got, err)
 	}
 }
