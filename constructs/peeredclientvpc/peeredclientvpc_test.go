@@ -137,3 +137,66 @@ func TestMissingRequiredPropPanicsWithName(t *testing.T) {
 		Code: awslambda.Code_FromInline(jsii.String("x")),
 	})
 }
+
+// The construct's own security properties. Peering with an API of another
+// account names that account and its accepter role, and the function may
+// invoke the demo method of that account's API only; in its own account the
+// request names neither. Either way the function has no ingress, egress to
+// the API's range on 443 only, and runs in the VPC's subnets.
+func TestSecurityProperties(t *testing.T) {
+	for _, tc := range []struct {
+		name          string
+		account, role *string
+	}{
+		{"the API in another account", jsii.String("111111111111"), jsii.String("arn:aws:iam::111111111111:role/accepter")},
+		{"the API in this account", nil, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			app := awscdk.NewApp(nil)
+			stack := awscdk.NewStack(app, jsii.String("Client"), &awscdk.StackProps{Env: &awscdk.Environment{Account: jsii.String("222222222222"), Region: jsii.String("eu-west-1")}})
+			peeredclientvpc.NewPeeredClientVpc(stack, "Client", &peeredclientvpc.PeeredClientVpcProps{
+				Cidr: jsii.String("192.168.10.0/24"), PeerVpcId: jsii.String("vpc-0123456789abcdef0"), PeerRegion: jsii.String("us-east-2"),
+				PeerAccount: tc.account, PeerRoleArn: tc.role, PeerCidr: jsii.String("10.20.0.0/16"), ApiId: jsii.String("a1b2c3d4e5"),
+				EndpointDnsName: jsii.String("vpce-0abc-xyz.execute-api.us-east-2.vpce.amazonaws.com"), EndpointHostedZoneId: jsii.String("ZC8PG0KIFKBRI"),
+				Code: fakeCode(t),
+			})
+			tmpl := cdktest.Template(t, stack)
+			peering := cdktest.Props(tmpl, "AWS::EC2::VPCPeeringConnection")[0]
+			if tc.account != nil && (peering["PeerOwnerId"] != *tc.account || peering["PeerRoleArn"] != *tc.role) {
+				t.Errorf("peering %s, want PeerOwnerId %s and PeerRoleArn %s", cdktest.JSON(peering), *tc.account, *tc.role)
+			}
+			if _, owner := peering["PeerOwnerId"]; tc.account == nil && owner {
+				t.Errorf("peering %s names an owner within one account", cdktest.JSON(peering))
+			}
+			if _, role := peering["PeerRoleArn"]; tc.account == nil && role {
+				t.Errorf("peering %s names a role within one account", cdktest.JSON(peering))
+			}
+			apiAccount := "222222222222"
+			if tc.account != nil {
+				apiAccount = *tc.account
+			}
+			var invoke []string
+			for _, p := range cdktest.Props(tmpl, "AWS::IAM::Policy") {
+				for _, st := range p["PolicyDocument"].(map[string]any)["Statement"].([]any) {
+					if s := cdktest.JSON(st); strings.Contains(s, "execute-api") {
+						invoke = append(invoke, s)
+					}
+				}
+			}
+			want := `{"Action":"execute-api:Invoke","Effect":"Allow","Resource":{"Fn::Join":["",["arn:",{"Ref":"AWS::Partition"},":execute-api:us-east-2:` + apiAccount + `:a1b2c3d4e5/v1/GET/hello"]]}}`
+			if len(invoke) != 1 || invoke[0] != want {
+				t.Errorf("execute-api statements %v, want only %s", invoke, want)
+			}
+			var fnSG map[string]any
+			for _, sg := range cdktest.Props(tmpl, "AWS::EC2::SecurityGroup") {
+				if strings.HasPrefix(sg["GroupDescription"].(string), "API client") {
+					fnSG = sg
+				}
+			}
+			if fnSG == nil || fnSG["SecurityGroupIngress"] != nil ||
+				cdktest.JSON(fnSG["SecurityGroupEgress"]) != `[{"CidrIp":"10.20.0.0/16","Description":"HTTPS to the private API endpoint","FromPort":443,"IpProtocol":"tcp","ToPort":443}]` {
+				t.Errorf("function security group %s, want no ingress and HTTPS to 10.20.0.0/16 only", cdktest.JSON(fnSG))
+			}
+		})
+	}
+}

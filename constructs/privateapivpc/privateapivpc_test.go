@@ -135,3 +135,70 @@ func TestWithoutDemoMethodOrRole(t *testing.T) {
 		t.Errorf("API Gateway account settings and roles: got %d resources, want only the flow-log role", n)
 	}
 }
+
+// The construct's own security properties, with a client account: the
+// API is PRIVATE, bound to the endpoint, denies every call that does not
+// come through it and allows only the construct's account and the client
+// accounts; the endpoint serves only those accounts' principals, for APIs
+// of its own account and Region; the accepter role is trusted by the client
+// accounts only and may accept peering to this VPC only.
+func TestSecurityProperties(t *testing.T) {
+	app := awscdk.NewApp(nil)
+	stack := awscdk.NewStack(app, jsii.String("Secure"), &awscdk.StackProps{Env: &awscdk.Environment{Account: jsii.String("111111111111"), Region: jsii.String("eu-west-1")}})
+	privateapivpc.NewPrivateApiVpc(stack, "Api", &privateapivpc.PrivateApiVpcProps{
+		Cidr: jsii.String("10.1.0.0/24"), ClientAccounts: jsii.Strings("222222222222"),
+	})
+	tmpl := cdktest.Template(t, stack)
+	endpointID := firstKey(cdktest.Resources(tmpl, "AWS::EC2::VPCEndpoint"))
+	vpcID := firstKey(cdktest.Resources(tmpl, "AWS::EC2::VPC"))
+	partition := `{"Ref":"AWS::Partition"}`
+
+	api := cdktest.Props(tmpl, "AWS::ApiGateway::RestApi")[0]
+	if got := cdktest.JSON(api["EndpointConfiguration"]); got != `{"Types":["PRIVATE"],"VpcEndpointIds":[{"Ref":"`+endpointID+`"}]}` {
+		t.Errorf("EndpointConfiguration: %s, want PRIVATE through %s only", got, endpointID)
+	}
+	wantPolicy := `{"Statement":[` +
+		`{"Action":"execute-api:Invoke","Condition":{"StringNotEquals":{"aws:SourceVpce":{"Ref":"` + endpointID + `"}}},"Effect":"Deny","Principal":{"AWS":"*"},"Resource":"execute-api:/*","Sid":"DenyOutsideEndpoint"},` +
+		`{"Action":"execute-api:Invoke","Effect":"Allow","Principal":{"AWS":[{"Fn::Join":["",["arn:",` + partition + `,":iam::111111111111:root"]]},{"Fn::Join":["",["arn:",` + partition + `,":iam::222222222222:root"]]}]},"Resource":"execute-api:/*","Sid":"AllowOwnAccount"}],` +
+		`"Version":"2012-10-17"}`
+	if got := cdktest.JSON(api["Policy"]); got != wantPolicy {
+		t.Errorf("resource policy:\n got %s\nwant %s", got, wantPolicy)
+	}
+
+	endpoint := cdktest.Props(tmpl, "AWS::EC2::VPCEndpoint")[0]
+	wantEndpoint := `{"Statement":[{"Action":"execute-api:Invoke","Condition":{"StringEquals":{"aws:PrincipalAccount":["111111111111","222222222222"]}},` +
+		`"Effect":"Allow","Principal":{"AWS":"*"},"Resource":{"Fn::Join":["",["arn:",` + partition + `,":execute-api:eu-west-1:111111111111:*/*"]]},"Sid":"InvokeOwnAccountApisOnly"}],"Version":"2012-10-17"}`
+	if got := cdktest.JSON(endpoint["PolicyDocument"]); got != wantEndpoint {
+		t.Errorf("endpoint policy:\n got %s\nwant %s", got, wantEndpoint)
+	}
+
+	var accepter map[string]any
+	for _, r := range cdktest.Props(tmpl, "AWS::IAM::Role") {
+		if strings.Contains(cdktest.JSON(r["AssumeRolePolicyDocument"]), "222222222222") {
+			accepter = r
+		}
+	}
+	if accepter == nil {
+		t.Fatal("no role trusted by the client account")
+	}
+	if got := cdktest.JSON(accepter["AssumeRolePolicyDocument"]); got != `{"Statement":[{"Action":"sts:AssumeRole","Effect":"Allow","Principal":{"AWS":{"Fn::Join":["",["arn:",`+partition+`,":iam::222222222222:root"]]}}}],"Version":"2012-10-17"}` {
+		t.Errorf("accepter trust: %s, want the client account only", got)
+	}
+	var accept string
+	for _, p := range cdktest.Props(tmpl, "AWS::IAM::Policy") {
+		if s := cdktest.JSON(p["PolicyDocument"]); strings.Contains(s, "ec2:AcceptVpcPeeringConnection") {
+			accept = s
+		}
+	}
+	if !strings.Contains(accept, `"Action":"ec2:AcceptVpcPeeringConnection"`) || !strings.Contains(accept, `"ec2:AccepterVpc"`) ||
+		!strings.Contains(accept, `:vpc/",{"Ref":"`+vpcID+`"}`) || strings.Count(accept, `"Action"`) != 1 {
+		t.Errorf("accepter policy: %s, want only AcceptVpcPeeringConnection on peering to %s", accept, vpcID)
+	}
+}
+
+func firstKey[V any](m map[string]V) string {
+	for k := range m {
+		return k
+	}
+	return ""
+}
