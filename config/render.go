@@ -2,12 +2,13 @@ package config
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 	"unicode"
 	"unicode/utf16"
 	"unicode/utf8"
+
+	"crossregionapi/internal/jsonpos"
 )
 
 const (
@@ -198,20 +199,7 @@ func joinLast(parts []string, last string) string {
 // null), or a count of clients over a quota. It renders as "".
 type missing struct{}
 
-// jsonError describes a JSON syntax error in text by line and column, as an
-// editor shows them, rather than by byte offset.
+// jsonError describes a JSON error in text by line and column.
 func jsonError(text string, err error) string {
-	var syntax *json.SyntaxError
-	if !errors.As(err, &syntax) {
-		return strings.TrimPrefix(err.Error(), "json: ")
-	}
-	line, col := 1, 1
-	for _, r := range text[:max(0, min(int(syntax.Offset)-1, len(text)))] {
-		if r == '\n' {
-			line, col = line+1, 1
-		} else {
-			col++
-		}
-	}
-	return fmt.Sprintf("line %d, column %d: %s", line, col, syntax.Error())
+	return jsonpos.Describe([]byte(text), err)
 }

@@ -24,6 +24,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	"crossregionapi/internal/jsonpos"
+
 	"crossregionapi/config"
 )
 
@@ -131,7 +133,7 @@ func contextOf(path string, underContext bool) (map[string]any, error) {
 	}
 	var doc map[string]any
 	if err := json.Unmarshal(raw, &doc); err != nil {
-		return nil, fmt.Errorf("%s is not a JSON object: %w", path, err)
+		return nil, fmt.Errorf("%s is not a JSON object (%s); fix it or remove it", path, jsonpos.Describe(raw, err))
 	}
 	if !underContext {
 		return doc, nil

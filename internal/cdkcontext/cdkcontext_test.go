@@ -3,6 +3,7 @@ package cdkcontext
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -48,9 +49,9 @@ func TestRead(t *testing.T) {
 		t.Errorf("sources (-want +got):\n%s", diff)
 	}
 
-	write(t, filepath.Join(dir, "cdk.json"), `{"context": `)
-	if _, err := Read(dir, ""); err == nil {
-		t.Error("a cdk.json that is not JSON: got no error")
+	write(t, filepath.Join(dir, "cdk.json"), "{\n  \"context\": {\n    \"stageName\": \"v1\",\n  }\n}")
+	if _, err := Read(dir, ""); err == nil || !strings.Contains(err.Error(), "cdk.json is not a JSON object (line 4, column 3: invalid character '}'") {
+		t.Errorf("a cdk.json with a trailing comma: got %v, want its line and column", err)
 	}
 	if f, err := Read(t.TempDir(), ""); err != nil || len(f.Merged) != 0 {
 		t.Errorf("no files: %v, %v; want nothing and no error", f.Merged, err)
