@@ -30,11 +30,11 @@ func TestGoodOverridesSynthesizeOffline(t *testing.T) {
 		t.Skip("synthesizes the whole app per case")
 	}
 	cases := []struct {
-		name       string
-		ctx        map[string]any
-		account    string
-		apiRegion  string
-		clientAZs  []string
+		name      string
+		ctx       map[string]any
+		account   string
+		apiRegion string
+		clientAZs []string
 		// apiZoneIDs are the API subnets' AvailabilityZoneId, when the
 		// zones are given as IDs.
 		apiZoneIDs []string
