@@ -35,13 +35,7 @@ func TestCLIAndGoRunMergeContextAlike(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the CDK CLI and go run")
 	}
-	cdk, err := filepath.Abs(filepath.Join("node_modules", ".bin", "cdk"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(cdk); err != nil {
-		t.Fatalf("the pinned CDK CLI is not installed (%v): run `make deps` (npm ci)", err)
-	}
+	cdk := pinnedCDK(t)
 	proj, home := t.TempDir(), t.TempDir()
 	copyModuleSource(t, ".", proj)
 

@@ -117,13 +117,9 @@ func TestGoodOverridesSynthesizeOffline(t *testing.T) {
 	}
 }
 
-// The pinned CLI synthesizes through cdk.json's app command with no AWS
-// credentials or configuration at all, for a concrete account and a Region
-// pair nobody committed context for.
-func TestCLISynthWithoutCredentials(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs the CDK CLI")
-	}
+// pinnedCDK is the path of the CDK CLI that package-lock.json pins.
+func pinnedCDK(t *testing.T) string {
+	t.Helper()
 	cdk, err := filepath.Abs(filepath.Join("node_modules", ".bin", "cdk"))
 	if err != nil {
 		t.Fatal(err)
@@ -131,18 +127,21 @@ func TestCLISynthWithoutCredentials(t *testing.T) {
 	if _, err := os.Stat(cdk); err != nil {
 		t.Fatalf("the pinned CDK CLI is not installed (%v): run `make deps` (npm ci)", err)
 	}
+	return cdk
+}
+
+// The pinned CLI synthesizes through cdk.json's app command with no AWS
+// credentials or configuration at all, for a concrete account and a Region
+// pair nobody committed context for.
+func TestCLISynthWithoutCredentials(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the CDK CLI")
+	}
+	cdk := pinnedCDK(t)
 	out := t.TempDir()
 	cmd := exec.Command(cdk, "synth", "--no-lookups", "--quiet", "--output", out,
 		"-c", "account=123456789012", "-c", "apiRegion=eu-west-3", "-c", "clientRegion=ca-central-1")
-	var env []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "AWS_") && !strings.HasPrefix(kv, "CDK_") {
-			env = append(env, kv)
-		}
-	}
-	empty := filepath.Join(t.TempDir(), "none")
-	cmd.Env = append(env, "AWS_CONFIG_FILE="+empty, "AWS_SHARED_CREDENTIALS_FILE="+empty,
-		"AWS_EC2_METADATA_DISABLED=true", "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20")
+	cmd.Env = envWithoutAWS(t, t.TempDir())
 	output, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("cdk synth: %v\n%s", err, output)
