@@ -1,0 +1,75 @@
+// Package probe names what the client function's scheduled probe reports
+// and what reads it: the Embedded Metric Format record the handler writes,
+// the alarm and dashboard the stacks build on it, and `make status`. Each
+// takes the names from here, so a metric the handler writes is the metric
+// the alarm watches.
+package probe
+
+import "strings"
+
+// Namespace holds the probe's metrics.
+const Namespace = "CrossRegionApi/Probe"
+
+// Metrics of every probe, under the dimensions App, ClientRegion and
+// ClientAccount.
+const (
+	// MetricSuccess is 1 for a call that reached the API (HTTP 200), 0 for
+	// any other outcome.
+	MetricSuccess = "Success"
+	// MetricLatency is the call's time, all attempts included, in
+	// milliseconds.
+	MetricLatency = "Latency"
+	// MetricAttempts is how many HTTP attempts the call made.
+	MetricAttempts = "Attempts"
+	// MetricFailure is 1 for a failed probe, under the dimensions of every
+	// probe and FailureKind: how often each kind of failure happens.
+	MetricFailure = "Failure"
+)
+
+// Dimensions.
+const (
+	// DimensionApp is the appName: two copies of the app in one account
+	// keep their probes apart.
+	DimensionApp = "App"
+	// DimensionClientRegion and DimensionClientAccount are the client's
+	// Region and account.
+	DimensionClientRegion  = "ClientRegion"
+	DimensionClientAccount = "ClientAccount"
+	// DimensionFailureKind is the handler's classification of a failure
+	// (handler.Kind: forbidden, timeout, dns, ...).
+	DimensionFailureKind = "FailureKind"
+)
+
+// Dimensions are the dimensions of every probe metric, in the order the
+// record and the alarm list them.
+func Dimensions() []string {
+	return []string{DimensionApp, DimensionClientRegion, DimensionClientAccount}
+}
+
+// Event is the payload the schedule sends: Probe marks the invocation as a
+// probe, and the other fields are the dimension values, known to the stack
+// that builds the schedule. An invocation without Probe (`make invoke`)
+// writes no metric.
+type Event struct {
+	Probe         bool   `json:"probe"`
+	App           string `json:"app"`
+	ClientRegion  string `json:"clientRegion"`
+	ClientAccount string `json:"clientAccount"`
+}
+
+// AlarmName is the name of a client's probe alarm, unique in its account
+// and Region: the app's name and the client's id (config.Client's ClientID,
+// "" for the single client of clientRegion).
+func AlarmName(app, clientID string) string {
+	return strings.Join(nonEmpty(app, "probe", clientID), "-")
+}
+
+func nonEmpty(parts ...string) []string {
+	var out []string
+	for _, p := range parts {
+		if p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
