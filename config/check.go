@@ -49,6 +49,7 @@ var intLimits = map[string]struct {
 	keyClientMaxAttempts:       {1, 10, "the count includes the first call, so 1 means no retries"},
 	keyClientBackoffBaseMs:     {1, 10000, "give the first retry delay in milliseconds"},
 	keyClientBackoffMaxMs:      {1, 10000, "give the longest retry delay in milliseconds, at least " + keyClientBackoffBaseMs},
+	keyProbeIntervalMinutes:    {0, 1440, "give the minutes between two probes of each client, 1 to 1440 (a day), or 0 to turn the probes, their alarms and the dashboard off"},
 	keyPeeringConnectionsQuota: {1, maxPeeringsQuota, "give your Amazon VPC quota \"Active VPC peering connections per VPC\" in apiRegion: 50 unless raised, and Service Quotas raises it to 125 at most"},
 }
 
@@ -210,6 +211,10 @@ func (ch *checker) run() {
 	for _, key := range []string{keyThrottleRateLimit, keyThrottleBurstLimit, keyClientMaxAttempts, keyPeeringConnectionsQuota} {
 		ch.intRange(key, *field(&c, key).(*int))
 	}
+	probeOK := ch.intRange(keyProbeIntervalMinutes, c.ProbeIntervalMinutes)
+	if c.AlarmEmail != "" && ch.text(keyAlarmEmail, c.AlarmEmail, (*checker).email) && probeOK && c.ProbeIntervalMinutes == 0 {
+		ch.warn(keyAlarmEmail, c.AlarmEmail, "is ignored: %s = 0 turns the probes and their alarms off", keyProbeIntervalMinutes)
+	}
 	baseOK := ch.intRange(keyClientBackoffBaseMs, c.ClientBackoffBaseMs)
 	maxOK := ch.intRange(keyClientBackoffMaxMs, c.ClientBackoffMaxMs)
 	if baseOK && maxOK && c.ClientBackoffMaxMs < c.ClientBackoffBaseMs {
@@ -218,6 +223,17 @@ func (ch *checker) run() {
 			keyClientBackoffBaseMs, c.ClientBackoffBaseMs, keyClientBackoffMaxMs, c.ClientBackoffBaseMs, keyClientBackoffBaseMs)
 	} else if baseOK && maxOK && !ch.skip[keyClientMaxAttempts] && c.ClientMaxAttempts >= 1 {
 		ch.retryBudget()
+	}
+}
+
+// emailRe is what SNS's email protocol takes as an address, loosely: one
+// @, no spaces, a dot in the domain.
+var emailRe = regexp.MustCompile(`^[^@\s]+@[^@\s]+\.[^@\s.]+$`)
+
+// email checks alarmEmail.
+func (ch *checker) email(key, v string) {
+	if len(v) > 254 || !emailRe.MatchString(v) {
+		ch.add(key, v, "is not an email address; give the address that gets each client's probe alarm, such as ops@example.com, or leave it unset")
 	}
 }
 

@@ -35,6 +35,8 @@ const (
 	keyApiGatewayCloudWatchRole = "apiGatewayCloudWatchRole"
 	keyLogEncryption            = "logEncryption"
 	keyPeeringConnectionsQuota  = "peeringConnectionsQuota"
+	keyProbeIntervalMinutes     = "probeIntervalMinutes"
+	keyAlarmEmail               = "alarmEmail"
 )
 
 // keyOrder is the order of Keys and of the problems in an Error, so that the
@@ -59,6 +61,8 @@ var keyOrder = []string{
 	keyClientBackoffMaxMs,
 	keyApiGatewayCloudWatchRole,
 	keyLogEncryption,
+	keyProbeIntervalMinutes,
+	keyAlarmEmail,
 }
 
 // Values of LogEncryption.
@@ -145,6 +149,13 @@ type Config struct {
 	// peering connections per VPC" in apiRegion: the API's VPC peers with
 	// every client, so it bounds their number. 50 unless raised.
 	PeeringConnectionsQuota int
+	// ProbeIntervalMinutes is how often each client calls the API on its
+	// own, to prove the whole private path and feed its alarm; 0 turns the
+	// probes, their alarms and the dashboard off.
+	ProbeIntervalMinutes int
+	// AlarmEmail, when set, is subscribed to each client's alarm topic; the
+	// owner of the address must confirm the subscription.
+	AlarmEmail string
 }
 
 // Defaults returns the configuration used for every key left unset.
@@ -166,6 +177,7 @@ func Defaults() Config {
 		ApiGatewayCloudWatchRole: CloudWatchRoleCreate,
 		LogEncryption:            LogEncryptionNone,
 		PeeringConnectionsQuota:  50,
+		ProbeIntervalMinutes:     5,
 	}
 }
 
@@ -260,8 +272,9 @@ func load(lookup func(key string) (value any, ok bool)) (Config, []string, error
 	for _, key := range keyOrder {
 		switch p := field(&c, key).(type) {
 		case *string:
-			// Only account has no default, so only there does "" mean unset.
-			l.str(key, p, key == keyAccount)
+			// Only account and alarmEmail have no default, so only there
+			// does "" mean unset.
+			l.str(key, p, key == keyAccount || key == keyAlarmEmail)
 		case *int:
 			l.int(key, p)
 		case *[]string:
@@ -357,6 +370,10 @@ func field(c *Config, key string) any {
 		return &c.Clients
 	case keyPeeringConnectionsQuota:
 		return &c.PeeringConnectionsQuota
+	case keyProbeIntervalMinutes:
+		return &c.ProbeIntervalMinutes
+	case keyAlarmEmail:
+		return &c.AlarmEmail
 	}
 	if p := entryField(c, key); p != nil {
 		return p

@@ -123,6 +123,8 @@ func TestLoadOverrides(t *testing.T) {
 				"apiGatewayCloudWatchRole": "existing",
 				"logEncryption":            "kms",
 				"peeringConnectionsQuota":  "75",
+				"probeIntervalMinutes":     "15",
+				"alarmEmail":               "ops@example.com",
 			},
 			want: func(c *Config) {
 				*c = Config{
@@ -145,6 +147,8 @@ func TestLoadOverrides(t *testing.T) {
 					ApiGatewayCloudWatchRole: CloudWatchRoleExisting,
 					LogEncryption:            LogEncryptionKMS,
 					PeeringConnectionsQuota:  75,
+					ProbeIntervalMinutes:     15,
+					AlarmEmail:               "ops@example.com",
 				}
 			},
 		},
@@ -262,6 +266,11 @@ var loadProblemCases = []struct {
 		[]string{"mixes zone IDs and zone names"}},
 	{"a JSON list on -c, broken", map[string]any{"apiAvailabilityZones": `["us-east-1a",]`}, "apiAvailabilityZones", `"[\"us-east-1a\",]"`,
 		[]string{"is not JSON (line 1, column 15: invalid character ']'"}},
+	{"probe interval over a day", map[string]any{"probeIntervalMinutes": 1441}, "probeIntervalMinutes", `1441`, []string{"outside the allowed 0..1440", "0 to turn the probes"}},
+	{"probe interval below zero", map[string]any{"probeIntervalMinutes": "-5"}, "probeIntervalMinutes", `-5`, []string{"outside the allowed 0..1440"}},
+	{"probe interval not whole", map[string]any{"probeIntervalMinutes": 2.5}, "probeIntervalMinutes", `2.5`, []string{"not a whole number"}},
+	{"alarm email without a domain", map[string]any{"alarmEmail": "ops@example"}, "alarmEmail", `"ops@example"`, []string{"is not an email address", "or leave it unset"}},
+	{"alarm email with a space", map[string]any{"alarmEmail": "ops team@example.com"}, "alarmEmail", `"ops team@example.com"`, []string{"is not an email address"}},
 	{"list key given a boolean", map[string]any{"apiAvailabilityZones": true}, "apiAvailabilityZones", `true`, []string{"not a list", "comma-separated"}},
 	{"list key given a number element", map[string]any{"clientAvailabilityZones": []any{"us-west-2a", float64(2)}}, "clientAvailabilityZones", `["us-west-2a",2]`, []string{"element 1 is a number"}},
 
