@@ -24,8 +24,10 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"crossregionapi/functions/apiclient/handler"
 	"crossregionapi/functions/apiclient/internal/apitest"
 	"crossregionapi/gobundle"
+	"crossregionapi/internal/probe"
 )
 
 const rieInstall = "go install github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@v0.0.0-20261030222936-bef5c4ba774d"
@@ -486,6 +488,160 @@ func TestEmulator(t *testing.T) {
 				tt.check(t, s, e)
 			}
 		})
+	}
+}
+
+// finalLogs are the log records that end an invocation, one each.
+var finalLogs = regexp.MustCompile(`"msg":"API call (succeeded|failed)"`)
+
+// TestEmulatorProbe invokes the real bootstrap with the schedule's payload
+// and reads the metric record from the function's stdout, as CloudWatch
+// Logs would.
+func TestEmulatorProbe(t *testing.T) {
+	rieBinary(t)
+	bootstrap := build(t, ".", runtime.GOOS, runtime.GOARCH)
+
+	ev := probe.Event{Probe: true, App: "crossregion-demo", ClientRegion: functionRegion, ClientAccount: "111122223333"}
+	payload, err := json.Marshal(ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	probeEvent := string(payload)
+
+	// want is one record's outcome.
+	type want struct {
+		success  int
+		attempts int
+		kind     handler.Kind // "" for success
+	}
+	tests := []struct {
+		name     string
+		statuses []int
+		env      []string
+		// events are sent in turn to one warm function.
+		events []string
+		want   []want
+	}{
+		{name: "200", statuses: []int{200}, events: []string{probeEvent}, want: []want{{success: 1, attempts: 1}}},
+		{
+			name: "403", statuses: []int{403}, events: []string{probeEvent},
+			want: []want{{success: 0, attempts: 1, kind: handler.KindForbidden}},
+		},
+		{
+			name: "stalled server times out", statuses: []int{apitest.Stall}, env: []string{"MAX_ATTEMPTS", "2"},
+			events: []string{probeEvent}, want: []want{{success: 0, attempts: 2, kind: handler.KindTimeout}},
+		},
+		{name: "500, 500, 200", statuses: []int{500, 500, 200}, events: []string{probeEvent}, want: []want{{success: 1, attempts: 3}}},
+		{
+			// make invoke sends {}: no record for it, one for each probe.
+			name: "make invoke's {} writes none", statuses: []int{200},
+			events: []string{`{}`, probeEvent, `{}`, probeEvent},
+			want:   []want{{success: 1, attempts: 1}, {success: 1, attempts: 1}},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			api := apitest.NewServer(t, tt.statuses...)
+			e := startEmulator(t, bootstrap, functionEnv(t, api.URL+"/v1", api.CertPEM(), tt.env...))
+
+			// A last {} is the fence: the function writes to one stdout in
+			// order, so once its final log line is out, every record of the
+			// invocations before it is too.
+			events := append(append([]string(nil), tt.events...), `{}`)
+			for i, event := range events {
+				status, body := e.call(t, event)
+				var got invocation
+				if err := json.Unmarshal(body, &got); err != nil {
+					t.Fatalf("invocation %d: HTTP %d, body %q is not JSON: %v\nemulator output:\n%s", i+1, status, body, err, e.out)
+				}
+				// The probe does not change the invocation's answer.
+				failed := tt.want[0].kind != ""
+				if failed != (got.ErrorMessage != "") || !failed && got.StatusCode != 200 {
+					t.Fatalf("invocation %d: got %s, want failed=%v\nemulator output:\n%s", i+1, body, failed, e.out)
+				}
+			}
+			deadline := time.Now().Add(10 * time.Second)
+			out := e.out.String()
+			for len(finalLogs.FindAllString(out, -1)) < len(events) && time.Now().Before(deadline) {
+				time.Sleep(10 * time.Millisecond)
+				out = e.out.String()
+			}
+			if n := len(finalLogs.FindAllString(out, -1)); n != len(events) {
+				t.Fatalf("got %d final log records, want %d, one per invocation\nemulator output:\n%s", n, len(events), out)
+			}
+
+			recs, errs := apitest.FindEMF(out)
+			for _, err := range errs {
+				t.Errorf("not an EMF record: %v", err)
+			}
+			if len(recs) != len(tt.want) {
+				t.Fatalf("got %d EMF records, want %d, one per probe\nemulator output:\n%s", len(recs), len(tt.want), out)
+			}
+			for i, rec := range recs {
+				w := tt.want[i]
+				checkProbeRecord(t, rec, ev, w.success, w.attempts, w.kind)
+			}
+			if t.Failed() {
+				t.Logf("emulator output:\n%s", out)
+			}
+		})
+	}
+}
+
+// checkProbeRecord checks a probe's record against internal/probe's names
+// and the event's values.
+func checkProbeRecord(t *testing.T, rec apitest.EMF, ev probe.Event, success, attempts int, kind handler.Kind) {
+	t.Helper()
+	type directive struct {
+		Namespace  string
+		Dimensions [][]string
+		Metrics    []string
+	}
+	var got []directive
+	for _, d := range rec.AWS.CloudWatchMetrics {
+		g := directive{Namespace: d.Namespace, Dimensions: d.Dimensions}
+		for _, m := range d.Metrics {
+			g.Metrics = append(g.Metrics, m.Name)
+		}
+		got = append(got, g)
+	}
+	wantDirectives := []directive{{
+		Namespace:  probe.Namespace,
+		Dimensions: [][]string{probe.Dimensions()},
+		Metrics:    []string{probe.MetricSuccess, probe.MetricLatency, probe.MetricAttempts},
+	}}
+	wantMembers := map[string]any{
+		probe.DimensionApp:           ev.App,
+		probe.DimensionClientRegion:  ev.ClientRegion,
+		probe.DimensionClientAccount: ev.ClientAccount,
+		probe.MetricSuccess:          json.Number(strconv.Itoa(success)),
+		probe.MetricAttempts:         json.Number(strconv.Itoa(attempts)),
+	}
+	if kind != "" {
+		wantDirectives = append(wantDirectives, directive{
+			Namespace:  probe.Namespace,
+			Dimensions: [][]string{append(probe.Dimensions(), probe.DimensionFailureKind)},
+			Metrics:    []string{probe.MetricFailure},
+		})
+		wantMembers[probe.MetricFailure] = json.Number("1")
+		wantMembers[probe.DimensionFailureKind] = string(kind)
+	}
+	if diff := cmp.Diff(wantDirectives, got); diff != "" {
+		t.Errorf("metric directives (-want +got):\n%s", diff)
+	}
+	members := map[string]any{}
+	for k, v := range rec.Members {
+		members[k] = v
+	}
+	if _, ok := members[probe.MetricLatency].(json.Number); !ok {
+		t.Errorf("%s: got %#v, want a number", probe.MetricLatency, members[probe.MetricLatency])
+	}
+	delete(members, probe.MetricLatency)
+	if diff := cmp.Diff(wantMembers, members); diff != "" {
+		t.Errorf("record members (-want +got):\n%s", diff)
+	}
+	if age := time.Since(time.UnixMilli(rec.AWS.Timestamp)); age < 0 || age > time.Minute {
+		t.Errorf("Timestamp: got %d, %v ago, want the probe's time", rec.AWS.Timestamp, age)
 	}
 }
 

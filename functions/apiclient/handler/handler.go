@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -48,6 +49,10 @@ type Handler struct {
 	Signer      *v4.Signer
 	Credentials aws.CredentialsProvider
 	Logger      *slog.Logger
+	// Metrics receives a probe's Embedded Metric Format record (probe.go):
+	// stdout, where Lambda hands it to CloudWatch Logs as it is. New sets
+	// os.Stdout; nil means os.Stdout too.
+	Metrics io.Writer
 	// Now is the clock for latency, signing time and the deadline budget.
 	Now func() time.Time
 	// Sleep waits d or until ctx is done, whichever comes first.
@@ -64,6 +69,7 @@ func New(cfg Config, client *http.Client, creds aws.CredentialsProvider, logger 
 		Signer:      v4.NewSigner(),
 		Credentials: creds,
 		Logger:      logger,
+		Metrics:     os.Stdout,
 		Now:         time.Now,
 		Sleep:       sleep,
 		RandInt64N:  rand.Int64N,
@@ -82,10 +88,22 @@ func sleep(ctx context.Context, d time.Duration) error {
 }
 
 // Handle GETs the demo resource, whatever the event holds. It fails with a
-// *CallError unless the API answers 2xx.
-func (h *Handler) Handle(ctx context.Context, _ json.RawMessage) (Result, error) {
-	url := h.Config.TargetURL()
+// *CallError unless the API answers 2xx. When the event is the schedule's
+// probe.Event, it also writes the call's metrics, failed or not, as one
+// Embedded Metric Format record to Metrics before it returns.
+func (h *Handler) Handle(ctx context.Context, event json.RawMessage) (Result, error) {
+	ev, isProbe := probeEvent(event)
 	start := h.Now()
+	res, err := h.call(ctx, start)
+	if isProbe {
+		h.reportProbe(ctx, ev, h.outcome(start, res, err))
+	}
+	return res, err
+}
+
+// call makes the GET, with its retries, that Handle started at start.
+func (h *Handler) call(ctx context.Context, start time.Time) (Result, error) {
+	url := h.Config.TargetURL()
 	deadline, hasDeadline := ctx.Deadline()
 	if hasDeadline {
 		deadline = deadline.Add(-reserve)

@@ -37,10 +37,12 @@ const (
 // clock moves on by each wait.
 type testHandler struct {
 	*Handler
-	logs   *bytes.Buffer
-	mu     sync.Mutex
-	slept  time.Duration
-	sleeps []time.Duration
+	logs *bytes.Buffer
+	// metrics is what the handler writes to stdout: probe records.
+	metrics *bytes.Buffer
+	mu      sync.Mutex
+	slept   time.Duration
+	sleeps  []time.Duration
 }
 
 func testConfig(apiURL string) Config {
@@ -68,9 +70,10 @@ func newTestClient(t *testing.T, cfg Config, trusted ...*httptest.Server) *http.
 // newTestHandler trusts the certificates of the given servers only.
 func newTestHandler(t *testing.T, cfg Config, trusted ...*httptest.Server) *testHandler {
 	t.Helper()
-	th := &testHandler{logs: &bytes.Buffer{}}
+	th := &testHandler{logs: &bytes.Buffer{}, metrics: &bytes.Buffer{}}
 	creds := credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "secret", "session-token")
 	th.Handler = New(cfg, newTestClient(t, cfg, trusted...), creds, slog.New(slog.NewJSONHandler(th.logs, nil)))
+	th.Metrics = th.metrics
 	th.Now = func() time.Time {
 		th.mu.Lock()
 		defer th.mu.Unlock()
@@ -149,6 +152,10 @@ func TestHandleStatuses(t *testing.T) {
 
 			got, err := th.Handle(context.Background(), json.RawMessage(`{}`))
 
+			// `make invoke` sends {}: not a probe, so no metric record.
+			if th.metrics.Len() != 0 {
+				t.Errorf("stdout of a non-probe invocation: got %q, want no metric record", th.metrics)
+			}
 			if diff := cmp.Diff(tt.wantSleeps, th.sleeps); diff != "" {
 				t.Errorf("waits between attempts (-want +got):\n%s", diff)
 			}
@@ -267,6 +274,9 @@ func TestHandleNetworkFailures(t *testing.T) {
 			elapsed := time.Since(start)
 
 			checkCallError(t, err, apiURL+"/hello", tt.wantKind, tt.wantAttempts, tt.wantErr)
+			if th.metrics.Len() != 0 {
+				t.Errorf("stdout of a non-probe invocation: got %q, want no metric record", th.metrics)
+			}
 			if limit := time.Duration(tt.wantAttempts)*cfg.AttemptTimeout + time.Second; elapsed > limit {
 				t.Errorf("Handle took %v, want under %v", elapsed, limit)
 			}
