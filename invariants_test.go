@@ -102,12 +102,15 @@ var physicalNames = map[string]struct {
 	property string
 	global   bool
 }{
-	"AWS::SSM::Parameter":     {"Name", false},
-	"AWS::Logs::LogGroup":     {"LogGroupName", false},
-	"AWS::Lambda::Function":   {"FunctionName", false},
-	"AWS::KMS::Alias":         {"AliasName", false},
-	"AWS::IAM::Role":          {"RoleName", true},
-	"AWS::IAM::ManagedPolicy": {"ManagedPolicyName", true},
+	"AWS::SSM::Parameter":    {"Name", false},
+	"AWS::Logs::LogGroup":    {"LogGroupName", false},
+	"AWS::Lambda::Function":  {"FunctionName", false},
+	"AWS::KMS::Alias":        {"AliasName", false},
+	"AWS::CloudWatch::Alarm": {"AlarmName", false},
+	// Dashboards are global to the account.
+	"AWS::CloudWatch::Dashboard": {"DashboardName", true},
+	"AWS::IAM::Role":             {"RoleName", true},
+	"AWS::IAM::ManagedPolicy":    {"ManagedPolicyName", true},
 }
 
 // pseudoRef matches a Ref to a pseudo parameter, which names the same value

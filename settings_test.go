@@ -32,6 +32,8 @@ var nonDefault = map[string]any{
 	"clientBackoffMaxMs":       float64(3500),
 	"apiGatewayCloudWatchRole": "existing",
 	"logEncryption":            "kms",
+	"probeIntervalMinutes":     float64(15),
+	"alarmEmail":               "ops@crossed.example",
 }
 
 // nonDefaultApp is the app synthesized once with nonDefault.
@@ -184,14 +186,29 @@ func TestEverySettingLands(t *testing.T) {
 			_, stage := onlyProps(t, api, "AWS::ApiGateway::Stage")
 			has(t, "stage method settings", cdktest.JSON(stage["MethodSettings"]), `"ThrottlingBurstLimit":73`)
 		},
-		"clientMaxAttempts":   func(t *testing.T) { wantEnv(t, env, "MAX_ATTEMPTS", "4") },
+		"clientMaxAttempts": func(t *testing.T) { wantEnv(t, env, "MAX_ATTEMPTS", "4") },
+		"probeIntervalMinutes": func(t *testing.T) {
+			has(t, "client stack's schedule", clientJSON, `"ScheduleExpression":"rate(15 minutes)"`)
+			has(t, "client stack's alarm", clientJSON, `"Period":900`)
+			has(t, "API stack's dashboard", apiJSON, `\"period\":900`)
+		},
+		"alarmEmail": func(t *testing.T) {
+			has(t, "client stack's subscription", clientJSON, `"Endpoint":"ops@crossed.example","Protocol":"email"`)
+			has(t, "client stack's output", clientJSON, `"AlarmEmailToConfirm":{"Description"`)
+		},
 		"clientBackoffBaseMs": func(t *testing.T) { wantEnv(t, env, "BACKOFF_BASE_MS", "150") },
 		"clientBackoffMaxMs":  func(t *testing.T) { wantEnv(t, env, "BACKOFF_MAX_MS", "3500") },
 		"logEncryption": func(t *testing.T) {
 			for _, role := range []string{config.RoleApi, config.RoleClient} {
 				tmpl := res.templates[role]
-				if n := len(cdktest.Resources(tmpl, "AWS::KMS::Key")); n != 1 {
-					t.Errorf("%s has %d KMS keys, want 1", role, n)
+				var logsKeys int
+				for id := range cdktest.Resources(tmpl, "AWS::KMS::Key") {
+					if !strings.HasPrefix(id, "ProbeTopicKey") {
+						logsKeys++
+					}
+				}
+				if logsKeys != 1 {
+					t.Errorf("%s has %d KMS keys for its logs, want 1", role, logsKeys)
 				}
 				for _, g := range cdktest.Props(tmpl, "AWS::Logs::LogGroup") {
 					if g["KmsKeyId"] == nil {

@@ -4,12 +4,14 @@ import (
 	"fmt"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
 	"crossregionapi/config"
 	"crossregionapi/gobundle"
+	"crossregionapi/internal/probe"
 )
 
 // ClientPackage is the Go main package of the Lambda client, relative to
@@ -34,6 +36,8 @@ type App struct {
 	// client, the app's other two stacks.
 	Client       *ClientStack
 	PeeringRoute awscdk.Stack
+	// Dashboard shows every client's probe; nil with probes off.
+	Dashboard awscloudwatch.Dashboard
 }
 
 // Spoke is one client: its stack in its Region and account, and its
@@ -110,6 +114,7 @@ func NewApp(scope constructs.Construct, props *AppProps) (*App, error) {
 			BackoffBaseMs:     cfg.ClientBackoffBaseMs,
 			BackoffMaxMs:      cfg.ClientBackoffMaxMs,
 			AvailabilityZones: zones,
+			Probe:             probeSettings(cfg, cl),
 		})
 		route := NewPeeringRouteStack(scope, cfg.ClientStackName(config.RolePeeringRoute, cl), &PeeringRouteStackProps{
 			StackProps:               stackProps(cfg.ApiRegion, cfg.Account, fmt.Sprintf("Route from the API's VPC back to the client VPC in %s", cl.Region)),
@@ -130,7 +135,33 @@ func NewApp(scope constructs.Construct, props *AppProps) (*App, error) {
 		app.Spokes = append(app.Spokes, &Spoke{Client: cl, Stack: client, Route: route})
 	}
 	app.Client, app.PeeringRoute = app.Spokes[0].Stack, app.Spokes[0].Route
+	if cfg.ProbeIntervalMinutes > 0 {
+		var views []spokeView
+		for _, s := range app.Spokes {
+			view := spokeView{region: s.Client.Region, account: *s.Stack.Stack.Account(), alarmName: probe.AlarmName(cfg.AppName, cfg.ClientID(s.Client))}
+			if s.Client.Account != "" && s.Client.Account != cfg.Account {
+				view.otherAccount = true
+			} else {
+				view.account = *api.Stack.Account()
+			}
+			views = append(views, view)
+		}
+		app.Dashboard = addProbeDashboard(api.Stack, cfg.AppName, cfg.ProbeIntervalMinutes, views)
+	}
 	return app, nil
+}
+
+// probeSettings are a client's probe settings, or nil with probes off.
+func probeSettings(cfg config.Config, cl config.Client) *ProbeSettings {
+	if cfg.ProbeIntervalMinutes == 0 {
+		return nil
+	}
+	return &ProbeSettings{
+		IntervalMinutes: cfg.ProbeIntervalMinutes,
+		App:             cfg.AppName,
+		AlarmName:       probe.AlarmName(cfg.AppName, cfg.ClientID(cl)),
+		AlarmEmail:      cfg.AlarmEmail,
+	}
 }
 
 // retentionDays maps the day counts CloudWatch Logs accepts to CDK's enum.

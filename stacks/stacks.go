@@ -13,6 +13,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"crossregionapi/config"
+	"crossregionapi/constructs/pathprobe"
 	"crossregionapi/constructs/peeredclientvpc"
 	"crossregionapi/constructs/peeringroute"
 	"crossregionapi/constructs/privateapivpc"
@@ -137,13 +138,18 @@ type ClientStackProps struct {
 	MaxAttempts, BackoffBaseMs, BackoffMaxMs int
 	// AvailabilityZones pins the VPC's AZs. Default: resolved at deploy time.
 	AvailabilityZones []string
+	// Probe has the client call the API on a schedule, with an alarm.
+	// Default: no probe.
+	Probe *ProbeSettings
 }
 
 // ClientStack holds the client VPC, the peering connection, the DNS and the
-// client function.
+// client function, and its probe.
 type ClientStack struct {
 	Stack  awscdk.Stack
 	Client peeredclientvpc.PeeredClientVpc
+	// Probe is nil without ClientStackProps.Probe.
+	Probe pathprobe.PathProbe
 }
 
 // NewClientStack builds the client side.
@@ -178,7 +184,11 @@ func NewClientStack(scope constructs.Construct, id string, props *ClientStackPro
 	output(stack, "PeeringConnectionId", client.PeeringConnectionId(), "Id of the VPC peering connection to the API's VPC")
 	output(stack, "FunctionName", client.Function().FunctionName(), "Name of the client function: invoke it to call the API")
 	output(stack, "ApiUrl", client.ApiUrl(), "Base URL the client calls")
-	return &ClientStack{Stack: stack, Client: client}
+	c := &ClientStack{Stack: stack, Client: client}
+	if props.Probe != nil {
+		c.Probe = addProbe(c, props.Probe)
+	}
+	return c
 }
 
 // PeeringRouteStackProps configures the return-route stack.

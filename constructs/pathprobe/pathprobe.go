@@ -1,0 +1,197 @@
+// Package pathprobe provides PathProbe: a schedule that has a client
+// function call its private API every few minutes, and an alarm, with an
+// encrypted topic, for when those calls stop succeeding. The client already
+// makes the whole call (DNS, peering, endpoint, IAM, resource policy) and
+// reports it as CloudWatch metrics (internal/probe); this proves the path
+// continuously instead of once.
+package pathprobe
+
+import (
+	"fmt"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awseventstargets"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssnssubscriptions"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+
+	"crossregionapi/internal/probe"
+)
+
+// FailedProbesToAlarm is how many consecutive failed or missing probes
+// make the alarm fire: one failure is noise, three a broken path.
+const FailedProbesToAlarm = 3
+
+// PathProbeProps configures a PathProbe.
+type PathProbeProps struct {
+	// Function is the client function the schedule invokes. Required.
+	Function awslambda.IFunction
+	// IntervalMinutes between two probes, at least 1. Required.
+	IntervalMinutes *float64
+	// Event is the payload of every probe; its App, ClientRegion and
+	// ClientAccount are the dimensions of the metrics the alarm reads.
+	// Probe is set by the construct. Required.
+	Event probe.Event
+	// AlarmName is the alarm's name, unique in its account and Region.
+	// Required.
+	AlarmName *string
+	// AlarmEmail is subscribed to the alarm's topic; its owner must confirm
+	// the subscription. Default: no subscription.
+	AlarmEmail *string
+}
+
+// PathProbe is what other constructs need from the probe.
+type PathProbe interface {
+	constructs.Construct
+	// Alarm fires after FailedProbesToAlarm failed or missing probes.
+	Alarm() awscloudwatch.Alarm
+	// Topic receives the alarm's state changes.
+	Topic() awssns.ITopic
+	// Metric is the probe's success (1 or 0) per interval, the minimum of
+	// its datapoints.
+	Metric() awscloudwatch.Metric
+}
+
+type pathProbe struct {
+	constructs.Construct
+	alarm  awscloudwatch.Alarm
+	topic  awssns.Topic
+	metric awscloudwatch.Metric
+}
+
+// NewPathProbe adds the schedule, the alarm and its topic.
+func NewPathProbe(scope constructs.Construct, id string, props *PathProbeProps) PathProbe {
+	requireProps(id, props)
+	this := constructs.NewConstruct(scope, &id)
+	p := &pathProbe{Construct: this}
+	p.schedule(props)
+	p.metric = successMetric(props)
+	p.topic = p.newTopic(props)
+	p.alarm = p.newAlarm(props)
+	return p
+}
+
+// schedule invokes the function every interval with the probe's payload.
+// EventBridge invokes Lambda asynchronously; neither it nor Lambda retries
+// a failed probe, so each probe is one datapoint, not up to three.
+func (p *pathProbe) schedule(props *PathProbeProps) {
+	ev := props.Event
+	ev.Probe = true
+	props.Function.ConfigureAsyncInvoke(&awslambda.EventInvokeConfigOptions{RetryAttempts: jsii.Number(0)})
+	awsevents.NewRule(p.Construct, jsii.String("Schedule"), &awsevents.RuleProps{
+		Description: jsii.String(fmt.Sprintf("Has the client call the private API every %v minutes to prove the path", *props.IntervalMinutes)),
+		Schedule:    awsevents.Schedule_Rate(awscdk.Duration_Minutes(props.IntervalMinutes)),
+		Targets: &[]awsevents.IRuleTarget{awseventstargets.NewLambdaFunction(props.Function, &awseventstargets.LambdaFunctionProps{
+			Event: awsevents.RuleTargetInput_FromObject(map[string]any{
+				"probe": ev.Probe, "app": ev.App, "clientRegion": ev.ClientRegion, "clientAccount": ev.ClientAccount,
+			}),
+			RetryAttempts: jsii.Number(0),
+			MaxEventAge:   awscdk.Duration_Minutes(jsii.Number(1)),
+		})},
+	})
+}
+
+// successMetric is the probe's Success metric under the event's
+// dimensions, one value per interval.
+func successMetric(props *PathProbeProps) awscloudwatch.Metric {
+	return awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
+		Namespace:  jsii.String(probe.Namespace),
+		MetricName: jsii.String(probe.MetricSuccess),
+		DimensionsMap: &map[string]*string{
+			probe.DimensionApp:           jsii.String(props.Event.App),
+			probe.DimensionClientRegion:  jsii.String(props.Event.ClientRegion),
+			probe.DimensionClientAccount: jsii.String(props.Event.ClientAccount),
+		},
+		Statistic: jsii.String("Minimum"),
+		Period:    awscdk.Duration_Minutes(props.IntervalMinutes),
+	})
+}
+
+// newTopic is the alarm's topic: encrypted with a key of its own that
+// CloudWatch may use to publish to it, reachable over TLS only.
+func (p *pathProbe) newTopic(props *PathProbeProps) awssns.Topic {
+	key := awskms.NewKey(p.Construct, jsii.String("TopicKey"), &awskms.KeyProps{
+		Description:       jsii.String("Encrypts the topic of the probe alarm " + *props.AlarmName),
+		EnableKeyRotation: jsii.Bool(true),
+		RemovalPolicy:     awscdk.RemovalPolicy_DESTROY,
+		PendingWindow:     awscdk.Duration_Days(jsii.Number(7)),
+	})
+	// CloudWatch publishes alarm notifications to an encrypted topic only
+	// with these two permissions on its key.
+	key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("CloudWatchAlarmsPublish"),
+		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("cloudwatch.amazonaws.com"), nil)},
+		Actions:    jsii.Strings("kms:Decrypt", "kms:GenerateDataKey*"),
+		Resources:  jsii.Strings("*"),
+		Conditions: &map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": awscdk.Stack_Of(p.Construct).Account()}},
+	}), jsii.Bool(false))
+	// Grants only for AWS services acting on AWS resources (AWS Control
+	// Tower's CT.KMS.PR.3): nobody can hand the key on.
+	key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("GrantsOnlyForAwsServices"),
+		Effect:     awsiam.Effect_DENY,
+		Principals: &[]awsiam.IPrincipal{awsiam.NewAnyPrincipal()},
+		Actions:    jsii.Strings("kms:CreateGrant"),
+		Resources:  jsii.Strings("*"),
+		Conditions: &map[string]any{
+			"BoolIfExists": map[string]any{"kms:GrantIsForAWSResource": "false", "aws:PrincipalIsAWSService": "false"},
+		},
+	}), jsii.Bool(false))
+	topic := awssns.NewTopic(p.Construct, jsii.String("AlarmTopic"), &awssns.TopicProps{
+		DisplayName: jsii.String("Probe alarm " + *props.AlarmName),
+		MasterKey:   key,
+		EnforceSSL:  jsii.Bool(true),
+	})
+	if props.AlarmEmail != nil {
+		topic.AddSubscription(awssnssubscriptions.NewEmailSubscription(props.AlarmEmail, nil))
+	}
+	return topic
+}
+
+// newAlarm fires after FailedProbesToAlarm consecutive intervals whose
+// probe failed or never ran: a probe that did not run proves nothing, so
+// missing data counts as failure. It notifies the topic when it fires and
+// when it clears.
+func (p *pathProbe) newAlarm(props *PathProbeProps) awscloudwatch.Alarm {
+	alarm := awscloudwatch.NewAlarm(p.Construct, jsii.String("Alarm"), &awscloudwatch.AlarmProps{
+		AlarmName: props.AlarmName,
+		AlarmDescription: jsii.String(fmt.Sprintf("The client in %s could not call the private API, or did not try, %d times in a row; make status says why",
+			props.Event.ClientRegion, FailedProbesToAlarm)),
+		Metric:             p.metric,
+		Threshold:          jsii.Number(1),
+		ComparisonOperator: awscloudwatch.ComparisonOperator_LESS_THAN_THRESHOLD,
+		EvaluationPeriods:  jsii.Number(FailedProbesToAlarm),
+		DatapointsToAlarm:  jsii.Number(FailedProbesToAlarm),
+		TreatMissingData:   awscloudwatch.TreatMissingData_BREACHING,
+	})
+	action := awscloudwatchactions.NewSnsAction(p.topic)
+	alarm.AddAlarmAction(action)
+	alarm.AddOkAction(action)
+	return alarm
+}
+
+func requireProps(id string, p *PathProbeProps) {
+	switch {
+	case p == nil:
+		panic(fmt.Sprintf("PathProbe %q: props are required", id))
+	case p.Function == nil:
+		panic(fmt.Sprintf("PathProbe %q: Function is required", id))
+	case p.IntervalMinutes == nil || *p.IntervalMinutes < 1:
+		panic(fmt.Sprintf("PathProbe %q: IntervalMinutes must be at least 1", id))
+	case p.AlarmName == nil:
+		panic(fmt.Sprintf("PathProbe %q: AlarmName is required", id))
+	case p.Event.App == "" || p.Event.ClientRegion == "" || p.Event.ClientAccount == "":
+		panic(fmt.Sprintf("PathProbe %q: Event needs App, ClientRegion and ClientAccount, the metrics' dimensions", id))
+	}
+}
+
+func (p *pathProbe) Alarm() awscloudwatch.Alarm   { return p.alarm }
+func (p *pathProbe) Topic() awssns.ITopic         { return p.topic }
+func (p *pathProbe) Metric() awscloudwatch.Metric { return p.metric }
