@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -16,13 +17,18 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/apigateway"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	cfntypes "github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
+
+	"crossregionapi/internal/probe"
 )
 
 // AWS is Cloud over the AWS SDK, with credentials from its default chain.
@@ -30,6 +36,8 @@ type AWS struct {
 	cfg  aws.Config
 	http *http.Client
 }
+
+var _ Cloud = (*AWS)(nil)
 
 // NewAWS loads the SDK's default configuration. It does not call AWS: a
 // missing credential shows in Account.
@@ -222,4 +230,145 @@ func (a *AWS) VpcExists(ctx context.Context, region, id string) (bool, error) {
 		return false, fmt.Errorf("describing VPC %s in %s: %w", id, region, err)
 	}
 	return true, nil
+}
+
+// AlarmState implements Cloud.
+func (a *AWS) AlarmState(ctx context.Context, region, name string) (string, bool, error) {
+	out, err := cloudwatch.NewFromConfig(a.in(region)).DescribeAlarms(ctx, &cloudwatch.DescribeAlarmsInput{
+		AlarmNames: []string{name},
+		AlarmTypes: []cwtypes.AlarmType{cwtypes.AlarmTypeMetricAlarm, cwtypes.AlarmTypeCompositeAlarm},
+	})
+	if err != nil {
+		return "", false, fmt.Errorf("describing alarm %s in %s: %w", name, region, err)
+	}
+	for _, m := range out.MetricAlarms {
+		if aws.ToString(m.AlarmName) == name {
+			return string(m.StateValue), true, nil
+		}
+	}
+	for _, m := range out.CompositeAlarms {
+		if aws.ToString(m.AlarmName) == name {
+			return string(m.StateValue), true, nil
+		}
+	}
+	return "", false, nil
+}
+
+// ProbeData implements Cloud: Success and Latency (average) and Failure
+// (sum) for each FailureKind that ListMetrics knows, a datapoint a minute,
+// in one GetMetricData.
+func (a *AWS) ProbeData(ctx context.Context, region string, key ProbeKey, start, end time.Time) (ProbeData, error) {
+	cw := cloudwatch.NewFromConfig(a.in(region))
+	dims := []cwtypes.Dimension{
+		{Name: aws.String(probe.DimensionApp), Value: aws.String(key.App)},
+		{Name: aws.String(probe.DimensionClientRegion), Value: aws.String(key.ClientRegion)},
+		{Name: aws.String(probe.DimensionClientAccount), Value: aws.String(key.ClientAccount)},
+	}
+	var filters []cwtypes.DimensionFilter
+	for _, d := range dims {
+		filters = append(filters, cwtypes.DimensionFilter{Name: d.Name, Value: d.Value})
+	}
+	var kinds []string
+	lp := cloudwatch.NewListMetricsPaginator(cw, &cloudwatch.ListMetricsInput{
+		Namespace: aws.String(probe.Namespace), MetricName: aws.String(probe.MetricFailure), Dimensions: filters,
+	})
+	for lp.HasMorePages() {
+		page, err := lp.NextPage(ctx)
+		if err != nil {
+			return ProbeData{}, fmt.Errorf("listing the probe's %s metrics in %s: %w", probe.MetricFailure, region, err)
+		}
+		for _, m := range page.Metrics {
+			for _, d := range m.Dimensions {
+				if aws.ToString(d.Name) == probe.DimensionFailureKind && !slices.Contains(kinds, aws.ToString(d.Value)) {
+					kinds = append(kinds, aws.ToString(d.Value))
+				}
+			}
+		}
+	}
+	query := func(id, metric, stat string, dims []cwtypes.Dimension) cwtypes.MetricDataQuery {
+		return cwtypes.MetricDataQuery{Id: aws.String(id), MetricStat: &cwtypes.MetricStat{
+			Metric: &cwtypes.Metric{Namespace: aws.String(probe.Namespace), MetricName: aws.String(metric), Dimensions: dims},
+			Period: aws.Int32(60), Stat: aws.String(stat),
+		}}
+	}
+	queries := []cwtypes.MetricDataQuery{
+		query("success", probe.MetricSuccess, "Average", dims),
+		query("latency", probe.MetricLatency, "Average", dims),
+	}
+	for i, k := range kinds {
+		kindDims := append(slices.Clone(dims), cwtypes.Dimension{Name: aws.String(probe.DimensionFailureKind), Value: aws.String(k)})
+		queries = append(queries, query(fmt.Sprintf("failure%d", i), probe.MetricFailure, "Sum", kindDims))
+	}
+	d := ProbeData{Failures: map[string][]Point{}}
+	gp := cloudwatch.NewGetMetricDataPaginator(cw, &cloudwatch.GetMetricDataInput{
+		StartTime: aws.Time(start), EndTime: aws.Time(end), MetricDataQueries: queries,
+	})
+	for gp.HasMorePages() {
+		page, err := gp.NextPage(ctx)
+		if err != nil {
+			return ProbeData{}, fmt.Errorf("reading the probe's metrics in %s: %w", region, err)
+		}
+		for _, res := range page.MetricDataResults {
+			var pts []Point
+			for i := range min(len(res.Timestamps), len(res.Values)) {
+				pts = append(pts, Point{Time: res.Timestamps[i], Value: res.Values[i]})
+			}
+			switch id := aws.ToString(res.Id); id {
+			case "success":
+				d.Success = append(d.Success, pts...)
+			case "latency":
+				d.Latency = append(d.Latency, pts...)
+			default:
+				var i int
+				if _, err := fmt.Sscanf(id, "failure%d", &i); err == nil && i < len(kinds) && len(pts) > 0 {
+					d.Failures[kinds[i]] = append(d.Failures[kinds[i]], pts...)
+				}
+			}
+		}
+	}
+	return d, nil
+}
+
+// ReturnRoutes implements Cloud.
+func (a *AWS) ReturnRoutes(ctx context.Context, region, vpc, cidr string) ([]Route, error) {
+	var routes []Route
+	p := ec2.NewDescribeRouteTablesPaginator(ec2.NewFromConfig(a.in(region)), &ec2.DescribeRouteTablesInput{Filters: []ec2types.Filter{
+		{Name: aws.String("vpc-id"), Values: []string{vpc}},
+		{Name: aws.String("route.destination-cidr-block"), Values: []string{cidr}},
+	}})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("describing the route tables of %s in %s: %w", vpc, region, err)
+		}
+		for _, t := range page.RouteTables {
+			for _, r := range t.Routes {
+				if aws.ToString(r.DestinationCidrBlock) != cidr {
+					continue
+				}
+				if r.VpcPeeringConnectionId == nil {
+					return nil, fmt.Errorf("the route to %s in %s does not go through a VPC peering connection", cidr, aws.ToString(t.RouteTableId))
+				}
+				routes = append(routes, Route{RouteTableID: aws.ToString(t.RouteTableId), DestinationCidr: cidr, PeeringConnectionID: aws.ToString(r.VpcPeeringConnectionId)})
+			}
+		}
+	}
+	return routes, nil
+}
+
+// DeleteRoute implements Cloud.
+func (a *AWS) DeleteRoute(ctx context.Context, region string, r Route) error {
+	_, err := ec2.NewFromConfig(a.in(region)).DeleteRoute(ctx, &ec2.DeleteRouteInput{
+		RouteTableId: aws.String(r.RouteTableID), DestinationCidrBlock: aws.String(r.DestinationCidr),
+	})
+	return err
+}
+
+// CreateRoute implements Cloud.
+func (a *AWS) CreateRoute(ctx context.Context, region string, r Route) error {
+	_, err := ec2.NewFromConfig(a.in(region)).CreateRoute(ctx, &ec2.CreateRouteInput{
+		RouteTableId: aws.String(r.RouteTableID), DestinationCidrBlock: aws.String(r.DestinationCidr),
+		VpcPeeringConnectionId: aws.String(r.PeeringConnectionID),
+	})
+	return err
 }

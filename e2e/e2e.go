@@ -1,7 +1,9 @@
 // Package e2e proves a copy of the app in a real account, start to finish:
 // it deploys a copy under a name of its own, invokes the client function,
-// checks that the API refuses a call that does not come through its
-// endpoint, deploys again with a new apiVpcCidr (which replaces the API's
+// waits for each client's scheduled probe to report and for its alarm to be
+// OK (and, with the drill, breaks a client's return route until its alarm
+// fires, then mends it until the alarm clears), checks that the API
+// refuses a call that does not come through its endpoint, deploys again with a new apiVpcCidr (which replaces the API's
 // VPC and endpoint) and proves every client again, destroys everything
 // (also when a step failed) and checks that nothing of the run is left. The steps talk to AWS and to the CDK CLI
 // through two small interfaces, so their logic is tested offline with fakes;
@@ -16,12 +18,14 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
 	"crossregionapi/config"
 	"crossregionapi/functions/apiclient/handler"
 	"crossregionapi/internal/demo"
+	"crossregionapi/internal/probe"
 )
 
 // Cloud is what the run needs from AWS.
@@ -54,6 +58,102 @@ type Cloud interface {
 	PeeringConnection(ctx context.Context, region, id string) (accepterVpc, status string, err error)
 	// VpcExists reports whether a VPC of region exists.
 	VpcExists(ctx context.Context, region, id string) (bool, error)
+	// AlarmState is the state of a CloudWatch alarm of region: OK, ALARM
+	// or INSUFFICIENT_DATA; exists is false when there is no such alarm.
+	AlarmState(ctx context.Context, region, name string) (state string, exists bool, err error)
+	// ProbeData reads one client's probe metrics of region from start to
+	// end.
+	ProbeData(ctx context.Context, region string, key ProbeKey, start, end time.Time) (ProbeData, error)
+	// ReturnRoutes lists the routes to cidr in the route tables of a VPC
+	// of region.
+	ReturnRoutes(ctx context.Context, region, vpc, cidr string) ([]Route, error)
+	// DeleteRoute deletes a route of region; CreateRoute creates it again,
+	// through the same peering connection.
+	DeleteRoute(ctx context.Context, region string, r Route) error
+	CreateRoute(ctx context.Context, region string, r Route) error
+}
+
+// ProbeKey names one client's probe metrics by their dimensions
+// (probe.Dimensions): the app, and the client's Region and account.
+type ProbeKey struct{ App, ClientRegion, ClientAccount string }
+
+func (k ProbeKey) String() string {
+	return fmt.Sprintf("%s=%s, %s=%s, %s=%s", probe.DimensionApp, k.App, probe.DimensionClientRegion, k.ClientRegion,
+		probe.DimensionClientAccount, k.ClientAccount)
+}
+
+// Point is one datapoint of a metric.
+type Point struct {
+	Time  time.Time
+	Value float64
+}
+
+// ProbeData is what CloudWatch holds of one client's probes over a window,
+// one datapoint a minute: the average of Success and of Latency (ms), and
+// the sum of Failure for each FailureKind that occurred.
+type ProbeData struct {
+	Success, Latency []Point
+	Failures         map[string][]Point
+}
+
+// Probe is one probe as its metrics tell it.
+type Probe struct {
+	Time    time.Time
+	Success bool
+	// LatencyMs is the call's time; HasLatency is false when the Latency
+	// metric has no datapoint for the probe.
+	LatencyMs  float64
+	HasLatency bool
+	// Kinds are the FailureKind values of a failed probe, sorted; empty
+	// when the Failure metric has none for it.
+	Kinds []string
+}
+
+// Latest is the latest probe of d: the latest minute with a Success or a
+// Failure datapoint. ok is false when d holds no probe at all.
+func (d ProbeData) Latest() (p Probe, ok bool) {
+	for _, pt := range d.Success {
+		if !ok || pt.Time.After(p.Time) {
+			p.Time, ok = pt.Time, true
+		}
+	}
+	for _, pts := range d.Failures {
+		for _, pt := range pts {
+			if !ok || pt.Time.After(p.Time) {
+				p.Time, ok = pt.Time, true
+			}
+		}
+	}
+	if !ok {
+		return Probe{}, false
+	}
+	// A minute without a Success datapoint but with a Failure one is a
+	// failed probe.
+	if v, found := valueAt(d.Success, p.Time); found {
+		p.Success = v >= 1
+	}
+	p.LatencyMs, p.HasLatency = valueAt(d.Latency, p.Time)
+	for kind, pts := range d.Failures {
+		if v, found := valueAt(pts, p.Time); found && v > 0 {
+			p.Kinds = append(p.Kinds, kind)
+		}
+	}
+	slices.Sort(p.Kinds)
+	return p, true
+}
+
+func valueAt(pts []Point, t time.Time) (float64, bool) {
+	for _, pt := range pts {
+		if pt.Time.Equal(t) {
+			return pt.Value, true
+		}
+	}
+	return 0, false
+}
+
+// Route is a route of a route table through a VPC peering connection.
+type Route struct {
+	RouteTableID, DestinationCidr, PeeringConnectionID string
 }
 
 // CDK deploys and destroys the app with the given context (-c values).
@@ -68,7 +168,41 @@ type Plan struct {
 	Config         config.Config
 	Context        map[string]string
 	NextApiVpcCidr string
+	// Drill, when set (E2E_DRILL=1), breaks the path of the first client
+	// after the first deploy: it deletes the client's return route in the
+	// API's VPC, waits for the client's probe alarm to fire, puts the route
+	// back as it was and waits for the alarm to clear.
+	Drill bool
+	// Waits bound the waits for the probes and their alarms.
+	Waits Waits
+
+	// now and sleep are the clock of the steps and the waits; nil for the
+	// real one. Tests replace them so that a wait takes no time.
+	now   func() time.Time
+	sleep func(ctx context.Context, d time.Duration) error
 }
+
+// Waits bound the waits for the probes and their alarms, and how often
+// each wait looks.
+type Waits struct {
+	// FirstProbe bounds the wait for a client's first probe datapoint
+	// after the deploy: the schedule's first run, then the metric's way
+	// into CloudWatch.
+	FirstProbe time.Duration
+	// Alarm bounds each wait for an alarm to reach a state: FailedProbes
+	// intervals of probes, and the alarm's evaluation after them.
+	Alarm time.Duration
+	// Poll is the time between two looks.
+	Poll time.Duration
+}
+
+// DefaultWaits are the bounds for a probe every minute (the plan's
+// probeIntervalMinutes).
+var DefaultWaits = Waits{FirstProbe: 10 * time.Minute, Alarm: 15 * time.Minute, Poll: 20 * time.Second}
+
+// probeIntervalMinutes is the copy's probe interval: the shortest, so the
+// run sees probes and alarms within minutes.
+const probeIntervalMinutes = 1
 
 // NewPlan names a copy of base that cannot collide with an existing one:
 // appName "E2e" and a random suffix, which no copy deployed by hand uses.
@@ -79,6 +213,7 @@ func NewPlan(base config.Config) (Plan, error) {
 	}
 	cfg := base
 	cfg.AppName = fmt.Sprintf("E2e%x", b)
+	cfg.ProbeIntervalMinutes = probeIntervalMinutes
 	if len(cfg.ClientAccounts()) > 0 {
 		return Plan{}, fmt.Errorf("clients in other accounts (%s): the end-to-end run deploys into the account of its credentials only", strings.Join(cfg.ClientAccounts(), ", "))
 	}
@@ -98,6 +233,8 @@ func NewPlan(base config.Config) (Plan, error) {
 		"apiRegion":  cfg.ApiRegion,
 		"apiVpcCidr": cfg.ApiVpcCidr,
 		"stageName":  cfg.StageName,
+
+		"probeIntervalMinutes": strconv.Itoa(cfg.ProbeIntervalMinutes),
 	}
 	if cfg.Clients != nil {
 		var list []map[string]string
@@ -112,7 +249,7 @@ func NewPlan(base config.Config) (Plan, error) {
 	} else {
 		ctx["clientRegion"], ctx["clientVpcCidr"] = cfg.ClientRegion, cfg.ClientVpcCidr
 	}
-	return Plan{Config: cfg, Context: ctx, NextApiVpcCidr: next}, nil
+	return Plan{Config: cfg, Context: ctx, NextApiVpcCidr: next, Waits: DefaultWaits}, nil
 }
 
 // nextApiVpcCidr is a range for the API's VPC, other than its own, that
@@ -157,7 +294,7 @@ func (p Plan) stacks() []stack {
 // Once it has started to deploy, it destroys the copy whatever happens, and
 // then checks that nothing of it remains.
 func Run(ctx context.Context, p Plan, cloud Cloud, cdk CDK, out io.Writer) (err error) {
-	r := &runner{out: out}
+	r := &runner{out: out, now: p.now, sleep: p.sleep}
 	c := p.Config
 	var account string
 	if err := r.step("credentials", func() (e error) {
@@ -242,6 +379,14 @@ func Run(ctx context.Context, p Plan, cloud Cloud, cdk CDK, out io.Writer) (err 
 	first, err := r.prove(ctx, p, cloud, &seen, "")
 	if err != nil {
 		return err
+	}
+	if err := r.probes(ctx, p, cloud, account); err != nil {
+		return err
+	}
+	if p.Drill {
+		if err := r.drill(ctx, p, cloud, account, first.vpcID); err != nil {
+			return err
+		}
 	}
 	if err := r.step("a call from outside the endpoint is refused", func() error {
 		url := strings.TrimSuffix(first.apiURL, "/") + "/" + demo.ResourcePath
@@ -352,6 +497,137 @@ func (r *runner) prove(ctx context.Context, p Plan, cloud Cloud, s *inventory, p
 		}
 	}
 	return d, nil
+}
+
+// probes waits, for every client, for the first datapoint of its scheduled
+// probe and then for its alarm to be OK: the schedule runs, the function
+// writes its metrics, and the alarm watches them.
+func (r *runner) probes(ctx context.Context, p Plan, cloud Cloud, account string) error {
+	c := p.Config
+	for _, cl := range c.ClientList() {
+		key := ProbeKey{App: c.AppName, ClientRegion: cl.Region, ClientAccount: account}
+		if err := r.step("first probe of the client in "+cl.Region, func() error {
+			return r.waitFor(ctx, p.Waits.FirstProbe, p.Waits.Poll, func() (bool, string, error) {
+				end := r.clock()
+				d, err := cloud.ProbeData(ctx, cl.Region, key, end.Add(-p.Waits.FirstProbe-5*time.Minute), end)
+				if err != nil {
+					return false, "", err
+				}
+				latest, ok := d.Latest()
+				if !ok {
+					return false, "no datapoint yet", nil
+				}
+				return true, "latest probe: " + latest.Summary(end), nil
+			}, func(string) error {
+				return fmt.Errorf("no %s datapoint in %s (%s) after %s: check the client stack's probe schedule (every %d minute(s)) and the client function's log group in %s",
+					probe.MetricSuccess, probe.Namespace, key, p.Waits.FirstProbe, c.ProbeIntervalMinutes, cl.Region)
+			})
+		}); err != nil {
+			return err
+		}
+		if err := r.waitAlarm(ctx, p, cloud, "", cl, "OK"); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// waitAlarm is a step that waits for the probe alarm of cl to reach want.
+func (r *runner) waitAlarm(ctx context.Context, p Plan, cloud Cloud, prefix string, cl config.Client, want string) error {
+	c := p.Config
+	name := probe.AlarmName(c.AppName, c.ClientID(cl))
+	return r.step(fmt.Sprintf("%sprobe alarm of the client in %s is %s", prefix, cl.Region, want), func() error {
+		fmt.Fprintf(r.out, "    alarm %s in %s\n", name, cl.Region)
+		return r.waitFor(ctx, p.Waits.Alarm, p.Waits.Poll, func() (bool, string, error) {
+			state, exists, err := cloud.AlarmState(ctx, cl.Region, name)
+			if err != nil {
+				return false, "", err
+			}
+			if !exists {
+				return false, "", fmt.Errorf("there is no alarm %s in %s: the client stack must have one with probeIntervalMinutes=%d", name, cl.Region, c.ProbeIntervalMinutes)
+			}
+			return state == want, state, nil
+		}, func(seen string) error {
+			return fmt.Errorf("alarm %s in %s is still %s after %s, want %s", name, cl.Region, seen, p.Waits.Alarm, want)
+		})
+	})
+}
+
+// drill breaks the path of the first client and proves that its alarm
+// fires and clears: it deletes the client's return routes in the API's VPC
+// (vpc), waits for ALARM, puts the routes back as they were and waits for
+// OK. The routes are put back whatever fails after they were deleted.
+func (r *runner) drill(ctx context.Context, p Plan, cloud Cloud, account, vpc string) (err error) {
+	c := p.Config
+	cl := c.ClientList()[0]
+	var deleted []Route
+	restored := false
+	restore := func() error {
+		restored = true
+		// Also when the run was cancelled: a copy without its return
+		// route is left broken.
+		ctx := context.WithoutCancel(ctx)
+		return r.step("drill: restore the return route to the client in "+cl.Region, func() error {
+			var errs []error
+			for _, rt := range deleted {
+				if err := cloud.CreateRoute(ctx, c.ApiRegion, rt); err != nil {
+					errs = append(errs, fmt.Errorf("route to %s in %s through %s: %w", rt.DestinationCidr, rt.RouteTableID, rt.PeeringConnectionID, err))
+					continue
+				}
+				fmt.Fprintf(r.out, "    %s: %s -> %s\n", rt.RouteTableID, rt.DestinationCidr, rt.PeeringConnectionID)
+			}
+			return errors.Join(errs...)
+		})
+	}
+	defer func() {
+		if !restored && len(deleted) > 0 {
+			err = errors.Join(err, restore())
+		}
+	}()
+	if err := r.step("drill: delete the return route to the client in "+cl.Region, func() error {
+		routes, err := cloud.ReturnRoutes(ctx, c.ApiRegion, vpc, cl.Cidr)
+		if err != nil {
+			return err
+		}
+		if len(routes) == 0 {
+			return fmt.Errorf("no route to %s in the route tables of the API's VPC %s", cl.Cidr, vpc)
+		}
+		for _, rt := range routes {
+			if err := cloud.DeleteRoute(ctx, c.ApiRegion, rt); err != nil {
+				return fmt.Errorf("route to %s in %s: %w", rt.DestinationCidr, rt.RouteTableID, err)
+			}
+			deleted = append(deleted, rt)
+			fmt.Fprintf(r.out, "    %s: %s -> %s deleted\n", rt.RouteTableID, rt.DestinationCidr, rt.PeeringConnectionID)
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	if err := r.waitAlarm(ctx, p, cloud, "drill: ", cl, "ALARM"); err != nil {
+		return err
+	}
+	if err := restore(); err != nil {
+		return err
+	}
+	return r.waitAlarm(ctx, p, cloud, "drill: ", cl, "OK")
+}
+
+// Summary is one line for people, with how long before now the probe ran.
+func (p Probe) Summary(now time.Time) string {
+	var b strings.Builder
+	if p.Success {
+		b.WriteString("ok")
+	} else {
+		b.WriteString("FAILED")
+		if len(p.Kinds) > 0 {
+			fmt.Fprintf(&b, " (%s)", strings.Join(p.Kinds, ", "))
+		}
+	}
+	if p.HasLatency {
+		fmt.Fprintf(&b, " in %.0f ms", p.LatencyMs)
+	}
+	fmt.Fprintf(&b, " at %s (%s ago)", p.Time.UTC().Format(time.RFC3339), now.Sub(p.Time).Round(time.Second))
+	return b.String()
 }
 
 func appendNew(s []string, v string) []string {
@@ -471,19 +747,68 @@ func (r Result) Check(apiRegion string) error {
 
 // runner prints the steps.
 type runner struct {
-	out io.Writer
-	now func() time.Time
+	out   io.Writer
+	now   func() time.Time
+	sleep func(ctx context.Context, d time.Duration) error
+}
+
+func (r *runner) clock() time.Time {
+	if r.now == nil {
+		return time.Now()
+	}
+	return r.now()
+}
+
+func (r *runner) wait(ctx context.Context, d time.Duration) error {
+	if r.sleep != nil {
+		return r.sleep(ctx, d)
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// waitFor looks with check every poll until it says done, for at most
+// bound. It prints what check saw when that changes, and at least once a
+// minute; when the bound has passed it returns timeout's error for what it
+// saw last. An error of check ends the wait.
+func (r *runner) waitFor(ctx context.Context, bound, poll time.Duration, check func() (done bool, seen string, err error), timeout func(seen string) error) error {
+	start := r.clock()
+	var last string
+	var printed time.Time
+	for {
+		done, seen, err := check()
+		if err != nil {
+			return err
+		}
+		now := r.clock()
+		elapsed := now.Sub(start)
+		if seen != last || now.Sub(printed) >= time.Minute || done {
+			fmt.Fprintf(r.out, "    %s: %s\n", elapsed.Round(time.Second), seen)
+			last, printed = seen, now
+		}
+		if done {
+			return nil
+		}
+		if elapsed >= bound {
+			return timeout(seen)
+		}
+		if err := r.wait(ctx, min(poll, bound-elapsed)); err != nil {
+			return err
+		}
+	}
 }
 
 func (r *runner) step(name string, f func() error) error {
-	now := r.now
-	if now == nil {
-		now = time.Now
-	}
 	fmt.Fprintf(r.out, "==> %s\n", name)
-	start := now()
+	start := r.clock()
 	err := f()
-	d := now().Sub(start).Round(100 * time.Millisecond)
+	d := r.clock().Sub(start).Round(100 * time.Millisecond)
 	if err != nil {
 		fmt.Fprintf(r.out, "FAIL %s (%s): %v\n", name, d, err)
 		return fmt.Errorf("%s: %w", name, err)

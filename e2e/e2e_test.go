@@ -12,11 +12,13 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/jsii-runtime-go"
 	"github.com/google/go-cmp/cmp"
 
 	"crossregionapi/config"
+	"crossregionapi/internal/probe"
 )
 
 func TestMain(m *testing.M) {
@@ -38,14 +40,108 @@ type fakeCloud struct {
 	outsideStatus   int
 	vpcs            map[string]bool   // API VPC ids that exist
 	peerings        map[string]string // peering connection id -> accepter VPC
-	calls           []string
+	// routes are the API VPCs' routes to the clients.
+	routes []vpcRoute
+	// alarms are the probe alarms: "region/name" -> the client's range.
+	// An alarm is INSUFFICIENT_DATA for its first alarmDelay looks, then
+	// ALARM while a route to its client's range is missing and OK
+	// otherwise, unless alarmStuck holds a state it keeps.
+	alarms     map[string]string
+	alarmDelay int
+	alarmLooks map[string]int
+	alarmStuck string
+	// probeDelay is how many looks find no probe datapoint of a client;
+	// noProbe, that none ever comes.
+	probeDelay int
+	noProbe    bool
+	probeLooks map[string]int
+	tableVpc   map[string]string // route table -> its VPC
+	// onDelete runs before each DeleteRoute; restoredRoutes are the routes
+	// after the last CreateRoute.
+	onDelete       func()
+	restoredRoutes []vpcRoute
+	calls          []string
+}
+
+// vpcRoute is a route of a route table of a VPC.
+type vpcRoute struct {
+	vpc string
+	Route
 }
 
 func newFakeCloud() *fakeCloud {
 	return &fakeCloud{
 		stacks: map[string]map[string]string{}, logGroups: map[string][]string{}, params: map[string][]string{},
 		outsideStatus: 403, vpcs: map[string]bool{}, peerings: map[string]string{},
+		alarms: map[string]string{}, alarmLooks: map[string]int{}, probeLooks: map[string]int{}, tableVpc: map[string]string{},
 	}
+}
+
+// fakeClock is a clock whose sleeps take no time.
+type fakeClock struct{ t time.Time }
+
+func (c *fakeClock) now() time.Time { return c.t }
+
+func (c *fakeClock) sleep(_ context.Context, d time.Duration) error {
+	c.t = c.t.Add(d)
+	return nil
+}
+
+func (f *fakeCloud) AlarmState(_ context.Context, region, name string) (string, bool, error) {
+	cidr, ok := f.alarms[region+"/"+name]
+	if !ok {
+		return "", false, nil
+	}
+	f.alarmLooks[region+"/"+name]++
+	switch {
+	case f.alarmStuck != "":
+		return f.alarmStuck, true, nil
+	case f.alarmLooks[region+"/"+name] <= f.alarmDelay:
+		return "INSUFFICIENT_DATA", true, nil
+	}
+	for _, r := range f.routes {
+		if r.DestinationCidr == cidr {
+			return "OK", true, nil
+		}
+	}
+	return "ALARM", true, nil
+}
+
+func (f *fakeCloud) ProbeData(_ context.Context, region string, key ProbeKey, start, end time.Time) (ProbeData, error) {
+	f.probeLooks[region]++
+	if f.noProbe || f.probeLooks[region] <= f.probeDelay || key.ClientRegion != region || key.ClientAccount != "123456789012" {
+		return ProbeData{}, nil
+	}
+	t := end.Add(-90 * time.Second).Truncate(time.Minute)
+	return ProbeData{Success: []Point{{t, 1}}, Latency: []Point{{t, 42}}}, nil
+}
+
+func (f *fakeCloud) ReturnRoutes(_ context.Context, region, vpc, cidr string) ([]Route, error) {
+	var out []Route
+	for _, r := range f.routes {
+		if r.vpc == vpc && r.DestinationCidr == cidr {
+			out = append(out, r.Route)
+		}
+	}
+	return out, nil
+}
+
+func (f *fakeCloud) DeleteRoute(_ context.Context, region string, r Route) error {
+	f.calls = append(f.calls, "DeleteRoute "+region+" "+r.RouteTableID+" "+r.DestinationCidr)
+	if f.onDelete != nil {
+		f.onDelete()
+	}
+	f.routes = slices.DeleteFunc(f.routes, func(v vpcRoute) bool {
+		return v.RouteTableID == r.RouteTableID && v.DestinationCidr == r.DestinationCidr
+	})
+	return nil
+}
+
+func (f *fakeCloud) CreateRoute(_ context.Context, region string, r Route) error {
+	f.calls = append(f.calls, "CreateRoute "+region+" "+r.RouteTableID+" "+r.DestinationCidr+" "+r.PeeringConnectionID)
+	f.routes = append(f.routes, vpcRoute{f.tableVpc[r.RouteTableID], r})
+	f.restoredRoutes = slices.Clone(f.routes)
+	return nil
 }
 
 func (f *fakeCloud) PeeringConnection(_ context.Context, region, id string) (string, string, error) {
@@ -144,8 +240,8 @@ func (d *fakeCDK) Deploy(_ context.Context, c map[string]string) error {
 	if d.deploys > 1 && d.updateErr != nil {
 		return d.updateErr
 	}
-	type spoke struct{ region, suffix string }
-	spokes := []spoke{{client, ""}}
+	type spoke struct{ region, suffix, cidr, id string }
+	spokes := []spoke{{client, "", c["clientVpcCidr"], ""}}
 	if c["clients"] != "" {
 		var list []map[string]string
 		if err := json.Unmarshal([]byte(c["clients"]), &list); err != nil {
@@ -153,7 +249,19 @@ func (d *fakeCDK) Deploy(_ context.Context, c map[string]string) error {
 		}
 		spokes = nil
 		for _, cl := range list {
-			spokes = append(spokes, spoke{cl["region"], "-" + cl["region"]})
+			spokes = append(spokes, spoke{cl["region"], "-" + cl["region"], cl["cidr"], cl["region"]})
+		}
+	}
+	f.routes = slices.DeleteFunc(f.routes, func(r vpcRoute) bool { return r.vpc == old && !d.keepOldVpc })
+	for _, sp := range spokes {
+		if c["probeIntervalMinutes"] != "" && c["probeIntervalMinutes"] != "0" {
+			f.alarms[sp.region+"/"+probe.AlarmName(app, sp.id)] = sp.cidr
+		}
+		// The API's VPC has two route tables, each with a route back to
+		// every client.
+		for _, rt := range []string{"rtb-" + strings.TrimPrefix(vpc, "vpc-") + "-a", "rtb-" + strings.TrimPrefix(vpc, "vpc-") + "-b"} {
+			f.routes = append(f.routes, vpcRoute{vpc, Route{rt, sp.cidr, "pcx-" + sp.region + "-" + vpc}})
+			f.tableVpc[rt] = vpc
 		}
 	}
 	f.logGroups[api] = append(f.logGroups[api], "API-Gateway-Execution-Logs_a1b2c3/v1", app+"-Api-PrivateApiAccessLogs-1")
@@ -181,6 +289,8 @@ func (d *fakeCDK) Destroy(_ context.Context, c map[string]string) error {
 	f := d.cloud
 	app := c["appName"]
 	delete(f.vpcs, f.stacks[c["apiRegion"]+"/"+app+"-Api"]["VpcId"])
+	f.routes = nil
+	clear(f.alarms)
 	for k := range f.stacks {
 		if strings.Contains(k, "/"+app+"-") {
 			delete(f.stacks, k)
@@ -202,7 +312,16 @@ func plan(t *testing.T) Plan {
 	if err != nil {
 		t.Fatal(err)
 	}
+	withFakeClock(&p)
 	return p
+}
+
+// withFakeClock gives the plan a clock whose waits take no time, and
+// returns it.
+func withFakeClock(p *Plan) *fakeClock {
+	c := &fakeClock{t: time.Date(2026, 5, 4, 12, 0, 0, 0, time.UTC)}
+	p.now, p.sleep = c.now, c.sleep
+	return c
 }
 
 const goodPayload = `{"statusCode":200,"body":"{\"message\": \"hello from the private API\", \"region\": \"us-east-1\"}","attempts":1,"latencyMs":40,"url":"https://a1b2c3.execute-api.us-east-1.amazonaws.com/v1/hello"}`
@@ -227,28 +346,245 @@ func TestPlanNamesAFreshValidCopy(t *testing.T) {
 	if err != nil || p.Config.Account != "" {
 		t.Errorf("account %q, %v: the run deploys to the account of its credentials", p.Config.Account, err)
 	}
+	// The probes run every minute, whatever the base says, so the run sees
+	// them and their alarms within minutes.
+	base.ProbeIntervalMinutes = 0
+	p, err = NewPlan(base)
+	if err != nil || p.Context["probeIntervalMinutes"] != "1" || p.Config.ProbeIntervalMinutes != 1 {
+		t.Errorf("probeIntervalMinutes: context %q, config %d, %v; want 1 in both", p.Context["probeIntervalMinutes"], p.Config.ProbeIntervalMinutes, err)
+	}
+	if p.Drill || p.Waits != DefaultWaits {
+		t.Errorf("drill %v, waits %+v: want no drill and the default waits", p.Drill, p.Waits)
+	}
+}
+
+// A probe that never comes fails the run once the bound has passed, with
+// the metric it looked for and where to look, and the copy is destroyed.
+func TestRunStopsWaitingForAProbeThatNeverComes(t *testing.T) {
+	cloud := newFakeCloud()
+	cloud.invokePayload = goodPayload
+	cloud.noProbe = true
+	cdk := &fakeCDK{cloud: cloud}
+	p := plan(t)
+	clock := withFakeClock(&p)
+	start := clock.t
+	var out bytes.Buffer
+	err := Run(context.Background(), p, cloud, cdk, &out)
+	want := "first probe of the client in us-west-2: no Success datapoint in CrossRegionApi/Probe (App=" + p.Config.AppName +
+		", ClientRegion=us-west-2, ClientAccount=123456789012) after 10m0s: check the client stack's probe schedule (every 1 minute(s)) and the client function's log group in us-west-2"
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("got %v, want an error with %q", err, want)
+	}
+	if waited := clock.t.Sub(start); waited != p.Waits.FirstProbe {
+		t.Errorf("waited %s, want the bound %s", waited, p.Waits.FirstProbe)
+	}
+	if got := cloud.probeLooks["us-west-2"]; got != 31 {
+		t.Errorf("%d looks, want one every 20 s for 10 min and one at the bound: 31", got)
+	}
+	// Progress: the first look, then once a minute.
+	if n := strings.Count(out.String(), ": no datapoint yet\n"); n != 11 {
+		t.Errorf("%d progress lines, want 11:\n%s", n, out.String())
+	}
+	if !strings.Contains(out.String(), "FAIL first probe of the client in us-west-2 (10m0s): no Success datapoint") {
+		t.Errorf("the failed step and its duration are not shown:\n%s", out.String())
+	}
+	if strings.Contains(out.String(), "==> probe alarm") || cdk.destroyed == nil {
+		t.Errorf("want the alarm not waited for and the copy destroyed:\n%s", out.String())
+	}
+}
+
+// An alarm that never clears fails the run after its bound.
+func TestRunStopsWaitingForAnAlarmThatStaysInAlarm(t *testing.T) {
+	cloud := newFakeCloud()
+	cloud.invokePayload = goodPayload
+	cloud.alarmStuck = "ALARM"
+	cdk := &fakeCDK{cloud: cloud}
+	p := plan(t)
+	var out bytes.Buffer
+	err := Run(context.Background(), p, cloud, cdk, &out)
+	want := "probe alarm of the client in us-west-2 is OK: alarm " + p.Config.AppName + "-probe in us-west-2 is still ALARM after 15m0s, want OK"
+	if err == nil || !strings.Contains(err.Error(), want) || cdk.destroyed == nil {
+		t.Errorf("got %v, want an error with %q and the copy destroyed", err, want)
+	}
+}
+
+// With the drill, the run breaks the first client's return routes after the
+// probes are proven, sees the alarm fire, puts the routes back exactly as
+// they were and sees the alarm clear, each a step with its duration.
+func TestRunDrill(t *testing.T) {
+	base := config.Defaults()
+	base.Clients = []config.Client{{Region: "us-west-2", Cidr: "192.168.0.0/16"}, {Region: "eu-west-1", Cidr: "172.20.0.0/16"}}
+	p, err := NewPlan(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Drill = true
+	withFakeClock(&p)
+	cloud := newFakeCloud()
+	cloud.invokePayload = goodPayload
+	cdk := &fakeCDK{cloud: cloud}
+	var out bytes.Buffer
+	var before []vpcRoute
+	cloud.onDelete = func() {
+		if before == nil {
+			before = slices.Clone(cloud.routes)
+		}
+	}
+	if err := Run(context.Background(), p, cloud, cdk, &out); err != nil {
+		t.Fatalf("Run: %v\n%s", err, out.String())
+	}
+	want := []string{"credentials", "every Region bootstrapped", "no stack of this name exists", "API Gateway's CloudWatch role",
+		"deploy", "read outputs", "invoke the client in us-west-2", "invoke the client in eu-west-1",
+		"first probe of the client in us-west-2", "probe alarm of the client in us-west-2 is OK",
+		"first probe of the client in eu-west-1", "probe alarm of the client in eu-west-1 is OK",
+		"drill: delete the return route to the client in us-west-2",
+		"drill: probe alarm of the client in us-west-2 is ALARM",
+		"drill: restore the return route to the client in us-west-2",
+		"drill: probe alarm of the client in us-west-2 is OK",
+		"a call from outside the endpoint is refused",
+		"update: apiVpcCidr 10.0.0.0/16 -> 10.200.0.0/16", "read outputs after the update",
+		"invoke the client in us-west-2 after the update", "invoke the client in eu-west-1 after the update",
+		"the client in us-west-2 peers with the new API VPC", "the client in eu-west-1 peers with the new API VPC", "destroy", "nothing left"}
+	if diff := cmp.Diff(want, steps(out.String())); diff != "" {
+		t.Errorf("steps (-want +got):\n%s\n%s", diff, out.String())
+	}
+	wantCalls := []string{
+		"DeleteRoute us-east-1 rtb-1000016-a 192.168.0.0/16", "DeleteRoute us-east-1 rtb-1000016-b 192.168.0.0/16",
+		"CreateRoute us-east-1 rtb-1000016-a 192.168.0.0/16 pcx-us-west-2-vpc-1000016", "CreateRoute us-east-1 rtb-1000016-b 192.168.0.0/16 pcx-us-west-2-vpc-1000016",
+	}
+	if diff := cmp.Diff(wantCalls, routeCalls(cloud.calls)); diff != "" {
+		t.Errorf("route calls (-want +got):\n%s", diff)
+	}
+	if !strings.Contains(out.String(), "    rtb-1000016-a: 192.168.0.0/16 -> pcx-us-west-2-vpc-1000016 deleted\n") {
+		t.Errorf("the deleted routes are not shown:\n%s", out.String())
+	}
+	if cloud.restoredRoutes == nil {
+		t.Fatal("the routes were not looked at after the restore")
+	}
+	byTable := func(a, b vpcRoute) int {
+		return strings.Compare(a.RouteTableID+a.DestinationCidr, b.RouteTableID+b.DestinationCidr)
+	}
+	slices.SortFunc(before, byTable)
+	slices.SortFunc(cloud.restoredRoutes, byTable)
+	if diff := cmp.Diff(before, cloud.restoredRoutes, cmp.AllowUnexported(vpcRoute{})); diff != "" {
+		t.Errorf("routes after the restore (-before +after):\n%s", diff)
+	}
+}
+
+// routeCalls are the DeleteRoute and CreateRoute calls among calls.
+func routeCalls(calls []string) []string {
+	var out []string
+	for _, c := range calls {
+		if strings.HasPrefix(c, "DeleteRoute ") || strings.HasPrefix(c, "CreateRoute ") {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// When the alarm does not fire, the drill still puts the routes back,
+// before the copy is destroyed, and the run fails.
+func TestRunDrillRestoresTheRoutesWhenTheAlarmDoesNotFire(t *testing.T) {
+	cloud := newFakeCloud()
+	cloud.invokePayload = goodPayload
+	cloud.alarmStuck = "OK"
+	cdk := &fakeCDK{cloud: cloud}
+	p := plan(t)
+	p.Drill = true
+	var out bytes.Buffer
+	err := Run(context.Background(), p, cloud, cdk, &out)
+	want := "drill: probe alarm of the client in us-west-2 is ALARM: alarm " + p.Config.AppName + "-probe in us-west-2 is still OK after 15m0s, want ALARM"
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("got %v, want an error with %q", err, want)
+	}
+	wantCalls := []string{
+		"DeleteRoute us-east-1 rtb-1000016-a 192.168.0.0/16", "DeleteRoute us-east-1 rtb-1000016-b 192.168.0.0/16",
+		"CreateRoute us-east-1 rtb-1000016-a 192.168.0.0/16 pcx-us-west-2-vpc-1000016", "CreateRoute us-east-1 rtb-1000016-b 192.168.0.0/16 pcx-us-west-2-vpc-1000016",
+	}
+	if diff := cmp.Diff(wantCalls, routeCalls(cloud.calls)); diff != "" {
+		t.Errorf("route calls (-want +got):\n%s", diff)
+	}
+	o := out.String()
+	failed := strings.Index(o, "FAIL drill: probe alarm of the client in us-west-2 is ALARM (15m0s)")
+	restored := strings.Index(o, "ok   drill: restore the return route to the client in us-west-2")
+	destroyed := strings.Index(o, "==> destroy")
+	if failed < 0 || restored < failed || destroyed < restored {
+		t.Errorf("want the failed wait, then the restore, then the destroy:\n%s", o)
+	}
+	if strings.Contains(o, "==> drill: probe alarm of the client in us-west-2 is OK") || strings.Contains(o, "==> a call from outside") {
+		t.Errorf("the run went on after the failed drill:\n%s", o)
+	}
+}
+
+func TestLatestProbe(t *testing.T) {
+	at := func(min int) time.Time { return time.Date(2026, 5, 4, 12, min, 0, 0, time.UTC) }
+	cases := []struct {
+		name string
+		data ProbeData
+		want Probe
+		ok   bool
+	}{
+		{"none", ProbeData{}, Probe{}, false},
+		{"the latest succeeded", ProbeData{Success: []Point{{at(1), 0}, {at(2), 1}}, Latency: []Point{{at(1), 5000}, {at(2), 42}},
+			Failures: map[string][]Point{"timeout": {{at(1), 1}}}},
+			Probe{Time: at(2), Success: true, LatencyMs: 42, HasLatency: true}, true},
+		{"the latest failed", ProbeData{Success: []Point{{at(2), 0}, {at(1), 1}}, Latency: []Point{{at(2), 120}},
+			Failures: map[string][]Point{"forbidden": {{at(2), 1}}, "timeout": {{at(0), 1}}}},
+			Probe{Time: at(2), LatencyMs: 120, HasLatency: true, Kinds: []string{"forbidden"}}, true},
+		{"only a Failure datapoint for the latest", ProbeData{Success: []Point{{at(1), 1}},
+			Failures: map[string][]Point{"dns": {{at(3), 1}}}},
+			Probe{Time: at(3), Kinds: []string{"dns"}}, true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got, ok := tc.data.Latest()
+			if ok != tc.ok || !cmp.Equal(got, tc.want) {
+				t.Errorf("Latest: %+v, %v; want %+v, %v", got, ok, tc.want, tc.ok)
+			}
+		})
+	}
+}
+
+// steps are the names of the steps that passed, in order.
+func steps(out string) []string {
+	var names []string
+	for _, s := range regexp.MustCompile(`(?m)^ok   (.*) \(\d`).FindAllStringSubmatch(out, -1) {
+		names = append(names, s[1])
+	}
+	return names
 }
 
 func TestRunProvesACopyAndLeavesNothing(t *testing.T) {
 	cloud := newFakeCloud()
 	cloud.invokePayload = goodPayload
+	cloud.probeDelay, cloud.alarmDelay = 3, 2
 	cdk := &fakeCDK{cloud: cloud}
 	p := plan(t)
 	var out bytes.Buffer
 	if err := Run(context.Background(), p, cloud, cdk, &out); err != nil {
 		t.Fatalf("Run: %v\n%s", err, out.String())
 	}
-	steps := regexp.MustCompile(`(?m)^ok   (.*) \(\d`).FindAllStringSubmatch(out.String(), -1)
-	var names []string
-	for _, s := range steps {
-		names = append(names, s[1])
-	}
 	want := []string{"credentials", "every Region bootstrapped", "no stack of this name exists", "API Gateway's CloudWatch role",
-		"deploy", "read outputs", "invoke the client in us-west-2", "a call from outside the endpoint is refused",
+		"deploy", "read outputs", "invoke the client in us-west-2",
+		"first probe of the client in us-west-2", "probe alarm of the client in us-west-2 is OK",
+		"a call from outside the endpoint is refused",
 		"update: apiVpcCidr 10.0.0.0/16 -> 10.200.0.0/16", "read outputs after the update", "invoke the client in us-west-2 after the update",
 		"the client in us-west-2 peers with the new API VPC", "destroy", "nothing left"}
-	if diff := cmp.Diff(want, names); diff != "" {
+	if diff := cmp.Diff(want, steps(out.String())); diff != "" {
 		t.Errorf("steps (-want +got):\n%s\n%s", diff, out.String())
+	}
+	// The waits poll every 20 s, print what they see when it changes, and
+	// the step's duration is the wait's.
+	for _, want := range []string{
+		"==> first probe of the client in us-west-2\n    0s: no datapoint yet\n    1m0s: latest probe: ok in 42 ms at 2026-05-04T11:59:00Z (2m0s ago)\nok   first probe of the client in us-west-2 (1m0s)\n",
+		"==> probe alarm of the client in us-west-2 is OK\n    alarm " + p.Config.AppName + "-probe in us-west-2\n    0s: INSUFFICIENT_DATA\n    40s: OK\nok   probe alarm of the client in us-west-2 is OK (40s)\n",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks\n%s\ngot:\n%s", want, out.String())
+		}
+	}
+	if cdk.deployed["probeIntervalMinutes"] != "1" {
+		t.Errorf("deployed with probeIntervalMinutes=%q, want 1", cdk.deployed["probeIntervalMinutes"])
 	}
 	if cdk.deployed["apiGatewayCloudWatchRole"] != config.CloudWatchRoleCreate {
 		t.Errorf("account without a role: deployed with %v, want create", cdk.deployed)

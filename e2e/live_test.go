@@ -16,7 +16,9 @@ import (
 // TestEndToEnd deploys a copy of the app into the account of the AWS
 // credentials in use, proves it and destroys it. Run it with `make e2e`:
 // E2E_CLIENT_REGIONS="us-west-2 eu-west-1" proves a client in each of those
-// Regions, E2E_ARGS="-c apiRegion=..." changes any other setting. `make
+// Regions, E2E_ARGS="-c apiRegion=..." changes any other setting, and
+// E2E_DRILL=1 adds the drill: the first client's return route is deleted
+// until its probe alarm fires, then put back until the alarm clears. `make
 // test` never builds it.
 func TestEndToEnd(t *testing.T) {
 	ctx := context.Background()
@@ -46,6 +48,13 @@ func TestEndToEnd(t *testing.T) {
 	plan, err := NewPlan(cfg)
 	if err != nil {
 		t.Fatal(err)
+	}
+	switch drill := os.Getenv("E2E_DRILL"); drill {
+	case "1":
+		plan.Drill = true
+	case "", "0":
+	default:
+		t.Fatalf("E2E_DRILL=%q: set it to 1 for the drill, or leave it unset", drill)
 	}
 	cloud, err := NewAWS(ctx)
 	if err != nil {
