@@ -61,5 +61,13 @@ e2e: deps
 invoke:
 	@go run ./cmd/invoke $(ARGS)
 
+# After a deploy with probes on (probeIntervalMinutes > 0): one line per
+# client with its probe alarm's state and its last probe's result, latency
+# and time, and where to look when it failed; exits 1 when a client is
+# failing. ARGS="-c key=value ..." with the values you deployed with.
+.PHONY: status
+status:
+	@go run ./cmd/status $(ARGS)
+
 clean:
 	rm -rf cdk.out
