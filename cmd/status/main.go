@@ -16,7 +16,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"strings"
 	"time"
@@ -26,6 +25,7 @@ import (
 
 	"crossregionapi/config"
 	"crossregionapi/e2e"
+	"crossregionapi/internal/awscreds"
 	"crossregionapi/internal/cdkcontext"
 	"crossregionapi/internal/probe"
 )
@@ -88,7 +88,7 @@ func run(ctx context.Context, args []string, newCloud func(context.Context) (Clo
 	}
 	cloud, err := newCloud(ctx)
 	if err != nil {
-		fmt.Fprintf(stderr, "status: %s\n", noCredentials(err))
+		fmt.Fprintf(stderr, "status: %s\n", awscreds.Problem(err))
 		return 1
 	}
 	// Without working credentials every call below fails with the SDK's
@@ -96,7 +96,7 @@ func run(ctx context.Context, args []string, newCloud func(context.Context) (Clo
 	// up front, and say what to do instead.
 	caller, err := cloud.Account(ctx)
 	if err != nil {
-		fmt.Fprintf(stderr, "status: %s\n", noCredentials(err))
+		fmt.Fprintf(stderr, "status: %s\n", awscreds.Problem(err))
 		return 1
 	}
 	interval := time.Duration(cfg.ProbeIntervalMinutes) * time.Minute
@@ -181,52 +181,4 @@ func cannotRead(err error, account, region string) string {
 			account, apiErr.ErrorCode(), apiErr.ErrorMessage(), region)
 	}
 	return fmt.Sprintf("cannot read its alarm and metrics: %v", err)
-}
-
-// noCredentials says what to do when no AWS credentials work, as make
-// invoke does (cmd/invoke), with only the cause that tells which
-// credentials failed. A network failure outside the credential chain is
-// told apart: new credentials would not help.
-func noCredentials(err error) string {
-	var netErr net.Error
-	if !strings.Contains(err.Error(), credentialChain) && errors.As(err, &netErr) {
-		return fmt.Sprintf("cannot reach AWS to check the credentials (%v); check the network connection or proxy and run again", netErr)
-	}
-	return fmt.Sprintf("no usable AWS credentials (%s); set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY for the account you deployed to and run again", shortCause(err))
-}
-
-// credentialChain begins the SDK's report of its credential chain failing,
-// within the error of the call that needed them.
-const credentialChain = "get credentials: "
-
-// shortCause is the part of a credential error a person can act on: the
-// first reason the credential chain gave, if it failed, and the answer of
-// the service that refused, if one did (as cmd/invoke's).
-func shortCause(err error) string {
-	var answer string
-	var apiErr smithy.APIError
-	if errors.As(err, &apiErr) {
-		answer = apiErr.ErrorCode()
-		if m := apiErr.ErrorMessage(); m != "" {
-			answer += ": " + m
-		}
-	}
-	msg := err.Error()
-	i := strings.LastIndex(msg, credentialChain)
-	if i < 0 {
-		if answer != "" {
-			return answer
-		}
-		return msg
-	}
-	reason := strings.TrimPrefix(msg[i+len(credentialChain):], "failed to refresh cached credentials, ")
-	reason, _, _ = strings.Cut(reason, ", ")
-	if reason == "no EC2 IMDS role found" {
-		return "none in the environment or ~/.aws, and no EC2 instance role"
-	}
-	reason = strings.TrimPrefix(reason, "operation error ")
-	if answer != "" {
-		reason += " (" + answer + ")"
-	}
-	return reason
 }

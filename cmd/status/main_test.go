@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"slices"
@@ -17,6 +16,7 @@ import (
 
 	"crossregionapi/e2e"
 	"crossregionapi/functions/apiclient/handler"
+	"crossregionapi/internal/awscreds/awscredstest"
 )
 
 func TestMain(m *testing.M) {
@@ -269,10 +269,7 @@ func TestStatusProbesOff(t *testing.T) {
 
 // sdkNoCredentials is the error the SDK gives on a machine without
 // credentials, where the chain ends at the EC2 instance metadata service.
-var sdkNoCredentials = &smithy.OperationError{ServiceID: "STS", OperationName: "GetCallerIdentity",
-	Err: fmt.Errorf("get identity: %w", fmt.Errorf("get credentials: %w", fmt.Errorf("failed to refresh cached credentials, %w",
-		fmt.Errorf("no EC2 IMDS role found, %w", &smithy.OperationError{ServiceID: "ec2imds", OperationName: "GetMetadata",
-			Err: errors.New("http response error StatusCode: 403, request to EC2 IMDS failed")}))))}
+var sdkNoCredentials = awscredstest.NoCredentials
 
 // Without credentials status says so once, whatever the number of clients,
 // and calls nothing but the check.
