@@ -825,7 +825,7 @@ func TestCdkJSONListsEveryKeyWithItsDefault(t *testing.T) {
 			plain = append(plain, k)
 		}
 	}
-	optional := map[string]bool{"account": true, "apiAvailabilityZones": true, "clientAvailabilityZones": true, "clients": true, "alarmEmail": true}
+	optional := map[string]bool{"account": true, "apiAvailabilityZones": true, "clientAvailabilityZones": true, "clients": true, "alarmEmail": true, "organizationId": true}
 	var want []string
 	for _, k := range config.Keys() {
 		if !optional[k] {

@@ -34,6 +34,7 @@ var nonDefault = map[string]any{
 	"logEncryption":            "kms",
 	"probeIntervalMinutes":     float64(15),
 	"alarmEmail":               "ops@crossed.example",
+	"organizationId":           "o-crossedwires7",
 }
 
 // nonDefaultApp is the app synthesized once with nonDefault.
@@ -191,6 +192,13 @@ func TestEverySettingLands(t *testing.T) {
 			has(t, "client stack's schedule", clientJSON, `"ScheduleExpression":"rate(15 minutes)"`)
 			has(t, "client stack's alarm", clientJSON, `"Period":900`)
 			has(t, "API stack's dashboard", apiJSON, `\"period\":900`)
+		},
+		"organizationId": func(t *testing.T) {
+			for _, typ := range []string{"AWS::ApiGateway::RestApi", "AWS::EC2::VPCEndpoint"} {
+				if doc := cdktest.JSON(cdktest.Props(api, typ)); !strings.Contains(doc, `"aws:PrincipalOrgID":"o-crossedwires7"`) {
+					t.Errorf("%s lacks aws:PrincipalOrgID o-crossedwires7: %s", typ, doc)
+				}
+			}
 		},
 		"alarmEmail": func(t *testing.T) {
 			has(t, "client stack's subscription", clientJSON, `"Endpoint":"ops@crossed.example","Protocol":"email"`)

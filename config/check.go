@@ -211,6 +211,9 @@ func (ch *checker) run() {
 	for _, key := range []string{keyThrottleRateLimit, keyThrottleBurstLimit, keyClientMaxAttempts, keyPeeringConnectionsQuota} {
 		ch.intRange(key, *field(&c, key).(*int))
 	}
+	if c.OrganizationId != "" {
+		ch.text(keyOrganizationId, c.OrganizationId, (*checker).organizationId)
+	}
 	probeOK := ch.intRange(keyProbeIntervalMinutes, c.ProbeIntervalMinutes)
 	if c.AlarmEmail != "" && ch.text(keyAlarmEmail, c.AlarmEmail, (*checker).email) && probeOK && c.ProbeIntervalMinutes == 0 {
 		ch.warn(keyAlarmEmail, c.AlarmEmail, "is ignored: %s = 0 turns the probes and their alarms off", keyProbeIntervalMinutes)
@@ -223,6 +226,17 @@ func (ch *checker) run() {
 			keyClientBackoffBaseMs, c.ClientBackoffBaseMs, keyClientBackoffMaxMs, c.ClientBackoffBaseMs, keyClientBackoffBaseMs)
 	} else if baseOK && maxOK && !ch.skip[keyClientMaxAttempts] && c.ClientMaxAttempts >= 1 {
 		ch.retryBudget()
+	}
+}
+
+// organizationIdRe is an AWS Organizations id, as aws:PrincipalOrgID
+// compares it.
+var organizationIdRe = regexp.MustCompile(`^o-[a-z0-9]{10,32}$`)
+
+// organizationId checks organizationId.
+func (ch *checker) organizationId(key, v string) {
+	if !organizationIdRe.MatchString(v) {
+		ch.add(key, v, "is not an AWS Organizations id; it is o- and 10 to 32 lowercase letters or digits (aws organizations describe-organization shows it), or leave it unset to name each account")
 	}
 }
 

@@ -324,9 +324,10 @@ func (ch *checker) quotas() {
 			"lists %d clients, and the endpoint's security group would need %d inbound rules (the API's VPC and each client), over Amazon VPC's quota \"Inbound rules per security group\" (%d by default); ask for more in Service Quotas, or split the clients between copies of the app",
 			n, rules, maxInboundRules)
 	}
-	if accounts := len(c.ClientAccounts()) + 1; ResourcePolicyChars(accounts) > maxResourcePolicy {
+	// With an organization the policy names it, not the accounts.
+	if accounts := len(c.ClientAccounts()) + 1; c.OrganizationId == "" && ResourcePolicyChars(accounts) > maxResourcePolicy {
 		ch.add(keyClients, missing{},
-			"lists clients in %d accounts, the API's included, and the API's resource policy would hold about %d characters, over API Gateway's limit of %d for a REST API's resource policy; split the accounts between copies of the app",
+			"lists clients in %d accounts, the API's included, and the API's resource policy would hold about %d characters, over API Gateway's limit of %d for a REST API's resource policy; if the accounts are in one AWS Organization, set organizationId to admit them all in constant size, or split the accounts between copies of the app",
 			accounts, ResourcePolicyChars(accounts), maxResourcePolicy)
 	}
 }

@@ -37,6 +37,7 @@ const (
 	keyPeeringConnectionsQuota  = "peeringConnectionsQuota"
 	keyProbeIntervalMinutes     = "probeIntervalMinutes"
 	keyAlarmEmail               = "alarmEmail"
+	keyOrganizationId           = "organizationId"
 )
 
 // keyOrder is the order of Keys and of the problems in an Error, so that the
@@ -49,6 +50,7 @@ var keyOrder = []string{
 	keyClientRegion,
 	keyClientVpcCidr,
 	keyClients,
+	keyOrganizationId,
 	keyPeeringConnectionsQuota,
 	keyStageName,
 	keyApiAvailabilityZones,
@@ -156,6 +158,11 @@ type Config struct {
 	// AlarmEmail, when set, is subscribed to each client's alarm topic; the
 	// owner of the address must confirm the subscription.
 	AlarmEmail string
+	// OrganizationId, when set, is the AWS Organizations id whose
+	// principals the API's resource policy and endpoint policy admit,
+	// instead of listing the accounts: their size no longer grows with the
+	// clients.
+	OrganizationId string
 }
 
 // Defaults returns the configuration used for every key left unset.
@@ -274,7 +281,7 @@ func load(lookup func(key string) (value any, ok bool)) (Config, []string, error
 		case *string:
 			// Only account and alarmEmail have no default, so only there
 			// does "" mean unset.
-			l.str(key, p, key == keyAccount || key == keyAlarmEmail)
+			l.str(key, p, key == keyAccount || key == keyAlarmEmail || key == keyOrganizationId)
 		case *int:
 			l.int(key, p)
 		case *[]string:
@@ -374,6 +381,8 @@ func field(c *Config, key string) any {
 		return &c.ProbeIntervalMinutes
 	case keyAlarmEmail:
 		return &c.AlarmEmail
+	case keyOrganizationId:
+		return &c.OrganizationId
 	}
 	if p := entryField(c, key); p != nil {
 		return p

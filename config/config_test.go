@@ -269,6 +269,9 @@ var loadProblemCases = []struct {
 	{"probe interval over a day", map[string]any{"probeIntervalMinutes": 1441}, "probeIntervalMinutes", `1441`, []string{"outside the allowed 0..1440", "0 to turn the probes"}},
 	{"probe interval below zero", map[string]any{"probeIntervalMinutes": "-5"}, "probeIntervalMinutes", `-5`, []string{"outside the allowed 0..1440"}},
 	{"probe interval not whole", map[string]any{"probeIntervalMinutes": 2.5}, "probeIntervalMinutes", `2.5`, []string{"not a whole number"}},
+	{"organization id without o-", map[string]any{"organizationId": "abcdefghij12"}, "organizationId", `"abcdefghij12"`, []string{"is not an AWS Organizations id", "o- and 10 to 32"}},
+	{"organization id in capitals", map[string]any{"organizationId": "o-ABCDEFGHIJ"}, "organizationId", `"o-ABCDEFGHIJ"`, []string{"lowercase"}},
+	{"organization id too short", map[string]any{"organizationId": "o-abc123"}, "organizationId", `"o-abc123"`, []string{"is not an AWS Organizations id"}},
 	{"alarm email without a domain", map[string]any{"alarmEmail": "ops@example"}, "alarmEmail", `"ops@example"`, []string{"is not an email address", "or leave it unset"}},
 	{"alarm email with a space", map[string]any{"alarmEmail": "ops team@example.com"}, "alarmEmail", `"ops team@example.com"`, []string{"is not an email address"}},
 	{"list key given a boolean", map[string]any{"apiAvailabilityZones": true}, "apiAvailabilityZones", `true`, []string{"not a list", "comma-separated"}},
@@ -1395,6 +1398,7 @@ func TestClientQuotas(t *testing.T) {
 		// not. An estimate that forgot the API's own account would let 191
 		// through.
 		{"189 client accounts", many(189, true, nil), nil, []string{policy}},
+		{"250 client accounts of one organization", many(250, true, map[string]any{"organizationId": "o-abcdefghij"}), nil, []string{policy}},
 		{"190 client accounts", many(190, true, nil), []string{"clients: lists clients in 191 accounts, the API's included, and the API's resource policy would hold about 8200 characters, over API Gateway's " + policy}, nil},
 	}
 	for _, tc := range cases {

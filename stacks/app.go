@@ -83,6 +83,7 @@ func NewApp(scope constructs.Construct, props *AppProps) (*App, error) {
 		VpcCidr:            cfg.ApiVpcCidr,
 		ClientCidrs:        clientCidrs,
 		ClientAccounts:     cfg.ClientAccounts(),
+		OrganizationId:     cfg.OrganizationId,
 		StageName:          cfg.StageName,
 		ParameterPrefix:    cfg.SSMPrefix() + "/api",
 		Logs:               logs,

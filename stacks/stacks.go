@@ -29,6 +29,9 @@ type ApiStackProps struct {
 	// ClientAccounts are the accounts of clients other than the stack's
 	// own. Default: none.
 	ClientAccounts []string
+	// OrganizationId admits the principals of an AWS Organization instead
+	// of naming the accounts. Default: name them.
+	OrganizationId string
 	// StageName of the API. Required.
 	StageName string
 	// ParameterPrefix of the SSM parameters the stack publishes. Required.
@@ -91,6 +94,7 @@ func NewApiStack(scope constructs.Construct, id string, props *ApiStackProps) *A
 		Cidr:                         jsii.String(props.VpcCidr),
 		AllowedClientCidrs:           jsii.Strings(props.ClientCidrs...),
 		ClientAccounts:               jsii.Strings(props.ClientAccounts...),
+		OrganizationId:               optional(props.OrganizationId),
 		StageName:                    jsii.String(props.StageName),
 		ParameterPrefix:              jsii.String(props.ParameterPrefix),
 		LogRetention:                 props.Logs.Retention,
@@ -214,6 +218,14 @@ func NewPeeringRouteStack(scope constructs.Construct, id string, props *PeeringR
 		RouteTableParameterNames: props.RouteTableParameterNames,
 	})
 	return stack
+}
+
+// optional is nil for "", a pointer to s otherwise.
+func optional(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
 }
 
 func output(stack awscdk.Stack, id string, value *string, description string) {

@@ -36,6 +36,12 @@ type PrivateApiVpcProps struct {
 	// IAM policy), and whose client VPCs may peer with this VPC through the
 	// accepter role. Default: none but this stack's account.
 	ClientAccounts *[]*string
+	// OrganizationId, an AWS Organizations id (o-…), makes the API's
+	// resource policy and the endpoint policy admit the principals of that
+	// organization (aws:PrincipalOrgID) instead of naming this account and
+	// ClientAccounts, so that neither grows with the clients. The accepter
+	// role still names ClientAccounts. Default: name the accounts.
+	OrganizationId *string
 	// StageName of the API's deployment. Default: "v1".
 	StageName *string
 	// DemoMethod adds GET /{ResourcePath}, answered by a mock integration
@@ -127,6 +133,7 @@ type privateApiVpc struct {
 	resourcePath     *string
 	routeTableParams []*string
 	clientAccounts   []*string
+	organizationId   *string
 	accepterRole     awsiam.IRole
 	endpointDns      *string
 	endpointZoneId   *string
@@ -150,6 +157,7 @@ func NewPrivateApiVpc(scope constructs.Construct, id string, props *PrivateApiVp
 	}
 	logs := logging.Settings{Retention: props.LogRetention, Key: props.LogEncryptionKey}
 
+	p.organizationId = props.OrganizationId
 	if props.ClientAccounts != nil {
 		p.clientAccounts = *props.ClientAccounts
 	}
@@ -205,6 +213,10 @@ func (p *privateApiVpc) newEndpoint(cidr *string, clientCidrs *[]*string) awsec2
 	if len(p.clientAccounts) > 0 {
 		accounts = append([]*string{stack.Account()}, p.clientAccounts...)
 	}
+	caller := map[string]any{"aws:PrincipalAccount": accounts}
+	if p.organizationId != nil {
+		caller = map[string]any{"aws:PrincipalOrgID": *p.organizationId}
+	}
 	endpoint.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid:        jsii.String("InvokeOwnAccountApisOnly"),
 		Effect:     awsiam.Effect_ALLOW,
@@ -216,9 +228,7 @@ func (p *privateApiVpc) newEndpoint(cidr *string, clientCidrs *[]*string) awsec2
 			ResourceName: jsii.String("*"),
 			ArnFormat:    awscdk.ArnFormat_SLASH_RESOURCE_NAME,
 		})),
-		Conditions: &map[string]interface{}{
-			"StringEquals": map[string]interface{}{"aws:PrincipalAccount": accounts},
-		},
+		Conditions: &map[string]interface{}{"StringEquals": caller},
 	}))
 	return endpoint
 }
@@ -238,7 +248,7 @@ func (p *privateApiVpc) newApi(props *PrivateApiVpcProps, logs logging.Settings)
 			Types:        &[]awsapigateway.EndpointType{awsapigateway.EndpointType_PRIVATE},
 			VpcEndpoints: &[]awsec2.IVpcEndpoint{p.endpoint},
 		},
-		Policy: resourcePolicy(p.endpoint, p.clientAccounts),
+		Policy: resourcePolicy(p.endpoint, p.clientAccounts, p.organizationId),
 		DeployOptions: &awsapigateway.StageOptions{
 			StageName:            p.stageName,
 			AccessLogDestination: awsapigateway.NewLogGroupLogDestination(p.accessLogs),
@@ -377,10 +387,20 @@ const accessLogFormat = `{"requestId":"$context.requestId","extendedRequestId":"
 // role gets it for the demo method only). Naming that role here instead
 // would make this stack depend on the client stack, which depends on this
 // one.
-func resourcePolicy(endpoint awsec2.IInterfaceVpcEndpoint, clientAccounts []*string) awsiam.PolicyDocument {
+//
+// With an organization, the Allow names every principal on the condition
+// that it belongs to that organization, instead of each account.
+func resourcePolicy(endpoint awsec2.IInterfaceVpcEndpoint, clientAccounts []*string, organizationId *string) awsiam.PolicyDocument {
 	principals := []awsiam.IPrincipal{awsiam.NewAccountRootPrincipal()}
 	for _, account := range clientAccounts {
 		principals = append(principals, awsiam.NewAccountPrincipal(account))
+	}
+	sid := "AllowOwnAccount"
+	var allowIf *map[string]any
+	if organizationId != nil {
+		sid = "AllowOrganization"
+		principals = []awsiam.IPrincipal{awsiam.NewAnyPrincipal()}
+		allowIf = &map[string]any{"StringEquals": map[string]any{"aws:PrincipalOrgID": *organizationId}}
 	}
 	invoke := &[]*string{jsii.String("execute-api:Invoke")}
 	anyMethod := &[]*string{jsii.String("execute-api:/*")}
@@ -397,11 +417,12 @@ func resourcePolicy(endpoint awsec2.IInterfaceVpcEndpoint, clientAccounts []*str
 				},
 			}),
 			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-				Sid:        jsii.String("AllowOwnAccount"),
+				Sid:        jsii.String(sid),
 				Effect:     awsiam.Effect_ALLOW,
 				Principals: &principals,
 				Actions:    invoke,
 				Resources:  anyMethod,
+				Conditions: allowIf,
 			}),
 		},
 	})

@@ -202,3 +202,30 @@ func firstKey[V any](m map[string]V) string {
 	}
 	return ""
 }
+
+// With an organization, the resource policy and the endpoint policy admit
+// that organization's principals, whatever the accounts: the same text for
+// one client account or three. The Deny outside the endpoint stays.
+func TestOrganization(t *testing.T) {
+	policies := func(accounts ...string) (resource, endpoint string) {
+		app := awscdk.NewApp(nil)
+		stack := awscdk.NewStack(app, jsii.String("Org"), &awscdk.StackProps{Env: &awscdk.Environment{Account: jsii.String("111111111111"), Region: jsii.String("eu-west-1")}})
+		privateapivpc.NewPrivateApiVpc(stack, "Api", &privateapivpc.PrivateApiVpcProps{
+			Cidr: jsii.String("10.1.0.0/24"), ClientAccounts: jsii.Strings(accounts...), OrganizationId: jsii.String("o-abcdefghij"),
+		})
+		tmpl := cdktest.Template(t, stack)
+		return cdktest.JSON(cdktest.Props(tmpl, "AWS::ApiGateway::RestApi")[0]["Policy"]), cdktest.JSON(cdktest.Props(tmpl, "AWS::EC2::VPCEndpoint")[0]["PolicyDocument"])
+	}
+	resource, endpoint := policies("222222222222")
+	if !strings.Contains(resource, `{"Action":"execute-api:Invoke","Condition":{"StringEquals":{"aws:PrincipalOrgID":"o-abcdefghij"}},"Effect":"Allow","Principal":{"AWS":"*"},"Resource":"execute-api:/*","Sid":"AllowOrganization"}`) ||
+		!strings.Contains(resource, `"Sid":"DenyOutsideEndpoint"`) || strings.Contains(resource, "222222222222") {
+		t.Errorf("resource policy %s, want the organization's principals, the Deny outside the endpoint, and no account", resource)
+	}
+	if !strings.Contains(endpoint, `"Condition":{"StringEquals":{"aws:PrincipalOrgID":"o-abcdefghij"}}`) || strings.Contains(endpoint, "PrincipalAccount") {
+		t.Errorf("endpoint policy %s, want the organization's principals only", endpoint)
+	}
+	r3, e3 := policies("222222222222", "333333333333", "444444444444")
+	if r3 != resource || e3 != endpoint {
+		t.Errorf("policies change with the accounts:\n%s\n%s", r3, e3)
+	}
+}
