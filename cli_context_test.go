@@ -25,8 +25,8 @@ import (
 // (cdk.json over cdk.context.json over ~/.cdk.json, -c over all) and read
 // -c as the CLI does. Both run in a copy of the module, with its own
 // cdk.json and cdk.context.json, since both read them from the working
-// directory and `go run .` must run in the module root; per case, one synth
-// and one go run.
+// directory and `go run .` must run in the module root: one synth and one
+// go run.
 //
 // The CLI runs with its metadata switched off: it adds context of its own
 // for version reporting and path and asset metadata, which the app does
@@ -73,10 +73,11 @@ func TestCLIAndGoRunMergeContextAlike(t *testing.T) {
 		maxAttempts string
 		stderr      string
 	}{
-		{"files and -c disagree", []string{"-c", "stageName=cli", "--context", "clientMaxAttempts=5"}, "cli", "5", ""},
-		// The CLI warns about a -c value without '=' and ignores it, so
-		// cdk.json's stageName applies.
-		{"-c key without =", []string{"-c", "stageName"}, "v1", "3", "Context argument is not an assignment (key=value): stageName"},
+		// One run shows every step: the CLI warns about a -c value without
+		// '=' and ignores it, so cdk.json's stageName beats cdk.context.json's
+		// and ~/.cdk.json's; -c's clientMaxAttempts beats cdk.json's.
+		{"files and -c disagree, -c key without =", []string{"-c", "stageName", "--context", "clientMaxAttempts=5"}, "v1", "5",
+			"Context argument is not an assignment (key=value): stageName"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
