@@ -51,7 +51,8 @@ bench: deps
 # invokes it again, destroys it and checks that nothing is left,
 # printing each step with its duration. CI never runs it.
 # E2E_CLIENT_REGIONS="us-west-2 eu-west-1" proves a client in each Region;
-# E2E_ARGS="-c apiRegion=..." changes any other setting.
+# E2E_ARGS="-c apiRegion=..." changes any other setting; E2E_DRILL=1 also
+# breaks a return route until its client's probe alarm fires, then mends it.
 e2e: deps
 	E2E_ARGS='$(E2E_ARGS)' E2E_CLIENT_REGIONS='$(E2E_CLIENT_REGIONS)' go test -tags e2e -count=1 -timeout 150m -v -run '^TestEndToEnd$$' ./e2e/
 
