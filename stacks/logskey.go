@@ -5,6 +5,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/jsii-runtime-go"
+
+	"crossregionapi/internal/kmsgrants"
 )
 
 // logsKeyPendingDays is how long KMS waits before it deletes the key of a
@@ -37,17 +39,6 @@ func newLogsKey(stack awscdk.Stack) awskms.Key {
 			},
 		},
 	}), jsii.Bool(false))
-	// Grants on the key only for AWS services acting on AWS resources
-	// (AWS Control Tower's CT.KMS.PR.3): nobody can hand the key on.
-	key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid:        jsii.String("GrantsOnlyForAwsServices"),
-		Effect:     awsiam.Effect_DENY,
-		Principals: &[]awsiam.IPrincipal{awsiam.NewAnyPrincipal()},
-		Actions:    jsii.Strings("kms:CreateGrant"),
-		Resources:  jsii.Strings("*"),
-		Conditions: &map[string]any{
-			"BoolIfExists": map[string]any{"kms:GrantIsForAWSResource": "false", "aws:PrincipalIsAWSService": "false"},
-		},
-	}), jsii.Bool(false))
+	key.AddToResourcePolicy(kmsgrants.OnlyForAwsServices(), jsii.Bool(false))
 	return key
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
+	"crossregionapi/internal/kmsgrants"
 	"crossregionapi/internal/probe"
 )
 
@@ -132,18 +133,7 @@ func (p *pathProbe) newTopic(props *PathProbeProps) awssns.Topic {
 		Resources:  jsii.Strings("*"),
 		Conditions: &map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": awscdk.Stack_Of(p.Construct).Account()}},
 	}), jsii.Bool(false))
-	// Grants only for AWS services acting on AWS resources (AWS Control
-	// Tower's CT.KMS.PR.3): nobody can hand the key on.
-	key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid:        jsii.String("GrantsOnlyForAwsServices"),
-		Effect:     awsiam.Effect_DENY,
-		Principals: &[]awsiam.IPrincipal{awsiam.NewAnyPrincipal()},
-		Actions:    jsii.Strings("kms:CreateGrant"),
-		Resources:  jsii.Strings("*"),
-		Conditions: &map[string]any{
-			"BoolIfExists": map[string]any{"kms:GrantIsForAWSResource": "false", "aws:PrincipalIsAWSService": "false"},
-		},
-	}), jsii.Bool(false))
+	key.AddToResourcePolicy(kmsgrants.OnlyForAwsServices(), jsii.Bool(false))
 	topic := awssns.NewTopic(p.Construct, jsii.String("AlarmTopic"), &awssns.TopicProps{
 		DisplayName: jsii.String("Probe alarm " + *props.AlarmName),
 		MasterKey:   key,
