@@ -71,7 +71,7 @@ func TestCLIAndGoRunMergeContextAlike(t *testing.T) {
 		args        []string
 		stage       string
 		maxAttempts string
-		stderr      string
+		warning     string
 	}{
 		// One run shows every step: the CLI warns about a -c value without
 		// '=' and ignores it, so cdk.json's stageName beats cdk.context.json's
@@ -87,7 +87,7 @@ func TestCLIAndGoRunMergeContextAlike(t *testing.T) {
 				"--no-version-reporting", "--no-path-metadata", "--no-asset-metadata",
 				"--output", cliOut}, tc.args...)...)
 			cli.Dir, cli.Env = proj, env
-			cliStderr := runForStderr(t, cli)
+			cliMessages := runForMessages(t, cli)
 
 			goRunOut := filepath.Join(proj, "cdk.out")
 			if err := os.RemoveAll(goRunOut); err != nil {
@@ -95,12 +95,12 @@ func TestCLIAndGoRunMergeContextAlike(t *testing.T) {
 			}
 			goRun := exec.Command("go", append([]string{"run", "."}, tc.args...)...)
 			goRun.Dir, goRun.Env = proj, env
-			goRunStderr := runForStderr(t, goRun)
+			goRunMessages := runForMessages(t, goRun)
 
-			if tc.stderr != "" {
-				for who, stderr := range map[string]string{"cdk synth": cliStderr, "go run .": goRunStderr} {
-					if !strings.Contains(stderr, tc.stderr) {
-						t.Errorf("%s: stderr lacks %q:\n%s", who, tc.stderr, stderr)
+			if tc.warning != "" {
+				for who, messages := range map[string]string{"cdk synth": cliMessages, "go run .": goRunMessages} {
+					if !strings.Contains(messages, tc.warning) {
+						t.Errorf("%s: output lacks %q:\n%s", who, tc.warning, messages)
 					}
 				}
 			}
@@ -221,15 +221,18 @@ func envWithoutAWS(t *testing.T, home string) []string {
 		"JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20")
 }
 
-// runForStderr runs cmd, fails the test if it fails, and returns its stderr.
-func runForStderr(t *testing.T, cmd *exec.Cmd) string {
+// runForMessages runs cmd, fails the test if it fails, and returns what it
+// printed on stdout and stderr together: the CDK CLI sends its warnings to
+// stderr, but to stdout when it detects CI (CI=true or --ci: "If CI=true
+// then logs will be sent to stdout instead of stderr", `cdk --help`).
+func runForMessages(t *testing.T, cmd *exec.Cmd) string {
 	t.Helper()
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Run(); err != nil {
-		t.Fatalf("%s: %v\n%s%s", strings.Join(cmd.Args, " "), err, stdout.String(), stderr.String())
+		t.Fatalf("%s: %v\n%s", strings.Join(cmd.Args, " "), err, out.String())
 	}
-	return stderr.String()
+	return out.String()
 }
 
 // assemblyTemplates returns the templates of a cloud assembly directory, parsed,
