@@ -9,20 +9,16 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsroute53"
-	"github.com/aws/aws-cdk-go/awscdk/v2/regioninfo"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
-	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
-	"crossregionapi/constructs/internal/defaults"
+	"crossregionapi/constructs/internal/apicaller"
 	"crossregionapi/constructs/internal/isolatedvpc"
 	"crossregionapi/constructs/internal/logging"
-	"crossregionapi/internal/demo"
 )
 
 // PeeredClientVpcProps configures a PeeredClientVpc. The peer and API
@@ -120,11 +116,14 @@ func NewPeeredClientVpc(scope constructs.Construct, id string, props *PeeredClie
 	c := &peeredClientVpc{Construct: this}
 	logs := logging.Settings{Retention: props.LogRetention, Key: props.LogEncryptionKey}
 
+	api := apicaller.Api{Id: props.ApiId, Region: props.PeerRegion, Account: props.PeerAccount,
+		StageName: props.StageName, ResourcePath: props.ResourcePath}
+
 	c.vpc = isolatedvpc.New(this, "Vpc", props.Cidr, logs, props.RestrictDefaultSecurityGroup)
 	c.peeringId = c.peerWithApi(props)
-	host := c.resolveApiHost(props)
-	c.apiUrl = jsii.String("https://" + *host + "/" + *defaults.String(props.StageName, "v1"))
-	c.fn = c.newFunction(props, logs)
+	c.resolveApiHost(api, props)
+	c.apiUrl = api.Url()
+	c.fn = c.newFunction(api, props, logs)
 	return c
 }
 
@@ -153,148 +152,38 @@ func (c *peeredClientVpc) peerWithApi(props *PeeredClientVpcProps) *string {
 }
 
 // resolveApiHost makes the API's hostname resolve, inside the VPC, to the
-// endpoint in the API's VPC, and returns the hostname. The zone is for
-// exactly that hostname, not for all of execute-api.{region}.{suffix}:
-// every other API of that Region keeps resolving through public DNS from
-// this VPC. The suffix is the API Region's own (amazonaws.com.cn in China).
-func (c *peeredClientVpc) resolveApiHost(props *PeeredClientVpcProps) *string {
-	host := jsii.String(*props.ApiId + ".execute-api." + *props.PeerRegion + "." + DomainSuffix(*props.PeerRegion))
-	c.zone = awsroute53.NewPrivateHostedZone(c.Construct, jsii.String("ApiZone"), &awsroute53.PrivateHostedZoneProps{
-		ZoneName: host,
-		Vpc:      c.vpc,
-		Comment:  jsii.String("Resolves one private API's hostname to its execute-api endpoint across the peering connection"),
-	})
-	c.alias = awsroute53.NewARecord(c.Construct, jsii.String("ApiAlias"), &awsroute53.ARecordProps{
-		Zone:   c.zone,
-		Target: awsroute53.RecordTarget_FromAlias(&endpointAlias{dnsName: props.EndpointDnsName, zoneId: props.EndpointHostedZoneId}),
-	})
-	return host
+// endpoint in the API's VPC, across the peering connection; the suffix is
+// the API Region's own (amazonaws.com.cn in China).
+func (c *peeredClientVpc) resolveApiHost(api apicaller.Api, props *PeeredClientVpcProps) {
+	c.zone, c.alias = apicaller.NewHostedZone(c.Construct, c.vpc, api,
+		&endpointAlias{dnsName: props.EndpointDnsName, zoneId: props.EndpointHostedZoneId},
+		"Resolves one private API's hostname to its execute-api endpoint across the peering connection")
 }
 
 // DomainSuffix is the DNS suffix of AWS service hostnames in region, as the
 // AWS CDK knows it: amazonaws.com, amazonaws.com.cn, and so on.
-func DomainSuffix(region string) string {
-	if s := regioninfo.RegionInfo_Get(jsii.String(region)).DomainSuffix(); s != nil && *s != "" {
-		return *s
-	}
-	panic(fmt.Sprintf("PeeredClientVpc: the AWS CDK knows no DNS suffix for Region %q; PeerRegion must be a Region name, not a token", region))
-}
+func DomainSuffix(region string) string { return apicaller.DomainSuffix(region) }
 
 // newFunction adds the client function, its role, security group and log
-// group.
-func (c *peeredClientVpc) newFunction(props *PeeredClientVpcProps, logs logging.Settings) awslambda.Function {
-	timeout := props.FunctionTimeout
-	if timeout == nil {
-		timeout = awscdk.Duration_Seconds(jsii.Number(15))
-	}
-	// The function may only open HTTPS connections to the API's VPC.
-	sg := awsec2.NewSecurityGroup(c.Construct, jsii.String("FunctionSecurityGroup"), &awsec2.SecurityGroupProps{
-		Vpc:              c.vpc,
-		Description:      jsii.String("API client: no ingress; egress HTTPS to the private API VPC only"),
-		AllowAllOutbound: jsii.Bool(false),
-	})
-	sg.AddEgressRule(awsec2.Peer_Ipv4(props.PeerCidr), awsec2.Port_Tcp(jsii.Number(443)),
-		jsii.String("HTTPS to the private API endpoint"), jsii.Bool(false))
-
-	logGroup := logging.NewLogGroup(c.Construct, "FunctionLogs", logs)
-	role := c.newRole(props, logGroup)
-	fn := awslambda.NewFunction(c.Construct, jsii.String("Function"), &awslambda.FunctionProps{
-		Description:           jsii.String("Calls the private API in " + *props.PeerRegion + " across VPC peering"),
-		Runtime:               awslambda.Runtime_PROVIDED_AL2023(),
-		Architecture:          awslambda.Architecture_ARM_64(),
-		Handler:               jsii.String("bootstrap"),
-		Code:                  props.Code,
-		MemorySize:            jsii.Number(128),
-		Timeout:               timeout,
-		Vpc:                   c.vpc,
-		VpcSubnets:            isolatedvpc.Subnets(),
-		SecurityGroups:        &[]awsec2.ISecurityGroup{sg},
-		Role:                  role,
-		LogGroup:              logGroup,
-		LoggingFormat:         awslambda.LoggingFormat_JSON,
-		ApplicationLogLevelV2: awslambda.ApplicationLogLevel_INFO,
-		SystemLogLevelV2:      awslambda.SystemLogLevel_INFO,
-		Tracing:               awslambda.Tracing_ACTIVE,
-		Environment: &map[string]*string{
-			"API_URL":            c.apiUrl,
-			"API_REGION":         props.PeerRegion,
-			"API_RESOURCE":       defaults.String(props.ResourcePath, demo.ResourcePath),
-			"ATTEMPT_TIMEOUT_MS": jsii.String(fmt.Sprint(attemptTimeoutMs(timeout))),
-			"MAX_ATTEMPTS":       jsii.String(fmt.Sprint(int(*defaults.Number(props.MaxAttempts, 3)))),
-			"BACKOFF_BASE_MS":    jsii.String(fmt.Sprint(millis(props.BackoffBase, 100))),
-			"BACKOFF_MAX_MS":     jsii.String(fmt.Sprint(millis(props.BackoffMax, 2000))),
+// group; the function may only open HTTPS connections to the API's VPC.
+func (c *peeredClientVpc) newFunction(api apicaller.Api, props *PeeredClientVpcProps, logs logging.Settings) awslambda.Function {
+	return apicaller.NewFunction(c.Construct, &apicaller.FunctionProps{
+		Vpc:                      c.vpc,
+		Api:                      api,
+		Description:              "Calls the private API in " + *props.PeerRegion + " across VPC peering",
+		SecurityGroupDescription: "API client: no ingress; egress HTTPS to the private API VPC only",
+		AllowEgress: func(sg awsec2.SecurityGroup) {
+			sg.AddEgressRule(awsec2.Peer_Ipv4(props.PeerCidr), awsec2.Port_Tcp(jsii.Number(443)),
+				jsii.String("HTTPS to the private API endpoint"), jsii.Bool(false))
 		},
+		DependsOn:       []constructs.IDependable{c.zone, c.alias},
+		Code:            props.Code,
+		FunctionTimeout: props.FunctionTimeout,
+		Logs:            logs,
+		MaxAttempts:     props.MaxAttempts,
+		BackoffBase:     props.BackoffBase,
+		BackoffMax:      props.BackoffMax,
 	})
-	// The function must not call before its DNS answer exists.
-	fn.Node().AddDependency(c.zone, c.alias)
-	// Lambda releases the function's network interfaces with the role's
-	// EC2 permissions, up to 45 minutes after the function is gone, and
-	// until then the security group and the subnets cannot be deleted.
-	// Depending on the role's policy, they are deleted before it, so the
-	// permissions outlive the interfaces instead of vanishing in parallel
-	// (aws/aws-cdk#6701).
-	policy := role.Node().FindChild(jsii.String("DefaultPolicy")).Node().DefaultChild()
-	sg.Node().DefaultChild().Node().AddDependency(policy)
-	for _, subnet := range *c.vpc.IsolatedSubnets() {
-		subnet.Node().DefaultChild().Node().AddDependency(policy)
-	}
-	return fn
-}
-
-// newRole is the function's own role instead of the Lambda defaults: the
-// managed policies AWSLambdaBasicExecutionRole and
-// AWSLambdaVPCAccessExecutionRole allow writing to every log group of the
-// account; this role writes to its own log group only, and may invoke this
-// API's demo method and nothing else.
-func (c *peeredClientVpc) newRole(props *PeeredClientVpcProps, logGroup awslogs.ILogGroup) awsiam.Role {
-	role := awsiam.NewRole(c.Construct, jsii.String("FunctionRole"), &awsiam.RoleProps{
-		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
-		Description: jsii.String("API client: its own logs, its VPC network interfaces, X-Ray, and execute-api:Invoke on one method"),
-	})
-	logGroup.GrantWrite(role)
-	// Lambda creates and deletes the function's network interfaces with
-	// the function's role; these EC2 actions take no resource narrower
-	// than "*".
-	role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid: jsii.String("VpcNetworkInterfaces"),
-		Actions: jsii.Strings("ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets",
-			"ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses"),
-		Resources: jsii.Strings("*"),
-	}))
-	cdknag.NagSuppressions_AddResourceSuppressions(role.Node().FindChild(jsii.String("DefaultPolicy")), &[]*cdknag.NagPackSuppression{{
-		Id: jsii.String("AwsSolutions-IAM5"),
-		Reason: jsii.String("Only the actions that take no narrower resource: the EC2 network-interface actions Lambda needs to attach " +
-			"the function to its VPC, and X-Ray's PutTraceSegments/PutTelemetryRecords for active tracing."),
-		AppliesTo: &[]interface{}{"Resource::*"},
-	}}, jsii.Bool(false))
-
-	// The grant lands on the role, in this stack, so the API stack
-	// (deployed first) never refers to it.
-	awsiam.Grant_AddToPrincipal(&awsiam.GrantOnPrincipalOptions{
-		Grantee: role,
-		Actions: jsii.Strings("execute-api:Invoke"),
-		ResourceArns: jsii.Strings(*awscdk.Stack_Of(c.Construct).FormatArn(&awscdk.ArnComponents{
-			Service:      jsii.String("execute-api"),
-			Region:       props.PeerRegion,
-			Account:      props.PeerAccount,
-			Resource:     props.ApiId,
-			ResourceName: jsii.String(*defaults.String(props.StageName, "v1") + "/GET/" + *defaults.String(props.ResourcePath, demo.ResourcePath)),
-			ArnFormat:    awscdk.ArnFormat_SLASH_RESOURCE_NAME,
-		})),
-	})
-	return role
-}
-
-// attemptTimeoutMs keeps one HTTP attempt well inside the invocation, so a
-// stalled connection is reported by the client, with its cause, instead of
-// by Lambda as a bare timeout.
-func attemptTimeoutMs(functionTimeout awscdk.Duration) int {
-	ms := int(*functionTimeout.ToMilliseconds(nil))
-	t := ms / 3
-	if t > 5000 {
-		t = 5000
-	}
-	return t
 }
 
 // endpointAlias is an alias target for an interface endpoint's Regional DNS
@@ -329,13 +218,6 @@ func requireProps(id string, p *PeeredClientVpcProps) {
 	if p.PeerAccount != nil && p.PeerRoleArn == nil {
 		panic(fmt.Sprintf("PeeredClientVpc %q: PeerRoleArn is required with PeerAccount", id))
 	}
-}
-
-func millis(d awscdk.Duration, def int) int {
-	if d == nil {
-		return def
-	}
-	return int(*d.ToMilliseconds(nil))
 }
 
 func (c *peeredClientVpc) Vpc() awsec2.IVpc                   { return c.vpc }
