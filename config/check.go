@@ -137,11 +137,17 @@ type checker struct {
 	// recursing.
 	scratch  bool
 	problems []Problem
-	// others holds, index for index with problems, the first key of a
-	// problem between two keys (reported under the second), else "". A
-	// suggestion for either key must not cause such a problem.
-	others   []string
+	// others holds, index for index with problems, the other keys of a
+	// problem between keys (reported under one of them): for a pair, the
+	// first key; for a problem that only one transport has, transport too.
+	// A suggestion for any of the keys must not cause such a problem.
+	others   [][]string
 	warnings []warning
+	// transport is cfg.Transport once it passed its check, else "": the
+	// rules that depend on it (overlapping ranges, the quotas of each
+	// transport) then say nothing, rather than judge by a value the user
+	// did not mean.
+	transport string
 }
 
 // warning is a value that works but is likely to cause trouble.
@@ -155,8 +161,18 @@ func (ch *checker) add(key string, value any, format string, args ...any) {
 
 // addPair adds a problem between two keys, reported under key.
 func (ch *checker) addPair(key, other string, value any, format string, args ...any) {
+	var others []string
+	if other != "" {
+		others = []string{other}
+	}
+	ch.addBetween(key, others, value, format, args...)
+}
+
+// addBetween adds a problem between key, under which it is reported, and
+// the others.
+func (ch *checker) addBetween(key string, others []string, value any, format string, args ...any) {
 	ch.problems = append(ch.problems, Problem{Key: key, Value: render(value), Message: fmt.Sprintf(format, args...)})
-	ch.others = append(ch.others, other)
+	ch.others = append(ch.others, others)
 }
 
 // warn records a warning, written like a line of an Error.
@@ -176,6 +192,10 @@ func (ch *checker) run() {
 	ch.text(keyAppName, c.AppName, (*checker).appName)
 	ch.text(keyAccount, c.Account, (*checker).account)
 
+	// transport goes first: how the clients are checked depends on it.
+	if ch.text(keyTransport, c.Transport, (*checker).transportValue) {
+		ch.transport = c.Transport
+	}
 	apiRegionOK := ch.text(keyApiRegion, c.ApiRegion, (*checker).region)
 	apiCidrOK := ch.text(keyApiVpcCidr, c.ApiVpcCidr, (*checker).cidr)
 	clientRegionOK := false
@@ -208,8 +228,14 @@ func (ch *checker) run() {
 		ch.oneOf(key, v, []string{LogEncryptionNone, LogEncryptionKMS},
 			`"kms" encrypts every log group with a KMS key of its stack, as AWS Control Tower's proactive controls require; "none" leaves CloudWatch Logs' own encryption`)
 	})
-	for _, key := range []string{keyThrottleRateLimit, keyThrottleBurstLimit, keyClientMaxAttempts, keyPeeringConnectionsQuota} {
+	for _, key := range []string{keyThrottleRateLimit, keyThrottleBurstLimit, keyClientMaxAttempts} {
 		ch.intRange(key, *field(&c, key).(*int))
+	}
+	if ch.intRange(keyPeeringConnectionsQuota, c.PeeringConnectionsQuota) && ch.transport == TransportPrivateLink &&
+		c.PeeringConnectionsQuota != Defaults().PeeringConnectionsQuota {
+		ch.warn(keyPeeringConnectionsQuota, c.PeeringConnectionsQuota,
+			"is ignored with %s = %s, which makes no VPC peering connections; remove it, or leave it at %d",
+			keyTransport, quote(c.Transport), Defaults().PeeringConnectionsQuota)
 	}
 	if c.OrganizationId != "" {
 		ch.text(keyOrganizationId, c.OrganizationId, (*checker).organizationId)
@@ -300,7 +326,7 @@ func (ch *checker) singleClient(apiRegionOK, apiCidrOK bool) bool {
 	// already reported as unusable (0.0.0.0/0 overlaps everything) would
 	// only add a second complaint about the same mistake, and its fix
 	// changes what it overlaps.
-	if apiCidrOK && clientCidrOK && ch.overlap(c.ApiVpcCidr, c.ClientVpcCidr) {
+	if apiCidrOK && clientCidrOK && ch.transport == TransportPeering && ch.overlap(c.ApiVpcCidr, c.ClientVpcCidr) {
 		clientCidrOK = false
 	}
 	if apiCidrOK {
@@ -381,7 +407,7 @@ func (ch *checker) try(key, v string, calm bool) bool {
 	sub := &checker{cfg: c, skip: skip, scratch: true}
 	sub.run()
 	for i, p := range sub.problems {
-		if p.Key == key || sub.others[i] == key {
+		if p.Key == key || slices.Contains(sub.others[i], key) {
 			return false
 		}
 	}
@@ -400,6 +426,9 @@ func (ch *checker) try(key, v string, calm bool) bool {
 // compares only valid ranges, but a suggestion for one VPC must not collide
 // with the other's once its own slip (host bits, a stray space) is fixed.
 func clearOfIntended(c Config, key string) bool {
+	if c.Transport == TransportPrivateLink {
+		return true // the ranges may overlap
+	}
 	mine, other := c.ApiVpcCidr, c.ClientVpcCidr
 	switch key {
 	case keyApiVpcCidr:
@@ -532,6 +561,8 @@ func (ch *checker) exampleValues(key string) []string {
 		out = append(out, CloudWatchRoleCreate, CloudWatchRoleExisting)
 	case keyLogEncryption:
 		out = append(out, LogEncryptionNone, LogEncryptionKMS)
+	case keyTransport:
+		out = append(out, TransportPeering, TransportPrivateLink)
 	}
 	if _, name, ok := parseEntryKey(key); ok {
 		switch name {
@@ -650,17 +681,52 @@ func (ch *checker) regionPair(api, client string) {
 		}
 	}
 	if api == client {
+		why := "cross-region peering needs two Regions"
+		switch ch.transport {
+		case TransportPrivateLink:
+			why = "the app reaches the API over cross-Region PrivateLink, which needs two Regions"
+		case "":
+			why = "the app reaches the API from another Region"
+		}
 		ch.addPair(keyClientRegion, keyApiRegion, client,
-			"%s and %s are both %s; cross-region peering needs two Regions, so set %s to another Region%s",
-			keyApiRegion, keyClientRegion, api, keyClientRegion, eg(ch.suggest(keyClientRegion, same...)))
+			"%s and %s are both %s; %s, so set %s to another Region%s",
+			keyApiRegion, keyClientRegion, api, why, keyClientRegion, eg(ch.suggest(keyClientRegion, same...)))
 		return
 	}
 	pa, pc := partitions[api], partitions[client]
 	if pa != "" && pc != "" && pa != pc {
 		ch.addPair(keyClientRegion, keyApiRegion, client,
-			"is in partition %s but %s = %s is in %s; VPC peering cannot cross partitions, so pick two Regions of one partition%s",
-			pc, keyApiRegion, quote(api), pa, eg(ch.suggest(keyClientRegion, same...)))
+			"is in partition %s but %s = %s is in %s; %s, so pick two Regions of one partition%s",
+			pc, keyApiRegion, quote(api), pa, ch.partitionWhy(), eg(ch.suggest(keyClientRegion, same...)))
 	}
+}
+
+// partitionWhy says why a client cannot be in another partition than the
+// API, in the terms of the transport.
+func (ch *checker) partitionWhy() string {
+	switch ch.transport {
+	case TransportPeering:
+		return "VPC peering cannot cross partitions"
+	case TransportPrivateLink:
+		return "cross-Region PrivateLink cannot cross partitions"
+	}
+	return "neither VPC peering nor cross-Region PrivateLink crosses partitions"
+}
+
+// transportValue checks transport.
+func (ch *checker) transportValue(key, v string) {
+	ch.oneOf(key, v, []string{TransportPeering, TransportPrivateLink},
+		`"peering" peers the API's VPC with each client's, so their address ranges must be disjoint; "privatelink" reaches the API through a VPC endpoint service from each client's Region (cross-Region PrivateLink), so the ranges may overlap`)
+}
+
+// overlapFix is what a message about two overlapping ranges adds to its
+// fix: that transport privatelink allows them, when that is a valid
+// choice with the other keys as they are.
+func (ch *checker) overlapFix() string {
+	if ch.valid(keyTransport, TransportPrivateLink) {
+		return "; or set " + keyTransport + " to " + quote(TransportPrivateLink) + ", which allows overlapping ranges"
+	}
+	return ""
 }
 
 // cidr checks one VPC CIDR on its own.
@@ -722,16 +788,16 @@ func (ch *checker) cidr(key, s string) {
 }
 
 // overlap reports, under clientVpcCidr, whether two valid VPC ranges
-// overlap.
+// overlap. Only peering needs them disjoint.
 func (ch *checker) overlap(api, client string) bool {
 	a, _ := netip.ParsePrefix(api)
 	c, _ := netip.ParsePrefix(client)
 	if !a.Overlaps(c) {
 		return false
 	}
-	ch.addPair(keyClientVpcCidr, keyApiVpcCidr, client,
-		"overlaps %s = %s; peered VPCs need disjoint address ranges, so choose a %s outside %s%s",
-		keyApiVpcCidr, quote(api), keyClientVpcCidr, a, eg(ch.alternative(keyClientVpcCidr, ch.exampleValues(keyClientVpcCidr)...)))
+	ch.addBetween(keyClientVpcCidr, []string{keyApiVpcCidr, keyTransport}, client,
+		"overlaps %s = %s; peered VPCs need disjoint address ranges, so choose a %s outside %s%s%s",
+		keyApiVpcCidr, quote(api), keyClientVpcCidr, a, eg(ch.alternative(keyClientVpcCidr, ch.exampleValues(keyClientVpcCidr)...)), ch.overlapFix())
 	return true
 }
 
@@ -848,6 +914,52 @@ func (ch *checker) zones(key string, zones []string, regionKey, region, otherKey
 				quote(z), regionKey, region, zoneIDPrefix(region)+"-az1", example())
 		}
 	}
+	if ch.transport == TransportPrivateLink && region != "" {
+		ch.crossRegionZones(key, zones, regionKey, region)
+	}
+}
+
+// noCrossRegionZones are the Availability Zone IDs where AWS PrivateLink
+// does not support cross-Region access, as "Cross-Region access" of
+// https://docs.aws.amazon.com/vpc/latest/privatelink/privatelink-share-your-services.html#endpoint-service-cross-region
+// lists them. A zone name maps to a zone ID per account, so only IDs can be
+// checked.
+var noCrossRegionZones = []string{"use1-az3", "usw1-az2", "apne1-az3", "apne2-az2", "apne2-az4"}
+
+// crossRegionZones refuses, with transport privatelink, pinned zone IDs of
+// region that cross-Region PrivateLink does not support: the API's load
+// balancer, its endpoint service and each client's endpoint all live in
+// these zones.
+func (ch *checker) crossRegionZones(key string, zones []string, regionKey, region string) {
+	prefix := zoneIDPrefix(region)
+	var bad, good []string
+	for _, z := range zones {
+		switch {
+		case !strings.HasPrefix(z, prefix+"-az") || !zoneIDRe.MatchString(z):
+		case slices.Contains(noCrossRegionZones, z):
+			if !slices.Contains(bad, z) {
+				bad = append(bad, z)
+			}
+		case !slices.Contains(good, z):
+			good = append(good, z)
+		}
+	}
+	if prefix == "" || len(bad) == 0 {
+		return
+	}
+	for n := 1; n <= 6 && len(good) < 2; n++ {
+		if z := fmt.Sprintf("%s-az%d", prefix, n); !slices.Contains(noCrossRegionZones, z) && !slices.Contains(good, z) {
+			good = append(good, z)
+		}
+	}
+	quoted := make([]string, len(bad))
+	for i, z := range bad {
+		quoted[i] = quote(z)
+	}
+	ch.addBetween(key, []string{keyTransport}, zones,
+		"%s %s where cross-Region PrivateLink is not supported, and %s = %s needs it (AWS lists %s as such zones); give other zones of %s = %s%s",
+		joinAnd(quoted), plural(len(bad), "is a zone", "are zones"), keyTransport, quote(TransportPrivateLink),
+		joinAnd(noCrossRegionZones), regionKey, region, eg(ch.suggest(key, strings.Join(good, ","))))
 }
 
 // zoneKind says what zone is in region: "Availability Zone" (a name or an
@@ -935,10 +1047,18 @@ func (ch *checker) oneOf(key, v string, allowed []string, why string) {
 		quoted[i] = strconv.Quote(a)
 	}
 	msg := "is not one of " + strings.Join(quoted, ", ")
-	if lower := strings.ToLower(v); lower != v {
-		if s, ok := ch.suggest(key, lower); ok {
-			msg += "; did you mean " + quote(s) + "?"
+	// A near miss: another case ("PrivateLink"), separators
+	// ("private-link"), or a typo of either ("privatelnk").
+	lower := strings.ToLower(v)
+	squashed := strings.NewReplacer("-", "", "_", "", " ", "", ".", "").Replace(lower)
+	var guesses []string
+	for _, g := range append([]string{lower, squashed}, append(near(lower, allowed), near(squashed, allowed)...)...) {
+		if slices.Contains(allowed, g) && !slices.Contains(guesses, g) {
+			guesses = append(guesses, g)
 		}
+	}
+	if s, ok := ch.suggest(key, guesses...); ok {
+		msg += "; did you mean " + quote(s) + "?"
 	}
 	ch.add(key, v, "%s; %s", msg, why)
 }

@@ -17,8 +17,8 @@ const keyClients = "clients"
 type Client struct {
 	// Region of the client VPC; never the API's.
 	Region string
-	// Cidr of the client VPC; disjoint from the API's and every other
-	// client's.
+	// Cidr of the client VPC; with TransportPeering, disjoint from the
+	// API's and every other client's.
 	Cidr string
 	// Account of the client; "" for the API's own account.
 	Account string
@@ -260,12 +260,19 @@ func (ch *checker) clientList(apiRegionOK, apiCidrOK bool) {
 		regionOK := ch.text(regionKey, cl.Region, (*checker).region)
 		if regionOK && apiRegionOK {
 			if cl.Region == c.ApiRegion {
+				how := "peers with the API's VPC"
+				switch ch.transport {
+				case TransportPrivateLink:
+					how = "reaches the API over cross-Region PrivateLink"
+				case "":
+					how = "reaches the API"
+				}
 				ch.addPair(regionKey, keyApiRegion, cl.Region,
-					"is apiRegion too; a client peers with the API's VPC from another Region, so give it a Region other than %s", c.ApiRegion)
+					"is apiRegion too; a client %s from another Region, so give it a Region other than %s", how, c.ApiRegion)
 				regionOK = false
 			} else if pa, pc := cdkRegions().partition[c.ApiRegion], cdkRegions().partition[cl.Region]; pa != "" && pc != "" && pa != pc {
 				ch.addPair(regionKey, keyApiRegion, cl.Region,
-					"is in partition %s but apiRegion = %s is in %s; VPC peering cannot cross partitions", pc, quote(c.ApiRegion), pa)
+					"is in partition %s but apiRegion = %s is in %s; %s", pc, quote(c.ApiRegion), pa, ch.partitionWhy())
 				regionOK = false
 			}
 		}
@@ -279,9 +286,11 @@ func (ch *checker) clientList(apiRegionOK, apiCidrOK bool) {
 			p := netip.MustParsePrefix(cl.Cidr)
 			clear := true
 			for _, r := range ranges {
-				if p.Overlaps(r.prefix) {
-					ch.addPair(cidrKey, r.key, cl.Cidr,
-						"overlaps %s = %s; the API's VPC peers with every client, so all their ranges must be disjoint", r.key, quote(r.prefix.String()))
+				// Only peering needs the ranges disjoint.
+				if ch.transport == TransportPeering && p.Overlaps(r.prefix) {
+					ch.addBetween(cidrKey, []string{r.key, keyTransport}, cl.Cidr,
+						"overlaps %s = %s; the API's VPC peers with every client, so all their ranges must be disjoint%s",
+						r.key, quote(r.prefix.String()), ch.overlapFix())
 					clear = false
 					break
 				}
@@ -308,22 +317,37 @@ func (ch *checker) clientList(apiRegionOK, apiCidrOK bool) {
 	ch.quotas()
 }
 
-// quotas checks the AWS quotas the number of clients meets, naming each.
-// The problems have no value of their own to show: the count is in the
-// message.
+// quotas checks the AWS quotas the number of clients meets, naming each:
+// those of the transport, and the resource policy's, which both have. The
+// problems have no value of their own to show: the count is in the
+// message. A quota of one transport is a problem between clients and
+// transport, so that transport is never suggested where it would not fit.
 func (ch *checker) quotas() {
 	c := ch.cfg
 	n := len(c.Clients)
-	if n > c.PeeringConnectionsQuota && !ch.skip[keyPeeringConnectionsQuota] {
-		ch.add(keyClients, missing{},
-			"lists %d clients, and the API's VPC would peer with each: over Amazon VPC's quota \"Active VPC peering connections per VPC\" of %s = %d; if your quota is higher (Service Quotas allows up to %d), set %s to it, or split the clients between copies of the app (appName)",
-			n, keyPeeringConnectionsQuota, c.PeeringConnectionsQuota, maxPeeringsQuota, keyPeeringConnectionsQuota)
+	if ch.transport == TransportPeering {
+		if n > c.PeeringConnectionsQuota && !ch.skip[keyPeeringConnectionsQuota] {
+			ch.addBetween(keyClients, []string{keyTransport, keyPeeringConnectionsQuota}, missing{},
+				"lists %d clients, and the API's VPC would peer with each: over Amazon VPC's quota \"Active VPC peering connections per VPC\" of %s = %d; if your quota is higher (Service Quotas allows up to %d), set %s to it, or split the clients between copies of the app (appName)",
+				n, keyPeeringConnectionsQuota, c.PeeringConnectionsQuota, maxPeeringsQuota, keyPeeringConnectionsQuota)
+		}
+		// With PrivateLink the endpoint's group admits only the load
+		// balancer.
+		if rules := n + 1; rules > maxInboundRules {
+			ch.addBetween(keyClients, []string{keyTransport}, missing{},
+				"lists %d clients, and the endpoint's security group would need %d inbound rules (the API's VPC and each client), over Amazon VPC's quota \"Inbound rules per security group\" (%d by default); ask for more in Service Quotas, or split the clients between copies of the app",
+				n, rules, maxInboundRules)
+		}
 	}
-	if rules := n + 1; rules > maxInboundRules {
-		ch.add(keyClients, missing{},
-			"lists %d clients, and the endpoint's security group would need %d inbound rules (the API's VPC and each client), over Amazon VPC's quota \"Inbound rules per security group\" (%d by default); ask for more in Service Quotas, or split the clients between copies of the app",
-			n, rules, maxInboundRules)
-	}
+	// With PrivateLink no quota grows with the clients: the AWS
+	// PrivateLink quotas
+	// (https://docs.aws.amazon.com/vpc/latest/privatelink/vpc-limits-endpoints.html)
+	// are per VPC (each client's one interface endpoint) or per endpoint
+	// policy, and document none per endpoint service: not on its supported
+	// Regions, nor its allowed principals, nor its connections. The Network
+	// Load Balancer's targets are the execute-api endpoint's interfaces,
+	// one per zone, whatever the number of clients.
+
 	// With an organization the policy names it, not the accounts.
 	if accounts := len(c.ClientAccounts()) + 1; c.OrganizationId == "" && ResourcePolicyChars(accounts) > maxResourcePolicy {
 		ch.add(keyClients, missing{},

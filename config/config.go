@@ -38,6 +38,7 @@ const (
 	keyProbeIntervalMinutes     = "probeIntervalMinutes"
 	keyAlarmEmail               = "alarmEmail"
 	keyOrganizationId           = "organizationId"
+	keyTransport                = "transport"
 )
 
 // keyOrder is the order of Keys and of the problems in an Error, so that the
@@ -50,6 +51,7 @@ var keyOrder = []string{
 	keyClientRegion,
 	keyClientVpcCidr,
 	keyClients,
+	keyTransport,
 	keyOrganizationId,
 	keyPeeringConnectionsQuota,
 	keyStageName,
@@ -90,6 +92,22 @@ const (
 	CloudWatchRoleExisting = "existing"
 )
 
+// Values of Transport.
+const (
+	// TransportPeering peers the API's VPC with each client's VPC across
+	// Regions, with routes both ways and a return-route stack per client:
+	// the address ranges must be disjoint, and Amazon VPC's peering quotas
+	// bound the number of clients.
+	TransportPeering = "peering"
+	// TransportPrivateLink puts an internal Network Load Balancer and a
+	// VPC endpoint service in front of the API's execute-api endpoint, and
+	// gives each client an interface endpoint to that service from its own
+	// Region (cross-Region AWS PrivateLink): no peering and no routes, so
+	// the address ranges may overlap, and PrivateLink's quotas apply
+	// instead of peering's.
+	TransportPrivateLink = "privatelink"
+)
+
 // Stack roles for StackName. Constants rather than literals keep the stack
 // names used for cross-stack references from drifting apart.
 const (
@@ -109,7 +127,8 @@ type Config struct {
 	// any account without editing cdk.json.
 	Account string
 	// ApiRegion hosts the private API; ClientRegion hosts its caller. They
-	// differ because the point of the app is cross-Region VPC peering.
+	// differ because the point of the app is reaching a private API from
+	// another Region (over Transport).
 	ApiRegion     string
 	ApiVpcCidr    string
 	ClientRegion  string
@@ -147,9 +166,19 @@ type Config struct {
 	// Clients are the client VPCs of `clients`; nil means the one client
 	// of ClientRegion and ClientVpcCidr. Read them with ClientList.
 	Clients []Client
+	// Transport is how the clients reach the API's VPC from their Regions:
+	// TransportPeering (VPC peering, today's app) or TransportPrivateLink
+	// (cross-Region PrivateLink). It is a choice because each has a cost:
+	// peering needs disjoint address ranges and meets Amazon VPC's peering
+	// and security-group quotas as clients grow; PrivateLink allows
+	// overlapping ranges, which is often all that existing VPCs in many
+	// accounts can offer, at the price of a load balancer and an endpoint
+	// service in front of the API. Read it with UsesPeering.
+	Transport string
 	// PeeringConnectionsQuota is the account's Amazon VPC quota "Active VPC
 	// peering connections per VPC" in apiRegion: the API's VPC peers with
-	// every client, so it bounds their number. 50 unless raised.
+	// every client, so it bounds their number. 50 unless raised. It is
+	// ignored with TransportPrivateLink.
 	PeeringConnectionsQuota int
 	// ProbeIntervalMinutes is how often each client calls the API on its
 	// own, to prove the whole private path and feed its alarm; 0 turns the
@@ -183,6 +212,7 @@ func Defaults() Config {
 
 		ApiGatewayCloudWatchRole: CloudWatchRoleCreate,
 		LogEncryption:            LogEncryptionNone,
+		Transport:                TransportPeering,
 		PeeringConnectionsQuota:  50,
 		ProbeIntervalMinutes:     5,
 	}
@@ -200,6 +230,14 @@ func Keys() []string {
 // copies of the app coexist in one account and Region.
 func (c Config) StackName(role string) string {
 	return c.AppName + "-" + role
+}
+
+// UsesPeering reports whether the clients reach the API over VPC peering
+// (peering connections, routes both ways, return-route stacks), as opposed
+// to cross-Region PrivateLink. A validated Config holds one of the two
+// values; an unset Transport is the default, peering.
+func (c Config) UsesPeering() bool {
+	return c.Transport != TransportPrivateLink
 }
 
 // SSMPrefix is the path every SSM parameter name of the app starts with; it
@@ -383,6 +421,8 @@ func field(c *Config, key string) any {
 		return &c.AlarmEmail
 	case keyOrganizationId:
 		return &c.OrganizationId
+	case keyTransport:
+		return &c.Transport
 	}
 	if p := entryField(c, key); p != nil {
 		return p

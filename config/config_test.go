@@ -122,6 +122,7 @@ func TestLoadOverrides(t *testing.T) {
 				"clientBackoffMaxMs":       "5000",
 				"apiGatewayCloudWatchRole": "existing",
 				"logEncryption":            "kms",
+				"transport":                "privatelink",
 				"peeringConnectionsQuota":  "75",
 				"probeIntervalMinutes":     "15",
 				"alarmEmail":               "ops@example.com",
@@ -146,6 +147,7 @@ func TestLoadOverrides(t *testing.T) {
 
 					ApiGatewayCloudWatchRole: CloudWatchRoleExisting,
 					LogEncryption:            LogEncryptionKMS,
+					Transport:                TransportPrivateLink,
 					PeeringConnectionsQuota:  75,
 					ProbeIntervalMinutes:     15,
 					AlarmEmail:               "ops@example.com",
@@ -288,6 +290,11 @@ var loadProblemCases = []struct {
 	{"log encryption unknown", map[string]any{"logEncryption": "aws"}, "logEncryption", `"aws"`, []string{`not one of "none", "kms"`, "Control Tower"}},
 	{"log encryption capitalised", map[string]any{"logEncryption": "KMS"}, "logEncryption", `"KMS"`, []string{`did you mean "kms"?`}},
 	{"cloudwatch role capitalised", map[string]any{"apiGatewayCloudWatchRole": "Existing"}, "apiGatewayCloudWatchRole", `"Existing"`, []string{`did you mean "existing"?`}},
+	{"transport unknown", map[string]any{"transport": "tgw"}, "transport", `"tgw"`, []string{`not one of "peering", "privatelink"`, "disjoint", "may overlap"}},
+	{"transport capitalised", map[string]any{"transport": "PrivateLink"}, "transport", `"PrivateLink"`, []string{`did you mean "privatelink"?`}},
+	{"transport with a hyphen, ranges overlapping", map[string]any{"transport": "private-link", "clientVpcCidr": "10.0.0.0/16"}, "transport", `"private-link"`, []string{`did you mean "privatelink"?`}},
+	{"transport of vpc-peering", map[string]any{"transport": "vpc-peering"}, "transport", `"vpc-peering"`, []string{`did you mean "peering"?`}},
+	{"transport null, ranges overlapping", map[string]any{"transport": nil, "clientVpcCidr": "10.0.0.0/16"}, "transport", `null`, []string{`give a value such as "privatelink"`, "the default, which does not fit"}},
 
 	// account.
 	{"account too short", map[string]any{"account": "12345678901"}, "account", `"12345678901"`, []string{"12 digits"}},
@@ -583,7 +590,7 @@ func TestValidate(t *testing.T) {
 	}{
 		{"defaults", func(*Config) {}, nil},
 		{"zero Config", func(c *Config) { *c = Config{} }, []string{
-			"appName", "apiRegion", "apiVpcCidr", "clientRegion", "clientVpcCidr", "peeringConnectionsQuota", "stageName",
+			"appName", "apiRegion", "apiVpcCidr", "clientRegion", "clientVpcCidr", "transport", "peeringConnectionsQuota", "stageName",
 			"logRetentionDays", "throttleRateLimit", "throttleBurstLimit", "clientMaxAttempts",
 			"clientBackoffBaseMs", "clientBackoffMaxMs", "apiGatewayCloudWatchRole", "logEncryption",
 		}},
@@ -827,6 +834,10 @@ var auditContexts = []map[string]any{
 	{"apiGatewayCloudWatchRole": "EXISTING "},
 	{"logRetentionDays": " 31"},
 	{"logRetentionDays": float64(4000)},
+	{"transport": "privatelink", "apiAvailabilityZones": "use1-az3,use1-az4"},
+	{"transport": "privatelink", "apiRegion": "ap-northeast-2", "apiAvailabilityZones": "apne2-az4,apne2-az2", "clientVpcCidr": "10.0.0.0/16"},
+	{"transport": "Peering", "clientVpcCidr": "10.0.0.0/16"},
+	{"transport": " privatelink", "clientVpcCidr": "10.0.0.0/16"},
 }
 
 // TestSuggestionsAreValid puts every value a message offers in place of the
@@ -915,7 +926,7 @@ func TestMessages(t *testing.T) {
 			name: "the overlap suggestion avoids both ranges",
 			ctx:  map[string]any{"apiVpcCidr": "192.168.0.0/16"},
 			want: []string{
-				`clientVpcCidr = "192.168.0.0/16": overlaps apiVpcCidr = "192.168.0.0/16"; peered VPCs need disjoint address ranges, so choose a clientVpcCidr outside 192.168.0.0/16, e.g. "10.0.0.0/16"`,
+				`clientVpcCidr = "192.168.0.0/16": overlaps apiVpcCidr = "192.168.0.0/16"; peered VPCs need disjoint address ranges, so choose a clientVpcCidr outside 192.168.0.0/16, e.g. "10.0.0.0/16"; or set transport to "privatelink", which allows overlapping ranges`,
 			},
 		},
 		{
