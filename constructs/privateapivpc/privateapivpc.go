@@ -36,6 +36,11 @@ type PrivateApiVpcProps struct {
 	// IAM policy), and whose client VPCs may peer with this VPC through the
 	// accepter role. Default: none but this stack's account.
 	ClientAccounts *[]*string
+	// PeeringAccepterRole adds the role that accepts the peering requests
+	// of ClientAccounts' VPCs. Set it to false when the clients reach the
+	// API another way (an endpoint service). Default: true when
+	// ClientAccounts is set.
+	PeeringAccepterRole *bool
 	// OrganizationId, an AWS Organizations id (o-…), makes the API's
 	// resource policy and the endpoint policy admit the principals of that
 	// organization (aws:PrincipalOrgID) instead of naming this account and
@@ -117,7 +122,7 @@ type PrivateApiVpc interface {
 	EndpointHostedZoneId() *string
 	// PeeringAccepterRole is the role a client account's peering request
 	// names (PeerRoleArn) to have it accepted, or nil without
-	// ClientAccounts.
+	// ClientAccounts or with PeeringAccepterRole false.
 	PeeringAccepterRole() awsiam.IRole
 }
 
@@ -170,7 +175,7 @@ func NewPrivateApiVpc(scope constructs.Construct, id string, props *PrivateApiVp
 	suppressNagFindings(p.api, p.method)
 	p.routeTableParams = p.publishRouteTables(*prefix)
 	p.endpointDns, p.endpointZoneId = p.publishEndpointDns(*prefix)
-	if len(p.clientAccounts) > 0 {
+	if len(p.clientAccounts) > 0 && defaults.Bool(props.PeeringAccepterRole, true) {
 		p.accepterRole = p.newAccepterRole()
 	}
 	return p
