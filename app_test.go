@@ -130,12 +130,15 @@ func synthesizeChanged(context map[string]any, outdir string, change func(*stack
 		outdir:    outdir,
 		api:       assertions.Template_FromStack(built.Api.Stack, nil),
 		client:    assertions.Template_FromStack(built.Client.Stack, nil),
-		route:     assertions.Template_FromStack(built.PeeringRoute, nil),
 		templates: map[string]map[string]any{},
 	}
-	for role, stack := range map[string]awscdk.Stack{
-		config.RoleApi: built.Api.Stack, config.RoleClient: built.Client.Stack, config.RolePeeringRoute: built.PeeringRoute,
-	} {
+	roles := map[string]awscdk.Stack{config.RoleApi: built.Api.Stack, config.RoleClient: built.Client.Stack}
+	// Over PrivateLink there is no return route.
+	if built.PeeringRoute != nil {
+		res.route = assertions.Template_FromStack(built.PeeringRoute, nil)
+		roles[config.RolePeeringRoute] = built.PeeringRoute
+	}
+	for role, stack := range roles {
 		raw, err := os.ReadFile(filepath.Join(outdir, *stack.TemplateFile()))
 		if err != nil {
 			return nil, err

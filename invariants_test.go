@@ -36,6 +36,11 @@ var invariantConfigs = []struct {
 		map[string]any{"region": "us-gov-east-1", "cidr": "10.32.0.0/16", "account": "222222222222"},
 	}}},
 	{"the longest appName", map[string]any{"appName": "A" + strings.Repeat("b1-", 13)}},
+	{"PrivateLink in China, overlapping clients in two accounts, logEncryption=kms", map[string]any{"account": "111111111111",
+		"apiRegion": "cn-north-1", "apiVpcCidr": "10.0.0.0/16", "transport": "privatelink", "logEncryption": "kms", "clients": []any{
+			map[string]any{"region": "cn-northwest-1", "cidr": "10.0.0.0/16"},
+			map[string]any{"region": "cn-northwest-1", "cidr": "10.0.0.0/16", "account": "222222222222"},
+		}}},
 }
 
 // deployed is one synthesized configuration as the invariants read it:

@@ -2,6 +2,7 @@ package stacks
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
@@ -33,23 +34,26 @@ type App struct {
 	// Spokes are the clients, in the order of the configuration.
 	Spokes []*Spoke
 	// Client and PeeringRoute are the first spoke's stacks: with one
-	// client, the app's other two stacks.
+	// client, the app's other two stacks (PeeringRoute is nil over
+	// PrivateLink).
 	Client       *ClientStack
 	PeeringRoute awscdk.Stack
 	// Dashboard shows every client's probe; nil with probes off.
 	Dashboard awscloudwatch.Dashboard
 }
 
-// Spoke is one client: its stack in its Region and account, and its
-// return-route stack in the API's.
+// Spoke is one client: its stack in its Region and account, and, over
+// peering, its return-route stack in the API's.
 type Spoke struct {
 	Client config.Client
 	Stack  *ClientStack
-	Route  awscdk.Stack
+	// Route is nil over PrivateLink.
+	Route awscdk.Stack
 }
 
-// NewApp adds the API stack and, per client, a client stack and a
-// return-route stack to scope: 1 + 2N stacks. Deploy-time values cross
+// NewApp adds the API stack and, per client, a client stack and, over
+// peering, a return-route stack to scope: 1 + 2N stacks, or 1 + N over
+// PrivateLink, which routes nothing to the API's VPC. Deploy-time values cross
 // Regions and accounts as CDK weak references (Fn::GetStackOutput), so
 // `cdk deploy --all` orders and wires the stacks by itself; the client
 // stacks depend on the API stack only, never on one another, so the spokes
@@ -73,9 +77,15 @@ func NewApp(scope constructs.Construct, props *AppProps) (*App, error) {
 		KeepDefaultSecurityGroup: cfg.LogEncryption == config.LogEncryptionKMS,
 	}
 	clients := cfg.ClientList()
+	privateLink := cfg.Transport == config.TransportPrivateLink
 	var clientCidrs []string
-	for _, cl := range clients {
-		clientCidrs = append(clientCidrs, cl.Cidr)
+	var service *EndpointServiceSettings
+	if privateLink {
+		service = endpointServiceSettings(cfg)
+	} else {
+		for _, cl := range clients {
+			clientCidrs = append(clientCidrs, cl.Cidr)
+		}
 	}
 
 	api := NewApiStack(scope, cfg.StackName(config.RoleApi), &ApiStackProps{
@@ -91,6 +101,7 @@ func NewApp(scope constructs.Construct, props *AppProps) (*App, error) {
 		ThrottleBurstLimit: cfg.ThrottleBurstLimit,
 		AvailabilityZones:  cfg.ApiAvailabilityZones,
 		CloudWatchRole:     cfg.ApiGatewayCloudWatchRole == config.CloudWatchRoleCreate,
+		EndpointService:    service,
 	})
 	app := &App{Api: api}
 	for _, cl := range clients {
@@ -102,10 +113,15 @@ func NewApp(scope constructs.Construct, props *AppProps) (*App, error) {
 		if cfg.Clients != nil {
 			zones = nil
 		}
+		description := fmt.Sprintf("Client VPC peered with %s, DNS for the private API, and the Lambda client", cfg.ApiRegion)
+		if privateLink {
+			description = fmt.Sprintf("Client VPC with a PrivateLink endpoint to the API's service in %s, DNS for the private API, and the Lambda client", cfg.ApiRegion)
+		}
 		client := NewClientStack(scope, cfg.ClientStackName(config.RoleClient, cl), &ClientStackProps{
-			StackProps:        stackProps(cl.Region, account, fmt.Sprintf("Client VPC peered with %s, DNS for the private API, and the Lambda client", cfg.ApiRegion)),
+			StackProps:        stackProps(cl.Region, account, description),
 			VpcCidr:           cl.Cidr,
 			Api:               api.Network,
+			Service:           api.Service,
 			ApiRegion:         cfg.ApiRegion,
 			ApiAccount:        apiAccount,
 			ApiVpcCidr:        cfg.ApiVpcCidr,
@@ -117,23 +133,23 @@ func NewApp(scope constructs.Construct, props *AppProps) (*App, error) {
 			AvailabilityZones: zones,
 			Probe:             probeSettings(cfg, cl),
 		})
-		route := NewPeeringRouteStack(scope, cfg.ClientStackName(config.RolePeeringRoute, cl), &PeeringRouteStackProps{
-			StackProps:               stackProps(cfg.ApiRegion, cfg.Account, fmt.Sprintf("Route from the API's VPC back to the client VPC in %s", cl.Region)),
-			PeeringConnectionId:      client.Client.PeeringConnectionId(),
-			ClientCidr:               cl.Cidr,
-			RouteTableParameterNames: api.Network.RouteTableParameterNames(),
-		})
-		// The route tables are read from SSM parameters, not referenced,
-		// so CDK cannot see this dependency by itself; nor does it order
-		// stacks of two accounts, whose weak references it leaves unordered.
-		route.AddStackDependency(api.Stack, jsii.String("reads the route table ids the API stack publishes in SSM"))
-		route.AddStackDependency(client.Stack, jsii.String("routes through the client's peering connection"))
-		client.Stack.AddStackDependency(api.Stack, jsii.String("peers with the API's VPC and resolves the API's hostname"))
+		spoke := &Spoke{Client: cl, Stack: client}
+		if privateLink {
+			// CDK does not order stacks of two accounts, whose weak
+			// references it leaves unordered.
+			client.Stack.AddStackDependency(api.Stack, jsii.String("connects to the API's endpoint service and resolves the API's hostname"))
+		} else {
+			spoke.Route = newReturnRoute(scope, cfg, cl, api, client, stackProps(cfg.ApiRegion, cfg.Account,
+				fmt.Sprintf("Route from the API's VPC back to the client VPC in %s", cl.Region)))
+			client.Stack.AddStackDependency(api.Stack, jsii.String("peers with the API's VPC and resolves the API's hostname"))
+		}
 		if apiAccount != "" {
 			publisher(api.Stack).TrustReader(client.Stack)
-			publisher(client.Stack).TrustReader(route)
+			if spoke.Route != nil {
+				publisher(client.Stack).TrustReader(spoke.Route)
+			}
 		}
-		app.Spokes = append(app.Spokes, &Spoke{Client: cl, Stack: client, Route: route})
+		app.Spokes = append(app.Spokes, spoke)
 	}
 	app.Client, app.PeeringRoute = app.Spokes[0].Stack, app.Spokes[0].Route
 	if cfg.ProbeIntervalMinutes > 0 {
@@ -150,6 +166,40 @@ func NewApp(scope constructs.Construct, props *AppProps) (*App, error) {
 		app.Dashboard = addProbeDashboard(api.Stack, cfg.AppName, cfg.ProbeIntervalMinutes, views)
 	}
 	return app, nil
+}
+
+// newReturnRoute adds a client's return-route stack, in the API's Region.
+func newReturnRoute(scope constructs.Construct, cfg config.Config, cl config.Client, api *ApiStack, client *ClientStack, props awscdk.StackProps) awscdk.Stack {
+	route := NewPeeringRouteStack(scope, cfg.ClientStackName(config.RolePeeringRoute, cl), &PeeringRouteStackProps{
+		StackProps:               props,
+		PeeringConnectionId:      client.Peering.PeeringConnectionId(),
+		ClientCidr:               cl.Cidr,
+		RouteTableParameterNames: api.Network.RouteTableParameterNames(),
+	})
+	// The route tables are read from SSM parameters, not referenced, so
+	// CDK cannot see this dependency by itself; nor does it order stacks
+	// of two accounts, whose weak references it leaves unordered.
+	route.AddStackDependency(api.Stack, jsii.String("reads the route table ids the API stack publishes in SSM"))
+	route.AddStackDependency(client.Stack, jsii.String("routes through the client's peering connection"))
+	return route
+}
+
+// endpointServiceSettings admits the API's account and every client's to
+// the endpoint service, from every client Region, sorted so that the order
+// of the clients does not matter.
+func endpointServiceSettings(cfg config.Config) *EndpointServiceSettings {
+	s := &EndpointServiceSettings{AllowedAccounts: []string{cfg.Account}}
+	if cfg.Account == "" {
+		s.AllowedAccounts = []string{*awscdk.Aws_ACCOUNT_ID()}
+	}
+	s.AllowedAccounts = append(s.AllowedAccounts, cfg.ClientAccounts()...)
+	for _, cl := range cfg.ClientList() {
+		if !slices.Contains(s.SupportedRegions, cl.Region) {
+			s.SupportedRegions = append(s.SupportedRegions, cl.Region)
+		}
+	}
+	slices.Sort(s.SupportedRegions)
+	return s
 }
 
 // probeSettings are a client's probe settings, or nil with probes off.

@@ -16,8 +16,11 @@ const logsKeyPendingDays = 7
 // newLogsKey is the customer-managed key that encrypts every log group of
 // stack: rotated yearly, usable by CloudWatch Logs of the stack's Region for
 // this account's log groups only, and scheduled for deletion with the stack.
+// logsKeyID is the key's id in its stack.
+const logsKeyID = "LogsKey"
+
 func newLogsKey(stack awscdk.Stack) awskms.Key {
-	key := awskms.NewKey(stack, jsii.String("LogsKey"), &awskms.KeyProps{
+	key := awskms.NewKey(stack, jsii.String(logsKeyID), &awskms.KeyProps{
 		Description:       jsii.String("Encrypts the CloudWatch Logs log groups of stack " + *stack.StackName()),
 		EnableKeyRotation: jsii.Bool(true),
 		RemovalPolicy:     awscdk.RemovalPolicy_DESTROY,

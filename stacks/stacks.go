@@ -1,10 +1,12 @@
 // Package stacks composes the constructs into the app's stacks: the private
-// API in the API's Region and, per client, the peered client in its Region
-// and account and the return route in the API's Region.
+// API in the API's Region and, per client, the client in its Region and
+// account; over VPC peering, also the client's return route in the API's
+// Region.
 package stacks
 
 import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
@@ -13,10 +15,12 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"crossregionapi/config"
+	"crossregionapi/constructs/apiendpointservice"
 	"crossregionapi/constructs/pathprobe"
 	"crossregionapi/constructs/peeredclientvpc"
 	"crossregionapi/constructs/peeringroute"
 	"crossregionapi/constructs/privateapivpc"
+	"crossregionapi/constructs/privatelinkclientvpc"
 )
 
 // ApiStackProps configures the API stack.
@@ -46,6 +50,20 @@ type ApiStackProps struct {
 	CloudWatchRole bool
 	// Logs is how the stack keeps its logs.
 	Logs LogSettings
+	// EndpointService puts a PrivateLink endpoint service in front of the
+	// API for clients in other Regions, instead of admitting peered
+	// client ranges. Default: none (VPC peering).
+	EndpointService *EndpointServiceSettings
+}
+
+// EndpointServiceSettings are who may connect to the API's endpoint
+// service, and from where.
+type EndpointServiceSettings struct {
+	// AllowedAccounts may connect: the API's own and the clients'.
+	// Required.
+	AllowedAccounts []string
+	// SupportedRegions are the clients' Regions. Required.
+	SupportedRegions []string
 }
 
 // LogSettings is what the API and client stacks share about their logs and
@@ -62,10 +80,14 @@ type LogSettings struct {
 	KeepDefaultSecurityGroup bool
 }
 
-// logKey returns the stack's log encryption key, or nil.
+// logKey returns the stack's one log encryption key, made on first use, or
+// nil.
 func (l LogSettings) logKey(stack awscdk.Stack) awskms.IKey {
 	if !l.Encrypt {
 		return nil
+	}
+	if key, ok := stack.Node().TryFindChild(jsii.String(logsKeyID)).(awskms.IKey); ok {
+		return key
 	}
 	return newLogsKey(stack)
 }
@@ -85,6 +107,8 @@ func (l LogSettings) restrictDefaultSG() *bool {
 type ApiStack struct {
 	Stack   awscdk.Stack
 	Network privateapivpc.PrivateApiVpc
+	// Service is the PrivateLink endpoint service, or nil over peering.
+	Service apiendpointservice.ApiEndpointService
 }
 
 // NewApiStack builds the API side.
@@ -103,6 +127,7 @@ func NewApiStack(scope constructs.Construct, id string, props *ApiStackProps) *A
 		ThrottlingRateLimit:          jsii.Number(float64(props.ThrottleRateLimit)),
 		ThrottlingBurstLimit:         jsii.Number(float64(props.ThrottleBurstLimit)),
 		CloudWatchRole:               jsii.Bool(props.CloudWatchRole),
+		PeeringAccepterRole:          jsii.Bool(props.EndpointService == nil),
 	})
 	api := network.Api()
 	output(stack, "ApiId", api.RestApiId(), "Id of the private REST API")
@@ -114,7 +139,18 @@ func NewApiStack(scope constructs.Construct, id string, props *ApiStackProps) *A
 		output(stack, "ApiGatewayCloudWatchRoleArn", role.(awsiam.IRole).RoleArn(),
 			"API Gateway's Region-wide CloudWatch role; kept when the stack is deleted, see the README")
 	}
-	return &ApiStack{Stack: stack, Network: network}
+	a := &ApiStack{Stack: stack, Network: network}
+	if es := props.EndpointService; es != nil {
+		a.Service = apiendpointservice.NewApiEndpointService(stack, "EndpointService", &apiendpointservice.ApiEndpointServiceProps{
+			Api:              network,
+			AllowedAccounts:  jsii.Strings(es.AllowedAccounts...),
+			SupportedRegions: jsii.Strings(es.SupportedRegions...),
+			LogRetention:     props.Logs.Retention,
+			LogEncryptionKey: props.Logs.logKey(stack),
+		})
+		output(stack, "EndpointServiceName", a.Service.ServiceName(), "Name of the PrivateLink endpoint service clients connect to")
+	}
+	return a
 }
 
 // ClientStackProps configures the client stack.
@@ -126,6 +162,10 @@ type ClientStackProps struct {
 	// (VPC id, API id, endpoint DNS) cross Regions as stack references.
 	// Required.
 	Api privateapivpc.PrivateApiVpc
+	// Service, when set, is the API's endpoint service: the client reaches
+	// the API through an interface endpoint to it instead of peering with
+	// the API's VPC. Default: peering.
+	Service apiendpointservice.ApiEndpointService
 	// ApiRegion and ApiVpcCidr describe the API side at synth time. Required.
 	ApiRegion  string
 	ApiVpcCidr string
@@ -147,18 +187,74 @@ type ClientStackProps struct {
 	Probe *ProbeSettings
 }
 
-// ClientStack holds the client VPC, the peering connection, the DNS and the
-// client function, and its probe.
+// ClientStack holds the client VPC, its path to the API (a peering
+// connection or a PrivateLink endpoint), the DNS and the client function,
+// and its probe.
 type ClientStack struct {
 	Stack  awscdk.Stack
-	Client peeredclientvpc.PeeredClientVpc
+	Client ClientSide
+	// Peering is the client over VPC peering, or nil over PrivateLink.
+	Peering peeredclientvpc.PeeredClientVpc
 	// Probe is nil without ClientStackProps.Probe.
 	Probe pathprobe.PathProbe
+}
+
+// ClientSide is what both client constructs offer.
+type ClientSide interface {
+	constructs.Construct
+	Vpc() awsec2.IVpc
+	Function() awslambda.IFunction
+	ApiUrl() *string
 }
 
 // NewClientStack builds the client side.
 func NewClientStack(scope constructs.Construct, id string, props *ClientStackProps) *ClientStack {
 	stack := newAzStack(scope, id, &props.StackProps, props.AvailabilityZones)
+	c := &ClientStack{Stack: stack}
+	if props.Service != nil {
+		c.Client = newPrivateLinkClient(stack, props)
+	} else {
+		c.Peering = newPeeredClient(stack, props)
+		c.Client = c.Peering
+	}
+	output(stack, "FunctionName", c.Client.Function().FunctionName(), "Name of the client function: invoke it to call the API")
+	output(stack, "ApiUrl", c.Client.ApiUrl(), "Base URL the client calls")
+	if props.Probe != nil {
+		c.Probe = addProbe(c, props.Probe)
+	}
+	return c
+}
+
+// newPrivateLinkClient is the client of an endpoint service.
+func newPrivateLinkClient(stack awscdk.Stack, props *ClientStackProps) privatelinkclientvpc.PrivateLinkClientVpc {
+	api := props.Api
+	var apiAccount *string
+	if props.ApiAccount != "" {
+		apiAccount = jsii.String(props.ApiAccount)
+	}
+	client := privatelinkclientvpc.NewPrivateLinkClientVpc(stack, "Client", &privatelinkclientvpc.PrivateLinkClientVpcProps{
+		Cidr:                         jsii.String(props.VpcCidr),
+		ServiceName:                  props.Service.ServiceName(),
+		ApiRegion:                    jsii.String(props.ApiRegion),
+		ApiAccount:                   apiAccount,
+		ApiId:                        api.Api().RestApiId(),
+		StageName:                    api.StageName(),
+		ResourcePath:                 api.ResourcePath(),
+		Code:                         props.Code,
+		FunctionTimeout:              awscdk.Duration_Seconds(jsii.Number(config.ClientFunctionTimeoutSeconds)),
+		LogRetention:                 props.Logs.Retention,
+		LogEncryptionKey:             props.Logs.logKey(stack),
+		RestrictDefaultSecurityGroup: props.Logs.restrictDefaultSG(),
+		MaxAttempts:                  jsii.Number(float64(props.MaxAttempts)),
+		BackoffBase:                  awscdk.Duration_Millis(jsii.Number(float64(props.BackoffBaseMs))),
+		BackoffMax:                   awscdk.Duration_Millis(jsii.Number(float64(props.BackoffMaxMs))),
+	})
+	output(stack, "EndpointId", client.Endpoint().VpcEndpointId(), "Id of the PrivateLink endpoint to the API's endpoint service")
+	return client
+}
+
+// newPeeredClient is the client over VPC peering.
+func newPeeredClient(stack awscdk.Stack, props *ClientStackProps) peeredclientvpc.PeeredClientVpc {
 	api := props.Api
 	var peerAccount, peerRole *string
 	if props.ApiAccount != "" {
@@ -186,13 +282,7 @@ func NewClientStack(scope constructs.Construct, id string, props *ClientStackPro
 		BackoffMax:                   awscdk.Duration_Millis(jsii.Number(float64(props.BackoffMaxMs))),
 	})
 	output(stack, "PeeringConnectionId", client.PeeringConnectionId(), "Id of the VPC peering connection to the API's VPC")
-	output(stack, "FunctionName", client.Function().FunctionName(), "Name of the client function: invoke it to call the API")
-	output(stack, "ApiUrl", client.ApiUrl(), "Base URL the client calls")
-	c := &ClientStack{Stack: stack, Client: client}
-	if props.Probe != nil {
-		c.Probe = addProbe(c, props.Probe)
-	}
-	return c
+	return client
 }
 
 // PeeringRouteStackProps configures the return-route stack.

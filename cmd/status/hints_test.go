@@ -72,7 +72,9 @@ func TestHintsAreTheHandlers(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			h := handler.New(handler.Config{APIURL: tc.url + "/v1", APIRegion: "us-east-1", APIResource: "hello",
-				AttemptTimeout: 200 * time.Millisecond, MaxAttempts: 1, BackoffBase: time.Millisecond, BackoffMax: time.Millisecond},
+				// Long enough for a TLS handshake on a loaded machine; the
+				// "no answer in time" case waits for it once.
+				AttemptTimeout: 2 * time.Second, MaxAttempts: 1, BackoffBase: time.Millisecond, BackoffMax: time.Millisecond},
 				&http.Client{Transport: &http.Transport{}}, tc.creds, slog.New(slog.DiscardHandler))
 			_, err := h.Handle(context.Background(), json.RawMessage(`{}`))
 			var ce *handler.CallError

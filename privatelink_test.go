@@ -1,0 +1,225 @@
+package main
+
+import (
+	"maps"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"crossregionapi/config"
+	"crossregionapi/internal/cdktest"
+)
+
+// Three clients over PrivateLink whose ranges all overlap the API's and
+// each other's (10.0.0.0/16, as every team's VPC), in the API's account and
+// another.
+var (
+	linkWest    = map[string]any{"region": "us-west-2", "cidr": "10.0.0.0/16"}
+	linkIreland = map[string]any{"region": "eu-west-1", "cidr": "10.0.0.0/16"}
+	linkOther   = map[string]any{"region": "us-west-2", "cidr": "10.0.0.0/16", "account": "222222222222"}
+	linkSydney  = map[string]any{"region": "ap-southeast-2", "cidr": "10.0.0.0/16", "account": "333333333333"}
+	// linkIrelandOther is the other account's client in Ireland.
+	linkIrelandOther = map[string]any{"region": "eu-west-1", "cidr": "10.0.0.0/16", "account": "222222222222"}
+)
+
+// linkContext is hubContext over PrivateLink, with the API's range
+// overlapping every client's.
+func linkContext(t *testing.T, extra map[string]any, clients ...map[string]any) map[string]any {
+	t.Helper()
+	ctx := hubContext(t, clients...)
+	ctx["transport"] = config.TransportPrivateLink
+	ctx["apiVpcCidr"] = "10.0.0.0/16"
+	maps.Copy(ctx, extra)
+	return ctx
+}
+
+var linkShared shared
+
+// privateLinkTradeOffs are the Control Tower controls the governed
+// settings fail over PrivateLink, as the README lists them.
+var privateLinkTradeOffs = []string{"CT.ELASTICLOADBALANCING.PR.5", "CT.ELASTICLOADBALANCING.PR.6", "CT.LAMBDA.PR.3"}
+
+// linkApp is the three overlapping clients' app, synthesized once.
+func linkApp(t *testing.T) *synthResult {
+	t.Helper()
+	return linkShared.get(t, "three overlapping clients over PrivateLink", linkContext(t, nil, linkWest, linkIreland, linkOther))
+}
+
+func init() { allShared = append(allShared, &linkShared) }
+
+// Over PrivateLink the app is 1 + N stacks: the API and one stack per
+// client, each depending on the API's only. The API side fronts its
+// endpoint with an internal load balancer and an endpoint service that
+// admits exactly the clients' accounts from exactly their Regions; each
+// client has an interface endpoint to it and nothing that peers or routes.
+func TestPrivateLinkStacks(t *testing.T) {
+	res := linkApp(t)
+	stacks := assembly(t, res.outdir)
+	var names []string
+	for name, st := range stacks {
+		names = append(names, name+" "+st.Environment)
+		if name != "CrossRegionApi-Api" && !cmp.Equal(st.Dependencies, []string{"CrossRegionApi-Api"}) {
+			t.Errorf("%s depends on %v, want the API stack only", name, st.Dependencies)
+		}
+	}
+	slices.Sort(names)
+	t.Logf("stacks:\n  %s", strings.Join(names, "\n  "))
+	want := []string{
+		"CrossRegionApi-Api aws://111111111111/us-east-1",
+		"CrossRegionApi-Client-eu-west-1 aws://111111111111/eu-west-1",
+		"CrossRegionApi-Client-us-west-2 aws://111111111111/us-west-2",
+		"CrossRegionApi-Client-us-west-2-222222222222 aws://222222222222/us-west-2",
+	}
+	if diff := cmp.Diff(want, names); diff != "" {
+		t.Errorf("stacks (-want +got):\n%s", diff)
+	}
+
+	api := template(t, res.outdir, "CrossRegionApi-Api")
+	var apiSide []string
+	for id, r := range api["Resources"].(map[string]any) {
+		typ := r.(map[string]any)["Type"].(string)
+		if strings.Contains(typ, "ElasticLoadBalancingV2") || strings.Contains(typ, "VPCEndpointService") || typ == "Custom::AWS" {
+			apiSide = append(apiSide, typ+" "+id)
+		}
+	}
+	slices.Sort(apiSide)
+	t.Logf("the API side's PrivateLink resources:\n  %s", strings.Join(apiSide, "\n  "))
+	_, service := onlyProps(t, api, "AWS::EC2::VPCEndpointService")
+	if got := cdktest.JSON(service["SupportedRegions"]); got != `["eu-west-1","us-west-2"]` {
+		t.Errorf("SupportedRegions %s, want the clients' Regions", got)
+	}
+	_, perms := onlyProps(t, api, "AWS::EC2::VPCEndpointServicePermissions")
+	if got := cdktest.JSON(perms["AllowedPrincipals"]); got != `["arn:aws:iam::111111111111:root","arn:aws:iam::222222222222:root"]` {
+		t.Errorf("allowed principals %s, want the API's account and the client's", got)
+	}
+	for _, typ := range []string{"AWS::EC2::VPCPeeringConnection", "AWS::EC2::Route", "AWS::IAM::Role"} {
+		for id, r := range cdktest.Resources(api, typ) {
+			if typ != "AWS::IAM::Role" || strings.Contains(id, "Accepter") || strings.Contains(cdktest.JSON(r), "AcceptVpcPeeringConnection") {
+				t.Errorf("API stack has %s %s over PrivateLink", typ, id)
+			}
+		}
+	}
+	// The execute-api endpoint admits its own VPC and the load balancer,
+	// and no client range (here the same as the VPC's).
+	ingress, _ := securityGroupRules(api)
+	if got := ingress[endpointSecurityGroup(t, res)]; !cmp.Equal(got, []string{`tcp 443-443 "10.0.0.0/16"`, `tcp 443-443 null`}) {
+		t.Errorf("endpoint ingress %v, want its VPC's range and one group (the load balancer's)", got)
+	}
+
+	for _, name := range []string{"CrossRegionApi-Client-us-west-2", "CrossRegionApi-Client-eu-west-1", "CrossRegionApi-Client-us-west-2-222222222222"} {
+		client := template(t, res.outdir, name)
+		for _, typ := range []string{"AWS::EC2::VPCPeeringConnection", "AWS::EC2::Route"} {
+			if n := len(cdktest.Resources(client, typ)); n != 0 {
+				t.Errorf("%s has %d %s over PrivateLink", name, n, typ)
+			}
+		}
+		_, endpoint := onlyProps(t, client, "AWS::EC2::VPCEndpoint")
+		serviceName := cdktest.JSON(endpoint["ServiceName"])
+		if endpoint["ServiceRegion"] != "us-east-1" || !strings.Contains(serviceName, `"com.amazonaws.vpce.us-east-1"`) ||
+			!strings.Contains(serviceName, `"Region":"us-east-1"`) || !strings.Contains(serviceName, `"StackName":"CrossRegionApi-Api"`) {
+			t.Errorf("%s endpoint: ServiceRegion %v, ServiceName %s; want the API stack's service in us-east-1", name, endpoint["ServiceRegion"], serviceName)
+		}
+		if got := cdktest.JSON(onlyOf(t, client, "AWS::EC2::VPC")["CidrBlock"]); got != `"10.0.0.0/16"` {
+			t.Errorf("%s VPC range %s, want the overlapping 10.0.0.0/16", name, got)
+		}
+	}
+}
+
+// onlyOf returns the properties of the only resource of typ.
+func onlyOf(t *testing.T, tmpl map[string]any, typ string) map[string]any {
+	t.Helper()
+	_, p := onlyProps(t, tmpl, typ)
+	return p
+}
+
+// Growth over PrivateLink: a client in an account and Region already
+// admitted, or in a new account of the organization, leaves every other
+// client's stack byte for byte the same and the API's resource and endpoint
+// policies unchanged; a client in a new Region changes, of the endpoint
+// service, only its Regions.
+func TestPrivateLinkGrowth(t *testing.T) {
+	org := map[string]any{"organizationId": "o-exampleorg1"}
+	base := t.TempDir()
+	if _, err := synthesize(linkContext(t, org, linkWest, linkOther, linkIrelandOther), base); err != nil {
+		t.Fatal(err)
+	}
+	policies := func(dir string) string {
+		api := template(t, dir, "CrossRegionApi-Api")
+		return cdktest.JSON(onlyOf(t, api, "AWS::ApiGateway::RestApi")["Policy"]) + cdktest.JSON(onlyOf(t, api, "AWS::EC2::VPCEndpoint")["PolicyDocument"])
+	}
+	for _, tc := range []struct {
+		name       string
+		added      map[string]any
+		regions    string
+		principals int
+	}{
+		{"in an admitted account and Region", linkIreland, `["eu-west-1","us-west-2"]`, 2},
+		{"in a new account and a new Region", linkSydney, `["ap-southeast-2","eu-west-1","us-west-2"]`, 3},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if _, err := synthesize(linkContext(t, org, linkWest, linkOther, linkIrelandOther, tc.added), dir); err != nil {
+				t.Fatal(err)
+			}
+			for _, name := range []string{"CrossRegionApi-Client-us-west-2", "CrossRegionApi-Client-us-west-2-222222222222", "CrossRegionApi-Client-eu-west-1-222222222222"} {
+				if diff := cmp.Diff(template(t, base, name), template(t, dir, name)); diff != "" {
+					t.Errorf("%s changed (-before +after):\n%s", name, diff)
+				}
+			}
+			if before, after := policies(base), policies(dir); before != after {
+				t.Errorf("the API's policies changed:\nbefore %s\nafter  %s", before, after)
+			}
+			b, a := onlyOf(t, template(t, base, "CrossRegionApi-Api"), "AWS::EC2::VPCEndpointService"), onlyOf(t, template(t, dir, "CrossRegionApi-Api"), "AWS::EC2::VPCEndpointService")
+			if got := cdktest.JSON(a["SupportedRegions"]); got != tc.regions {
+				t.Errorf("SupportedRegions %s, want %s", got, tc.regions)
+			}
+			delete(a, "SupportedRegions")
+			delete(b, "SupportedRegions")
+			if diff := cmp.Diff(b, a); diff != "" {
+				t.Errorf("the endpoint service changed beyond its Regions (-before +after):\n%s", diff)
+			}
+			perms := onlyOf(t, template(t, dir, "CrossRegionApi-Api"), "AWS::EC2::VPCEndpointServicePermissions")
+			if n := len(perms["AllowedPrincipals"].([]any)); n != tc.principals {
+				t.Errorf("allowed principals: %d, want %d", n, tc.principals)
+			}
+		})
+	}
+}
+
+// With the governed settings, PrivateLink fails exactly the AWS Control
+// Tower controls the README lists as its trade-offs, all on the API side:
+// CT.LAMBDA.PR.3 (the function that looks up the endpoint's addresses runs
+// outside the VPC), CT.ELASTICLOADBALANCING.PR.5 (deletion protection would
+// make `cdk destroy` fail) and CT.ELASTICLOADBALANCING.PR.6 (a TCP listener
+// writes no access logs). cdk-nag finds nothing open, and every other
+// function runs in a VPC.
+func TestPrivateLinkGovernedTradeOff(t *testing.T) {
+	ctx := cdkJSONContext(t)
+	maps.Copy(ctx, governed)
+	ctx["transport"] = config.TransportPrivateLink
+	res, err := synthesize(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	report := failingControls(t, res)
+	want := map[string][]string{"CrossRegionApi-Api.template.json": privateLinkTradeOffs}
+	if diff := cmp.Diff(want, report); diff != "" {
+		t.Errorf("failing controls (-want +got):\n%s", diff)
+	}
+	if open := nonCompliant(nagReport(t, res)); len(open) > 0 {
+		t.Errorf("open cdk-nag findings: %v", open)
+	}
+	var outside []string
+	for role, tmpl := range res.templates {
+		for id, fn := range cdktest.Resources(tmpl, "AWS::Lambda::Function") {
+			if fn["Properties"].(map[string]any)["VpcConfig"] == nil {
+				outside = append(outside, role+"/"+id)
+			}
+		}
+	}
+	if len(outside) != 1 || !strings.HasPrefix(outside[0], config.RoleApi+"/AWS679f53fac002430cb0da5b7982bd2287") {
+		t.Errorf("functions outside a VPC: %v, want only the API stack's address lookup", outside)
+	}
+}
