@@ -223,3 +223,27 @@ func TestPrivateLinkGovernedTradeOff(t *testing.T) {
 		t.Errorf("functions outside a VPC: %v, want only the API stack's address lookup", outside)
 	}
 }
+
+// A new API VPC (apiVpcCidr changed) over PrivateLink reaches no client:
+// the clients read the endpoint service, which is updated in place to the
+// new VPC's load balancer, and the API's id, so every client stack stays
+// byte for byte the same and is not even redeployed.
+func TestPrivateLinkNewApiVpcLeavesClientsAlone(t *testing.T) {
+	base := linkApp(t)
+	dir := t.TempDir()
+	ctx := linkContext(t, map[string]any{"apiVpcCidr": "10.200.0.0/16"}, linkWest, linkIreland, linkOther)
+	if _, err := synthesize(ctx, dir); err != nil {
+		t.Fatal(err)
+	}
+	for name := range assembly(t, dir) {
+		if name == "CrossRegionApi-Api" {
+			continue
+		}
+		if diff := cmp.Diff(template(t, base.outdir, name), template(t, dir, name)); diff != "" {
+			t.Errorf("%s changed (-before +after):\n%s", name, diff)
+		}
+	}
+	if got := cdktest.JSON(onlyOf(t, template(t, dir, "CrossRegionApi-Api"), "AWS::EC2::VPC")["CidrBlock"]); got != `"10.200.0.0/16"` {
+		t.Errorf("API VPC range %s, want the new one", got)
+	}
+}
