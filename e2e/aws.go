@@ -22,6 +22,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	elbv2types "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
@@ -371,4 +373,82 @@ func (a *AWS) CreateRoute(ctx context.Context, region string, r Route) error {
 		VpcPeeringConnectionId: aws.String(r.PeeringConnectionID),
 	})
 	return err
+}
+
+// VpcEndpoint implements Cloud. EC2 spells an endpoint's state in camel
+// case ("available", "pendingAcceptance"), not as the SDK's State constants
+// ("Available"): aws/aws-sdk-go-v2#2496 and #2864, and the PrivateLink
+// guide's describe-vpc-endpoint-connections example
+// (docs.aws.amazon.com/vpc/latest/privatelink/accept-reject-endpoint-requests.html).
+// So the state is passed on as EC2 says it and compared without regard to
+// case. A deleted endpoint stays visible for a while in state "deleted";
+// it counts as gone, as hashicorp/terraform-provider-aws
+// (internal/service/ec2, findVPCEndpointByID) counts it, and so does the
+// error InvalidVpcEndpointId.NotFound.
+func (a *AWS) VpcEndpoint(ctx context.Context, region, id string) (Endpoint, bool, error) {
+	out, err := ec2.NewFromConfig(a.in(region)).DescribeVpcEndpoints(ctx, &ec2.DescribeVpcEndpointsInput{VpcEndpointIds: []string{id}})
+	var apiErr smithy.APIError
+	if errors.As(err, &apiErr) && apiErr.ErrorCode() == "InvalidVpcEndpointId.NotFound" {
+		return Endpoint{}, false, nil
+	}
+	if err != nil {
+		return Endpoint{}, false, fmt.Errorf("describing VPC endpoint %s in %s: %w", id, region, err)
+	}
+	for _, e := range out.VpcEndpoints {
+		if aws.ToString(e.VpcEndpointId) != id || strings.EqualFold(string(e.State), "deleted") {
+			continue
+		}
+		return Endpoint{ServiceName: aws.ToString(e.ServiceName), ServiceRegion: aws.ToString(e.ServiceRegion), State: string(e.State)}, true, nil
+	}
+	return Endpoint{}, false, nil
+}
+
+// EndpointService implements Cloud: DescribeVpcEndpointServiceConfigurations
+// with its service-name filter, which lists this account's own services
+// with their NetworkLoadBalancerArns. A service in state Deleted counts as
+// gone, as hashicorp/terraform-provider-aws (internal/service/ec2,
+// findVPCEndpointServiceConfigurationByID) counts it, and so does the
+// error InvalidVpcEndpointServiceId.NotFound.
+func (a *AWS) EndpointService(ctx context.Context, region, name string) (EndpointService, bool, error) {
+	p := ec2.NewDescribeVpcEndpointServiceConfigurationsPaginator(ec2.NewFromConfig(a.in(region)), &ec2.DescribeVpcEndpointServiceConfigurationsInput{
+		Filters: []ec2types.Filter{{Name: aws.String("service-name"), Values: []string{name}}},
+	})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		var apiErr smithy.APIError
+		if errors.As(err, &apiErr) && apiErr.ErrorCode() == "InvalidVpcEndpointServiceId.NotFound" {
+			return EndpointService{}, false, nil
+		}
+		if err != nil {
+			return EndpointService{}, false, fmt.Errorf("describing endpoint service %s in %s: %w", name, region, err)
+		}
+		for _, sc := range page.ServiceConfigurations {
+			if aws.ToString(sc.ServiceName) != name || strings.EqualFold(string(sc.ServiceState), string(ec2types.ServiceStateDeleted)) {
+				continue
+			}
+			return EndpointService{ID: aws.ToString(sc.ServiceId), State: string(sc.ServiceState), LoadBalancers: sc.NetworkLoadBalancerArns}, true, nil
+		}
+	}
+	return EndpointService{}, false, nil
+}
+
+// LoadBalancerVpc implements Cloud: Elastic Load Balancing's
+// DescribeLoadBalancers, which answers LoadBalancerNotFound for a load
+// balancer that does not exist (Elastic Load Balancing API Reference,
+// DescribeLoadBalancers, Errors).
+func (a *AWS) LoadBalancerVpc(ctx context.Context, region, arn string) (string, bool, error) {
+	out, err := elbv2.NewFromConfig(a.in(region)).DescribeLoadBalancers(ctx, &elbv2.DescribeLoadBalancersInput{LoadBalancerArns: []string{arn}})
+	var missing *elbv2types.LoadBalancerNotFoundException
+	if errors.As(err, &missing) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, fmt.Errorf("describing load balancer %s in %s: %w", arn, region, err)
+	}
+	for _, lb := range out.LoadBalancers {
+		if aws.ToString(lb.LoadBalancerArn) == arn {
+			return aws.ToString(lb.VpcId), true, nil
+		}
+	}
+	return "", false, nil
 }

@@ -5,7 +5,11 @@
 // fires, then mends it until the alarm clears), checks that the API
 // refuses a call that does not come through its endpoint, deploys again with a new apiVpcCidr (which replaces the API's
 // VPC and endpoint) and proves every client again, destroys everything
-// (also when a step failed) and checks that nothing of the run is left. The steps talk to AWS and to the CDK CLI
+// (also when a step failed) and checks that nothing of the run is left.
+// It proves the transport of the configuration: over peering, each
+// client's peering connection to the new API VPC; over PrivateLink, each
+// client's interface endpoint to the API's endpoint service, and that
+// service's load balancer in the API's VPC. The steps talk to AWS and to the CDK CLI
 // through two small interfaces, so their logic is tested offline with fakes;
 // only `make e2e` runs them against an account.
 package e2e
@@ -58,6 +62,16 @@ type Cloud interface {
 	PeeringConnection(ctx context.Context, region, id string) (accepterVpc, status string, err error)
 	// VpcExists reports whether a VPC of region exists.
 	VpcExists(ctx context.Context, region, id string) (bool, error)
+	// VpcEndpoint describes a VPC endpoint of region; exists is false when
+	// there is none, or only a deleted one.
+	VpcEndpoint(ctx context.Context, region, id string) (e Endpoint, exists bool, err error)
+	// EndpointService describes this account's VPC endpoint service of
+	// region named name; exists is false when there is none, or only a
+	// deleted one.
+	EndpointService(ctx context.Context, region, name string) (s EndpointService, exists bool, err error)
+	// LoadBalancerVpc is the VPC of a load balancer of region; exists is
+	// false when there is no such load balancer.
+	LoadBalancerVpc(ctx context.Context, region, arn string) (vpc string, exists bool, err error)
 	// AlarmState is the state of a CloudWatch alarm of region: OK, ALARM
 	// or INSUFFICIENT_DATA; exists is false when there is no such alarm.
 	AlarmState(ctx context.Context, region, name string) (state string, exists bool, err error)
@@ -151,6 +165,25 @@ func valueAt(pts []Point, t time.Time) (float64, bool) {
 	return 0, false
 }
 
+// Endpoint is an interface VPC endpoint as EC2 describes it.
+type Endpoint struct {
+	// ServiceName is the endpoint service it connects to, and
+	// ServiceRegion that service's Region.
+	ServiceName, ServiceRegion string
+	// State is EC2's, spelt as EC2 answers: "available" once the service
+	// has accepted the connection, "pendingAcceptance" before.
+	State string
+}
+
+// EndpointService is a VPC endpoint service's configuration as EC2
+// describes it.
+type EndpointService struct {
+	// ID is the service's id (vpce-svc-...), State its state (Available).
+	ID, State string
+	// LoadBalancers are the ARNs of its Network Load Balancers.
+	LoadBalancers []string
+}
+
 // Route is a route of a route table through a VPC peering connection.
 type Route struct {
 	RouteTableID, DestinationCidr, PeeringConnectionID string
@@ -228,11 +261,18 @@ func NewPlan(base config.Config) (Plan, error) {
 	if err != nil {
 		return Plan{}, err
 	}
+	transport := config.TransportPeering
+	if !cfg.UsesPeering() {
+		transport = config.TransportPrivateLink
+	}
 	ctx := map[string]string{
 		"appName":    cfg.AppName,
 		"apiRegion":  cfg.ApiRegion,
 		"apiVpcCidr": cfg.ApiVpcCidr,
 		"stageName":  cfg.StageName,
+		// The transport the run proves is the one it deploys, whatever
+		// cdk.json says.
+		"transport": transport,
 
 		"probeIntervalMinutes": strconv.Itoa(cfg.ProbeIntervalMinutes),
 	}
@@ -280,12 +320,16 @@ func ClientsFor(regions []string) string {
 // stack is one stack of the copy and its Region.
 type stack struct{ name, region string }
 
+// stacks are the copy's stacks: 1 + 2N over peering, 1 + N over
+// PrivateLink, which has no return-route stacks.
 func (p Plan) stacks() []stack {
 	c := p.Config
 	out := []stack{{c.StackName(config.RoleApi), c.ApiRegion}}
 	for _, cl := range c.ClientList() {
-		out = append(out, stack{c.ClientStackName(config.RoleClient, cl), cl.Region},
-			stack{c.ClientStackName(config.RolePeeringRoute, cl), c.ApiRegion})
+		out = append(out, stack{c.ClientStackName(config.RoleClient, cl), cl.Region})
+		if c.UsesPeering() {
+			out = append(out, stack{c.ClientStackName(config.RolePeeringRoute, cl), c.ApiRegion})
+		}
 	}
 	return out
 }
@@ -296,6 +340,10 @@ func (p Plan) stacks() []stack {
 func Run(ctx context.Context, p Plan, cloud Cloud, cdk CDK, out io.Writer) (err error) {
 	r := &runner{out: out, now: p.now, sleep: p.sleep}
 	c := p.Config
+	if p.Drill && !c.UsesPeering() {
+		return fmt.Errorf("the drill (E2E_DRILL=1) deletes a client's return route, which transport %s does not have: run it with transport %s, or without the drill",
+			config.TransportPrivateLink, config.TransportPeering)
+	}
 	var account string
 	if err := r.step("credentials", func() (e error) {
 		account, e = cloud.Account(ctx)
@@ -376,7 +424,7 @@ func Run(ctx context.Context, p Plan, cloud Cloud, cdk CDK, out io.Writer) (err 
 	if err := r.step("deploy", func() error { return cdk.Deploy(ctx, p.Context) }); err != nil {
 		return err
 	}
-	first, err := r.prove(ctx, p, cloud, &seen, "")
+	first, err := r.prove(ctx, p, cloud, &seen, nil)
 	if err != nil {
 		return err
 	}
@@ -405,8 +453,9 @@ func Run(ctx context.Context, p Plan, cloud Cloud, cdk CDK, out io.Writer) (err 
 		return err
 	}
 
-	// An update that replaces the API's VPC and endpoint: one deploy must
-	// carry the new VPC and endpoint to every client and return route.
+	// An update that replaces the API's VPC and endpoint (and, over
+	// PrivateLink, its load balancer): one deploy must carry them to every
+	// client and return route, or to the endpoint service.
 	update := fmt.Sprintf("update: apiVpcCidr %s -> %s", c.ApiVpcCidr, p.NextApiVpcCidr)
 	if err := r.step(update, func() error {
 		p.Context["apiVpcCidr"] = p.NextApiVpcCidr
@@ -414,12 +463,16 @@ func Run(ctx context.Context, p Plan, cloud Cloud, cdk CDK, out io.Writer) (err 
 	}); err != nil {
 		return err
 	}
-	second, err := r.prove(ctx, p, cloud, &seen, " after the update")
+	second, err := r.prove(ctx, p, cloud, &seen, &first)
 	if err != nil {
 		return err
 	}
 	if second.vpcID == first.vpcID {
 		return fmt.Errorf("the update kept the API's VPC %s: a new apiVpcCidr must replace it", first.vpcID)
+	}
+	if !c.UsesPeering() {
+		// prove has checked the endpoints and the load balancer.
+		return nil
 	}
 	for _, cl := range c.ClientList() {
 		if err := r.step("the client in "+cl.Region+" peers with the new API VPC", func() error {
@@ -443,20 +496,40 @@ func Run(ctx context.Context, p Plan, cloud Cloud, cdk CDK, out io.Writer) (err 
 // inventory is what of the copy the run has met, for the leftovers check.
 type inventory struct {
 	apiIDs, vpcIDs []string
+	// Over PrivateLink: the endpoint services by name and their load
+	// balancers by ARN, in the API's Region, and the clients' interface
+	// endpoints.
+	services, loadBalancers []string
+	endpoints               []regional
 }
 
+// regional is a resource of a Region.
+type regional struct{ region, id string }
+
 // deployed is what one deploy gave: the API's id, URL and VPC, and each
-// client's function and peering connection, by client Region.
+// client's function and peering connection, by client Region; over
+// PrivateLink, the API's endpoint service and each client's interface
+// endpoint instead of its peering connection.
 type deployed struct {
 	apiURL, vpcID       string
 	functions, peerings map[string]string
+	serviceName         string
+	endpoints           map[string]string
+	loadBalancers       []string
 }
 
 // prove reads the stacks' outputs and invokes every client, which must
-// reach the API in its Region.
-func (r *runner) prove(ctx context.Context, p Plan, cloud Cloud, s *inventory, phase string) (deployed, error) {
+// reach the API in its Region. before is what the deploy before this one
+// gave, nil after the first. Over PrivateLink it first checks, before the
+// invocations, each client's interface endpoint and the endpoint service's
+// load balancer: when a client cannot reach the API, they say why.
+func (r *runner) prove(ctx context.Context, p Plan, cloud Cloud, s *inventory, before *deployed) (deployed, error) {
 	c := p.Config
-	d := deployed{functions: map[string]string{}, peerings: map[string]string{}}
+	phase := ""
+	if before != nil {
+		phase = " after the update"
+	}
+	d := deployed{functions: map[string]string{}, peerings: map[string]string{}, endpoints: map[string]string{}}
 	if err := r.step("read outputs"+phase, func() error {
 		apiOut, _, err := cloud.StackOutputs(ctx, c.ApiRegion, c.StackName(config.RoleApi))
 		if err != nil {
@@ -469,20 +542,43 @@ func (r *runner) prove(ctx context.Context, p Plan, cloud Cloud, s *inventory, p
 		}
 		s.apiIDs = appendNew(s.apiIDs, apiID)
 		s.vpcIDs = appendNew(s.vpcIDs, d.vpcID)
+		link := "PeeringConnectionId"
+		if !c.UsesPeering() {
+			link = "EndpointId"
+			d.serviceName = apiOut["EndpointServiceName"]
+			if d.serviceName == "" {
+				return fmt.Errorf("output EndpointServiceName of %s is missing: with transport %s the API stack has an endpoint service",
+					c.StackName(config.RoleApi), config.TransportPrivateLink)
+			}
+			s.services = appendNew(s.services, d.serviceName)
+		}
 		for _, cl := range c.ClientList() {
 			name := c.ClientStackName(config.RoleClient, cl)
 			clientOut, _, err := cloud.StackOutputs(ctx, cl.Region, name)
 			if err != nil {
 				return err
 			}
-			if clientOut["FunctionName"] == "" || clientOut["PeeringConnectionId"] == "" {
-				return fmt.Errorf("outputs FunctionName and PeeringConnectionId of %s: %q, %q", name, clientOut["FunctionName"], clientOut["PeeringConnectionId"])
+			if clientOut["FunctionName"] == "" || clientOut[link] == "" {
+				return fmt.Errorf("outputs FunctionName and %s of %s: %q, %q", link, name, clientOut["FunctionName"], clientOut[link])
 			}
-			d.functions[cl.Region], d.peerings[cl.Region] = clientOut["FunctionName"], clientOut["PeeringConnectionId"]
+			d.functions[cl.Region] = clientOut["FunctionName"]
+			if c.UsesPeering() {
+				d.peerings[cl.Region] = clientOut[link]
+			} else {
+				d.endpoints[cl.Region] = clientOut[link]
+				if !slices.Contains(s.endpoints, regional{cl.Region, clientOut[link]}) {
+					s.endpoints = append(s.endpoints, regional{cl.Region, clientOut[link]})
+				}
+			}
 		}
 		return nil
 	}); err != nil {
 		return d, err
+	}
+	if !c.UsesPeering() {
+		if err := r.privateLink(ctx, p, cloud, s, &d, before); err != nil {
+			return d, err
+		}
 	}
 	for _, cl := range c.ClientList() {
 		if err := r.step("invoke the client in "+cl.Region+phase, func() error {
@@ -497,6 +593,98 @@ func (r *runner) prove(ctx context.Context, p Plan, cloud Cloud, s *inventory, p
 		}
 	}
 	return d, nil
+}
+
+// privateLink checks the PrivateLink path a deploy gave (d): every client's
+// interface endpoint is available and connects to the API's endpoint
+// service in the API's Region, and the service's load balancers are in the
+// API's VPC; after the update (before is the first deploy), in the new one.
+func (r *runner) privateLink(ctx context.Context, p Plan, cloud Cloud, s *inventory, d *deployed, before *deployed) error {
+	c := p.Config
+	phase, which := "", "the API VPC"
+	if before != nil {
+		phase, which = " after the update", "the new API VPC"
+	}
+	for _, cl := range c.ClientList() {
+		if err := r.step("the client in "+cl.Region+" connects to the API's endpoint service"+phase, func() error {
+			id := d.endpoints[cl.Region]
+			e, exists, err := cloud.VpcEndpoint(ctx, cl.Region, id)
+			if err != nil {
+				return err
+			}
+			if !exists {
+				return fmt.Errorf("interface endpoint %s (output EndpointId of %s) does not exist in %s", id, c.ClientStackName(config.RoleClient, cl), cl.Region)
+			}
+			var problems []string
+			// An endpoint is available once the service has accepted its
+			// connection; pendingAcceptance until then, when the service
+			// requires acceptance
+			// (docs.aws.amazon.com/vpc/latest/privatelink/accept-reject-endpoint-requests.html).
+			if !strings.EqualFold(e.State, "available") {
+				problem := fmt.Sprintf("state %s, want available", e.State)
+				if strings.EqualFold(e.State, "pendingAcceptance") {
+					problem += " (the endpoint service waits for someone to accept the connection; it must accept its clients without a manual step)"
+				}
+				problems = append(problems, problem)
+			}
+			if e.ServiceName != d.serviceName {
+				problems = append(problems, fmt.Sprintf("it connects to %s, want the API stack's endpoint service %s (output EndpointServiceName of %s)",
+					e.ServiceName, d.serviceName, c.StackName(config.RoleApi)))
+			}
+			if e.ServiceRegion != c.ApiRegion {
+				problems = append(problems, fmt.Sprintf("service Region %q, want the API's Region %s", e.ServiceRegion, c.ApiRegion))
+			}
+			if len(problems) > 0 {
+				return fmt.Errorf("interface endpoint %s in %s: %s", id, cl.Region, strings.Join(problems, "; "))
+			}
+			fmt.Fprintf(r.out, "    %s: %s, %s in %s\n", id, e.State, e.ServiceName, e.ServiceRegion)
+			return nil
+		}); err != nil {
+			return err
+		}
+	}
+	return r.step("the endpoint service's load balancer is in "+which, func() error {
+		svc, exists, err := cloud.EndpointService(ctx, c.ApiRegion, d.serviceName)
+		if err != nil {
+			return err
+		}
+		if !exists {
+			return fmt.Errorf("there is no endpoint service %s in %s", d.serviceName, c.ApiRegion)
+		}
+		for _, arn := range svc.LoadBalancers {
+			s.loadBalancers = appendNew(s.loadBalancers, arn)
+		}
+		if !strings.EqualFold(svc.State, "Available") {
+			return fmt.Errorf("endpoint service %s (%s) is %s, want Available", d.serviceName, svc.ID, svc.State)
+		}
+		if len(svc.LoadBalancers) == 0 {
+			return fmt.Errorf("endpoint service %s (%s) has no Network Load Balancer", d.serviceName, svc.ID)
+		}
+		var errs []error
+		for _, arn := range svc.LoadBalancers {
+			vpc, exists, err := cloud.LoadBalancerVpc(ctx, c.ApiRegion, arn)
+			if err != nil {
+				return err
+			}
+			switch {
+			case !exists:
+				errs = append(errs, fmt.Errorf("load balancer %s of endpoint service %s does not exist", arn, d.serviceName))
+			case vpc != d.vpcID && before != nil:
+				errs = append(errs, fmt.Errorf("load balancer %s of endpoint service %s is in VPC %s, want the new API VPC %s; the old API VPC was %s",
+					arn, d.serviceName, vpc, d.vpcID, before.vpcID))
+			case vpc != d.vpcID:
+				errs = append(errs, fmt.Errorf("load balancer %s of endpoint service %s is in VPC %s, want the API VPC %s", arn, d.serviceName, vpc, d.vpcID))
+			default:
+				was := ""
+				if before != nil {
+					was = fmt.Sprintf(" (was %s)", strings.Join(before.loadBalancers, ", "))
+				}
+				fmt.Fprintf(r.out, "    %s: %s%s\n", arn, vpc, was)
+			}
+		}
+		d.loadBalancers = svc.LoadBalancers
+		return errors.Join(errs...)
+	})
 }
 
 // probes waits, for every client, for the first datapoint of its scheduled
@@ -639,7 +827,9 @@ func appendNew(s []string, v string) []string {
 
 // leftovers lists what of the copy still exists: stacks, log groups and SSM
 // parameters under its names, in every Region, and the API VPCs it had
-// (the one the update replaced included).
+// (the one the update replaced included); over PrivateLink also the
+// endpoint service, its load balancers (the one the update replaced
+// included) and the clients' interface endpoints.
 func leftovers(ctx context.Context, cloud Cloud, p Plan, s inventory) ([]string, error) {
 	c := p.Config
 	var left []string
@@ -659,6 +849,33 @@ func leftovers(ctx context.Context, cloud Cloud, p Plan, s inventory) ([]string,
 		}
 		if exists {
 			left = append(left, "vpc "+id+" ("+c.ApiRegion+")")
+		}
+	}
+	for _, name := range s.services {
+		_, exists, err := cloud.EndpointService(ctx, c.ApiRegion, name)
+		if err != nil {
+			return nil, err
+		}
+		if exists {
+			left = append(left, "endpoint service "+name+" ("+c.ApiRegion+")")
+		}
+	}
+	for _, arn := range s.loadBalancers {
+		_, exists, err := cloud.LoadBalancerVpc(ctx, c.ApiRegion, arn)
+		if err != nil {
+			return nil, err
+		}
+		if exists {
+			left = append(left, "load balancer "+arn+" ("+c.ApiRegion+")")
+		}
+	}
+	for _, e := range s.endpoints {
+		_, exists, err := cloud.VpcEndpoint(ctx, e.region, e.id)
+		if err != nil {
+			return nil, err
+		}
+		if exists {
+			left = append(left, "vpc endpoint "+e.id+" ("+e.region+")")
 		}
 	}
 	prefixes := []string{c.AppName + "-", "/aws/lambda/" + c.AppName + "-"}

@@ -61,6 +61,15 @@ type fakeCloud struct {
 	onDelete       func()
 	restoredRoutes []vpcRoute
 	calls          []string
+	// Over PrivateLink: the clients' interface endpoints ("region/id"),
+	// the endpoint services ("region/name") and the load balancers (ARN ->
+	// VPC). An alarm of alarmEndpoints (alarm "region/name" -> endpoint
+	// "region/id") is OK while that endpoint is available and connects to a
+	// service that exists, and ALARM otherwise.
+	endpoints      map[string]Endpoint
+	services       map[string]EndpointService
+	loadBalancers  map[string]string
+	alarmEndpoints map[string]string
 }
 
 // vpcRoute is a route of a route table of a VPC.
@@ -74,6 +83,7 @@ func newFakeCloud() *fakeCloud {
 		stacks: map[string]map[string]string{}, logGroups: map[string][]string{}, params: map[string][]string{},
 		outsideStatus: 403, vpcs: map[string]bool{}, peerings: map[string]string{},
 		alarms: map[string]string{}, alarmLooks: map[string]int{}, probeLooks: map[string]int{}, tableVpc: map[string]string{},
+		endpoints: map[string]Endpoint{}, services: map[string]EndpointService{}, loadBalancers: map[string]string{}, alarmEndpoints: map[string]string{},
 	}
 }
 
@@ -98,6 +108,13 @@ func (f *fakeCloud) AlarmState(_ context.Context, region, name string) (string, 
 		return f.alarmStuck, true, nil
 	case f.alarmLooks[region+"/"+name] <= f.alarmDelay:
 		return "INSUFFICIENT_DATA", true, nil
+	}
+	if key, ok := f.alarmEndpoints[region+"/"+name]; ok {
+		e, exists := f.endpoints[key]
+		if _, served := f.services[e.ServiceRegion+"/"+e.ServiceName]; exists && served && e.State == "available" {
+			return "OK", true, nil
+		}
+		return "ALARM", true, nil
 	}
 	for _, r := range f.routes {
 		if r.DestinationCidr == cidr {
@@ -154,6 +171,27 @@ func (f *fakeCloud) PeeringConnection(_ context.Context, region, id string) (str
 }
 
 func (f *fakeCloud) VpcExists(_ context.Context, _, id string) (bool, error) { return f.vpcs[id], nil }
+
+func (f *fakeCloud) VpcEndpoint(_ context.Context, region, id string) (Endpoint, bool, error) {
+	f.calls = append(f.calls, "VpcEndpoint "+region+" "+id)
+	e, ok := f.endpoints[region+"/"+id]
+	return e, ok, nil
+}
+
+func (f *fakeCloud) EndpointService(_ context.Context, region, name string) (EndpointService, bool, error) {
+	f.calls = append(f.calls, "EndpointService "+region+" "+name)
+	s, ok := f.services[region+"/"+name]
+	return s, ok, nil
+}
+
+func (f *fakeCloud) LoadBalancerVpc(_ context.Context, region, arn string) (string, bool, error) {
+	f.calls = append(f.calls, "LoadBalancerVpc "+region+" "+arn)
+	if !strings.HasPrefix(arn, "arn:aws:elasticloadbalancing:"+region+":") {
+		return "", false, nil
+	}
+	vpc, ok := f.loadBalancers[arn]
+	return vpc, ok, nil
+}
 
 func (f *fakeCloud) Account(context.Context) (string, error) {
 	f.calls = append(f.calls, "Account")
@@ -219,11 +257,22 @@ type fakeCDK struct {
 	deploys      int
 	deployed     map[string]string
 	destroyed    map[string]string
+
+	// Over PrivateLink: the state of the clients' endpoints ("" for
+	// available), the service they name ("" for the API's), and whether
+	// the update leaves the endpoint service on the old VPC's load
+	// balancer (which then keeps the old VPC from being deleted).
+	endpointState    string
+	endpointService  string
+	keepLoadBalancer bool
 }
 
 func (d *fakeCDK) Deploy(_ context.Context, c map[string]string) error {
 	d.deployed = maps.Clone(c)
 	d.deploys++
+	if c["transport"] == config.TransportPrivateLink {
+		return d.deployPrivateLink(c)
+	}
 	app, api, client := c["appName"], c["apiRegion"], c["clientRegion"]
 	f := d.cloud
 	// The API's VPC id follows its range, as a replacement would.
@@ -284,11 +333,97 @@ func (d *fakeCDK) Deploy(_ context.Context, c map[string]string) error {
 	return nil
 }
 
+// fakeServiceID is the id of the API's endpoint service in the fake
+// account.
+const fakeServiceID = "vpce-svc-0e2e0e2e0e2e0e2e0"
+
+// deployPrivateLink deploys the copy's 1 + N stacks over PrivateLink as
+// AWS would: the API stack with its VPC and an endpoint service whose load
+// balancer is named after the VPC, so a new VPC replaces the balancer and
+// the service, updated in place, keeps its name and moves to the new one
+// (the update's cleanup deletes the old balancer, then the old VPC); each
+// client stack with an interface endpoint to the service, which accepts it
+// at once. The client stacks do not change with the API's VPC, so their
+// endpoints keep their ids.
+func (d *fakeCDK) deployPrivateLink(c map[string]string) error {
+	app, api := c["appName"], c["apiRegion"]
+	f := d.cloud
+	vpc := "vpc-" + strings.NewReplacer(".", "", "/", "").Replace(c["apiVpcCidr"])
+	apiStack := api + "/" + app + "-Api"
+	old := f.stacks[apiStack]["VpcId"]
+	service := "com.amazonaws.vpce." + api + "." + fakeServiceID
+	lb := "arn:aws:elasticloadbalancing:" + api + ":123456789012:loadbalancer/net/api-" + vpc + "/0e2e"
+	f.vpcs[vpc] = true
+	if _, ok := f.services[api+"/"+service]; !ok || !d.keepLoadBalancer {
+		for _, arn := range f.services[api+"/"+service].LoadBalancers {
+			delete(f.loadBalancers, arn)
+		}
+		f.loadBalancers[lb] = vpc
+		f.services[api+"/"+service] = EndpointService{ID: fakeServiceID, State: "Available", LoadBalancers: []string{lb}}
+		if old != "" && old != vpc && !d.keepOldVpc {
+			delete(f.vpcs, old)
+		}
+	}
+	f.stacks[apiStack] = map[string]string{"ApiId": "a1b2c3", "ApiUrl": "https://a1b2c3.execute-api." + api + ".amazonaws.com/v1/", "VpcId": vpc,
+		"EndpointServiceName": service}
+	if d.deployErr != nil {
+		return d.deployErr
+	}
+	if d.deploys > 1 && d.updateErr != nil {
+		return d.updateErr
+	}
+	type spoke struct{ region, suffix, cidr, id string }
+	spokes := []spoke{{c["clientRegion"], "", c["clientVpcCidr"], ""}}
+	if c["clients"] != "" {
+		var list []map[string]string
+		if err := json.Unmarshal([]byte(c["clients"]), &list); err != nil {
+			return err
+		}
+		spokes = nil
+		for _, cl := range list {
+			spokes = append(spokes, spoke{cl["region"], "-" + cl["region"], cl["cidr"], cl["region"]})
+		}
+	}
+	f.logGroups[api] = append(f.logGroups[api], "API-Gateway-Execution-Logs_a1b2c3/v1", app+"-Api-PrivateApiAccessLogs-1",
+		app+"-Api-EndpointServiceEndpointAddressesLogs-1")
+	f.params[api] = append(f.params[api], "/"+app+"/api/endpoint-dns-name")
+	for _, sp := range spokes {
+		id := "vpce-" + sp.region
+		e := Endpoint{ServiceName: service, ServiceRegion: api, State: "available"}
+		if d.endpointState != "" {
+			e.State = d.endpointState
+		}
+		if d.endpointService != "" {
+			e.ServiceName = d.endpointService
+		}
+		f.endpoints[sp.region+"/"+id] = e
+		if c["probeIntervalMinutes"] != "" && c["probeIntervalMinutes"] != "0" {
+			alarm := sp.region + "/" + probe.AlarmName(app, sp.id)
+			f.alarms[alarm] = sp.cidr
+			f.alarmEndpoints[alarm] = sp.region + "/" + id
+		}
+		f.stacks[sp.region+"/"+app+"-Client"+sp.suffix] = map[string]string{"FunctionName": app + "-Client" + sp.suffix + "-Function-XYZ", "EndpointId": id}
+		f.logGroups[sp.region] = append(f.logGroups[sp.region], app+"-Client"+sp.suffix+"-ClientFunctionLogs-1")
+	}
+	if c["apiGatewayCloudWatchRole"] == config.CloudWatchRoleCreate {
+		f.roleArn = "arn:aws:iam::123456789012:role/" + app + "-Api-PrivateApiCloudWatchRole-1"
+	}
+	return nil
+}
+
 func (d *fakeCDK) Destroy(_ context.Context, c map[string]string) error {
 	d.destroyed = c
 	f := d.cloud
 	app := c["appName"]
 	delete(f.vpcs, f.stacks[c["apiRegion"]+"/"+app+"-Api"]["VpcId"])
+	for key, svc := range f.services {
+		for _, arn := range svc.LoadBalancers {
+			delete(f.loadBalancers, arn)
+		}
+		delete(f.services, key)
+	}
+	clear(f.endpoints)
+	clear(f.alarmEndpoints)
 	f.routes = nil
 	clear(f.alarms)
 	for k := range f.stacks {
@@ -804,5 +939,255 @@ func TestClientsFor(t *testing.T) {
 	c, _, err := config.FromContext(map[string]any{"clients": got}, config.Sources{})
 	if err != nil || len(c.ClientList()) != 2 {
 		t.Errorf("the clients do not pass validation: %v", err)
+	}
+}
+
+// privateLinkPlan is a plan over PrivateLink with clients, whose ranges
+// overlap the API's and each other's, as PrivateLink allows.
+func privateLinkPlan(t *testing.T, clients ...config.Client) Plan {
+	t.Helper()
+	base := config.Defaults()
+	base.Transport = config.TransportPrivateLink
+	base.Clients = clients
+	p, err := NewPlan(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	withFakeClock(&p)
+	return p
+}
+
+// The plan deploys the transport of the configuration, and expects the
+// stacks of that transport: no return-route stacks over PrivateLink.
+func TestPlanDeploysItsTransport(t *testing.T) {
+	if got := plan(t).Context["transport"]; got != config.TransportPeering {
+		t.Errorf("the default: -c transport=%s, want %s", got, config.TransportPeering)
+	}
+	p := privateLinkPlan(t)
+	if got := p.Context["transport"]; got != config.TransportPrivateLink {
+		t.Errorf("-c transport=%s, want %s", got, config.TransportPrivateLink)
+	}
+	app := p.Config.AppName
+	if diff := cmp.Diff([]stack{{app + "-Api", "us-east-1"}, {app + "-Client", "us-west-2"}}, p.stacks(), cmp.AllowUnexported(stack{})); diff != "" {
+		t.Errorf("one client over PrivateLink: stacks (-want +got):\n%s", diff)
+	}
+	p = privateLinkPlan(t, config.Client{Region: "us-west-2", Cidr: "10.0.0.0/16"}, config.Client{Region: "eu-west-1", Cidr: "10.0.0.0/16"})
+	app = p.Config.AppName
+	want := []stack{{app + "-Api", "us-east-1"}, {app + "-Client-us-west-2", "us-west-2"}, {app + "-Client-eu-west-1", "eu-west-1"}}
+	if diff := cmp.Diff(want, p.stacks(), cmp.AllowUnexported(stack{})); diff != "" {
+		t.Errorf("two clients over PrivateLink: stacks (-want +got):\n%s", diff)
+	}
+	if p.NextApiVpcCidr != "10.200.0.0/16" {
+		t.Errorf("the update's range %s, want 10.200.0.0/16", p.NextApiVpcCidr)
+	}
+}
+
+// Over PrivateLink the run proves, after the first deploy and after the
+// update, every client's interface endpoint (available, to the API stack's
+// service, in the API's Region) and the service's load balancer in the API's
+// VPC, then every client's call; after the destroy, it looks for the
+// service, both load balancers and the endpoints. Nothing peers, no
+// return-route stack exists.
+func TestRunProvesPrivateLink(t *testing.T) {
+	p := privateLinkPlan(t, config.Client{Region: "us-west-2", Cidr: "10.0.0.0/16"}, config.Client{Region: "eu-west-1", Cidr: "10.0.0.0/16"})
+	cloud := newFakeCloud()
+	cloud.invokePayload = goodPayload
+	cloud.probeDelay, cloud.alarmDelay = 1, 1
+	cdk := &fakeCDK{cloud: cloud}
+	var out bytes.Buffer
+	if err := Run(context.Background(), p, cloud, cdk, &out); err != nil {
+		t.Fatalf("Run: %v\n%s", err, out.String())
+	}
+	want := []string{"credentials", "every Region bootstrapped", "no stack of this name exists", "API Gateway's CloudWatch role",
+		"deploy", "read outputs",
+		"the client in us-west-2 connects to the API's endpoint service", "the client in eu-west-1 connects to the API's endpoint service",
+		"the endpoint service's load balancer is in the API VPC",
+		"invoke the client in us-west-2", "invoke the client in eu-west-1",
+		"first probe of the client in us-west-2", "probe alarm of the client in us-west-2 is OK",
+		"first probe of the client in eu-west-1", "probe alarm of the client in eu-west-1 is OK",
+		"a call from outside the endpoint is refused",
+		"update: apiVpcCidr 10.0.0.0/16 -> 10.200.0.0/16", "read outputs after the update",
+		"the client in us-west-2 connects to the API's endpoint service after the update",
+		"the client in eu-west-1 connects to the API's endpoint service after the update",
+		"the endpoint service's load balancer is in the new API VPC",
+		"invoke the client in us-west-2 after the update", "invoke the client in eu-west-1 after the update",
+		"destroy", "nothing left"}
+	if diff := cmp.Diff(want, steps(out.String())); diff != "" {
+		t.Errorf("steps (-want +got):\n%s\n%s", diff, out.String())
+	}
+	// Every step still prints its duration.
+	if n, m := strings.Count(out.String(), "\n==> "), len(regexp.MustCompile(`(?m)^ok   .* \(\d[^)]*\)$`).FindAllString(out.String(), -1)); n+1 != m {
+		t.Errorf("%d steps started, %d ended with a duration:\n%s", n+1, m, out.String())
+	}
+	if cdk.deploys != 2 || cdk.deployed["transport"] != config.TransportPrivateLink || cdk.destroyed["transport"] != config.TransportPrivateLink {
+		t.Errorf("%d deploys, deployed with %v, destroyed with %v: want 2, both with transport=privatelink", cdk.deploys, cdk.deployed, cdk.destroyed)
+	}
+	app := p.Config.AppName
+	service := "com.amazonaws.vpce.us-east-1." + fakeServiceID
+	oldLB := "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/net/api-vpc-1000016/0e2e"
+	newLB := "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/net/api-vpc-102000016/0e2e"
+	for _, want := range []string{
+		"    vpce-us-west-2: available, " + service + " in us-east-1\n",
+		"    vpce-eu-west-1: available, " + service + " in us-east-1\n",
+		"==> the endpoint service's load balancer is in the API VPC\n    " + oldLB + ": vpc-1000016\nok ",
+		"==> the endpoint service's load balancer is in the new API VPC\n    " + newLB + ": vpc-102000016 (was " + oldLB + ")\nok ",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+	fn := func(region string) string {
+		return "Invoke " + region + " " + app + "-Client-" + region + "-Function-XYZ"
+	}
+	checks := []string{
+		"VpcEndpoint us-west-2 vpce-us-west-2", "VpcEndpoint eu-west-1 vpce-eu-west-1",
+		"EndpointService us-east-1 " + service,
+	}
+	wantCalls := slices.Concat([]string{"Account"}, checks, []string{"LoadBalancerVpc us-east-1 " + oldLB, fn("us-west-2"), fn("eu-west-1"),
+		"SignedGet us-east-1 https://a1b2c3.execute-api.us-east-1.amazonaws.com/v1/hello"},
+		checks, []string{"LoadBalancerVpc us-east-1 " + newLB, fn("us-west-2"), fn("eu-west-1"),
+			// the leftovers check
+			"EndpointService us-east-1 " + service, "LoadBalancerVpc us-east-1 " + oldLB, "LoadBalancerVpc us-east-1 " + newLB,
+			"VpcEndpoint us-west-2 vpce-us-west-2", "VpcEndpoint eu-west-1 vpce-eu-west-1"})
+	if diff := cmp.Diff(wantCalls, cloud.calls); diff != "" {
+		t.Errorf("calls (-want +got):\n%s", diff)
+	}
+	if len(cloud.stacks) != 0 || len(cloud.services) != 0 || len(cloud.loadBalancers) != 0 || len(cloud.endpoints) != 0 {
+		t.Errorf("left: stacks %v, services %v, load balancers %v, endpoints %v", cloud.stacks, cloud.services, cloud.loadBalancers, cloud.endpoints)
+	}
+}
+
+// A client's endpoint that is not available, that connects to another
+// service or to a service of another Region fails the run at the endpoint's
+// check, with what is wrong, before any invocation; the copy is destroyed.
+func TestRunPrivateLinkEndpointNotConnectedToTheService(t *testing.T) {
+	cases := []struct {
+		name  string
+		setup func(*fakeCDK)
+		want  string
+	}{
+		{"pending acceptance", func(d *fakeCDK) { d.endpointState = "pendingAcceptance" },
+			"the client in us-west-2 connects to the API's endpoint service: interface endpoint vpce-us-west-2 in us-west-2: state pendingAcceptance, want available " +
+				"(the endpoint service waits for someone to accept the connection; it must accept its clients without a manual step)"},
+		{"another service", func(d *fakeCDK) { d.endpointService = "com.amazonaws.vpce.us-east-1.vpce-svc-0other" },
+			"the client in us-west-2 connects to the API's endpoint service: interface endpoint vpce-us-west-2 in us-west-2: it connects to com.amazonaws.vpce.us-east-1.vpce-svc-0other, " +
+				"want the API stack's endpoint service com.amazonaws.vpce.us-east-1." + fakeServiceID + " (output EndpointServiceName of "},
+		{"rejected, to another service", func(d *fakeCDK) {
+			d.endpointState = "rejected"
+			d.endpointService = "com.amazonaws.vpce.us-east-1.vpce-svc-0other"
+		},
+			"interface endpoint vpce-us-west-2 in us-west-2: state rejected, want available; it connects to com.amazonaws.vpce.us-east-1.vpce-svc-0other"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			p := privateLinkPlan(t)
+			cloud := newFakeCloud()
+			cloud.invokePayload = goodPayload
+			cdk := &fakeCDK{cloud: cloud}
+			tc.setup(cdk)
+			var out bytes.Buffer
+			err := Run(context.Background(), p, cloud, cdk, &out)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("got %v, want an error with %q", err, tc.want)
+			}
+			if slices.ContainsFunc(cloud.calls, func(c string) bool { return strings.HasPrefix(c, "Invoke ") }) {
+				t.Errorf("invoked a client after the failed check: %v", cloud.calls)
+			}
+			if cdk.destroyed == nil || !strings.Contains(out.String(), "==> nothing left") {
+				t.Errorf("want the copy destroyed and the leftovers looked for:\n%s", out.String())
+			}
+		})
+	}
+	// An endpoint of the API's service in another Region.
+	p := privateLinkPlan(t)
+	cloud := newFakeCloud()
+	cloud.invokePayload = goodPayload
+	cdk := &fakeCDK{cloud: cloud}
+	if err := cdk.Deploy(context.Background(), p.Context); err != nil {
+		t.Fatal(err)
+	}
+	e := cloud.endpoints["us-west-2/vpce-us-west-2"]
+	e.ServiceRegion = "us-east-2"
+	cloud.endpoints["us-west-2/vpce-us-west-2"] = e
+	var out bytes.Buffer
+	r := &runner{out: &out, now: p.now, sleep: p.sleep}
+	_, err := r.prove(context.Background(), p, cloud, &inventory{}, nil)
+	want := `interface endpoint vpce-us-west-2 in us-west-2: service Region "us-east-2", want the API's Region us-east-1`
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("got %v, want an error with %q", err, want)
+	}
+}
+
+// An update after which the endpoint service's load balancer is still in
+// the old API VPC fails the run, naming the balancer, its VPC and both API
+// VPCs, before the clients are invoked again; the copy is destroyed.
+func TestRunPrivateLinkLoadBalancerLeftInTheOldVpc(t *testing.T) {
+	p := privateLinkPlan(t)
+	cloud := newFakeCloud()
+	cloud.invokePayload = goodPayload
+	cdk := &fakeCDK{cloud: cloud, keepLoadBalancer: true}
+	var out bytes.Buffer
+	err := Run(context.Background(), p, cloud, cdk, &out)
+	oldLB := "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/net/api-vpc-1000016/0e2e"
+	want := "the endpoint service's load balancer is in the new API VPC: load balancer " + oldLB + " of endpoint service com.amazonaws.vpce.us-east-1." + fakeServiceID +
+		" is in VPC vpc-1000016, want the new API VPC vpc-102000016; the old API VPC was vpc-1000016"
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("got %v, want an error with %q", err, want)
+	}
+	if strings.Contains(out.String(), "==> invoke the client in us-west-2 after the update") {
+		t.Errorf("invoked the client after the failed check:\n%s", out.String())
+	}
+	// The old VPC, which still held the balancer when the update's cleanup
+	// ran, is left behind, and the run says so.
+	if err == nil || !strings.Contains(err.Error(), "nothing left: left behind: vpc vpc-1000016 (us-east-1)") || cdk.destroyed == nil {
+		t.Errorf("got %v, want the copy destroyed and the old VPC reported", err)
+	}
+}
+
+// The drill breaks a return route, which PrivateLink does not have: the run
+// refuses it before it touches anything.
+func TestRunRefusesTheDrillOverPrivateLink(t *testing.T) {
+	p := privateLinkPlan(t)
+	p.Drill = true
+	cloud := newFakeCloud()
+	cdk := &fakeCDK{cloud: cloud}
+	var out bytes.Buffer
+	err := Run(context.Background(), p, cloud, cdk, &out)
+	if err == nil || !strings.Contains(err.Error(), "the drill (E2E_DRILL=1) deletes a client's return route, which transport privatelink does not have") {
+		t.Errorf("got %v, want the drill refused", err)
+	}
+	if len(cloud.calls) != 0 || cdk.deployed != nil || cdk.destroyed != nil {
+		t.Errorf("calls %v, deployed %v, destroyed %v: want none", cloud.calls, cdk.deployed, cdk.destroyed)
+	}
+}
+
+// Over PrivateLink the leftovers are the stacks of the transport (no
+// return-route stack), the endpoint service, every load balancer it had and
+// the clients' endpoints.
+func TestLeftoversLooksForThePrivateLinkResources(t *testing.T) {
+	p := privateLinkPlan(t, config.Client{Region: "us-west-2", Cidr: "10.0.0.0/16"}, config.Client{Region: "eu-west-1", Cidr: "10.0.0.0/16"})
+	app := p.Config.AppName
+	cloud := newFakeCloud()
+	cloud.stacks["eu-west-1/"+app+"-Client-eu-west-1"] = map[string]string{}
+	service := "com.amazonaws.vpce.us-east-1." + fakeServiceID
+	oldLB := "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/net/api-vpc-old/1"
+	newLB := "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/net/api-vpc-new/2"
+	cloud.services["us-east-1/"+service] = EndpointService{ID: fakeServiceID, State: "Deleting"}
+	cloud.loadBalancers[oldLB] = "vpc-old"
+	cloud.endpoints["eu-west-1/vpce-eu-west-1"] = Endpoint{ServiceName: service, ServiceRegion: "us-east-1", State: "available"}
+	s := inventory{apiIDs: []string{"a1b2c3"}, services: []string{service}, loadBalancers: []string{oldLB, newLB},
+		endpoints: []regional{{"us-west-2", "vpce-us-west-2"}, {"eu-west-1", "vpce-eu-west-1"}}}
+	got, err := leftovers(context.Background(), cloud, p, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"endpoint service " + service + " (us-east-1)",
+		"load balancer " + oldLB + " (us-east-1)",
+		"stack " + app + "-Client-eu-west-1 (eu-west-1)",
+		"vpc endpoint vpce-eu-west-1 (eu-west-1)",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("leftovers (-want +got):\n%s", diff)
 	}
 }

@@ -16,8 +16,9 @@ import (
 // TestEndToEnd deploys a copy of the app into the account of the AWS
 // credentials in use, proves it and destroys it. Run it with `make e2e`:
 // E2E_CLIENT_REGIONS="us-west-2 eu-west-1" proves a client in each of those
-// Regions, E2E_ARGS="-c apiRegion=..." changes any other setting, and
-// E2E_DRILL=1 adds the drill: the first client's return route is deleted
+// Regions, E2E_ARGS="-c apiRegion=..." changes any other setting
+// (E2E_ARGS="-c transport=privatelink" proves the PrivateLink transport), and
+// E2E_DRILL=1 adds the drill (peering only): the first client's return route is deleted
 // until its probe alarm fires, then put back until the alarm clears. `make
 // test` never builds it.
 func TestEndToEnd(t *testing.T) {
