@@ -292,6 +292,29 @@ func NewPlan(base config.Config) (Plan, error) {
 	return Plan{Config: cfg, Context: ctx, NextApiVpcCidr: next, Waits: DefaultWaits}, nil
 }
 
+// Forward passes on to every deploy and destroy the settings the user
+// gave (E2E_ARGS) that the plan does not decide itself, as the user wrote
+// them: without it, `cdk deploy` would fall back to cdk.json for them
+// (logEncryption, say), and the run would prove another app than the one it
+// was asked to. The plan's own keys win, and the clients and the account
+// stay the plan's: the copy deploys into the account of the credentials.
+func (p *Plan) Forward(settings map[string]any) {
+	for key, value := range settings {
+		if _, decided := p.Context[key]; decided {
+			continue
+		}
+		switch key {
+		case "account", "clients", "clientRegion", "clientVpcCidr":
+			continue
+		}
+		if s, ok := value.(string); ok {
+			p.Context[key] = s
+		} else {
+			p.Context[key] = fmt.Sprint(value)
+		}
+	}
+}
+
 // nextApiVpcCidr is a range for the API's VPC, other than its own, that
 // the configuration accepts with every client: the update's new apiVpcCidr.
 func nextApiVpcCidr(cfg config.Config) (string, error) {

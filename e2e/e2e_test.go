@@ -982,6 +982,28 @@ func TestPlanDeploysItsTransport(t *testing.T) {
 	}
 }
 
+// The settings given in E2E_ARGS that the plan does not decide reach every
+// deploy and destroy as written; the plan's own keys, the account and the
+// clients stay the plan's.
+func TestPlanForwardsTheOtherSettings(t *testing.T) {
+	p := plan(t)
+	app := p.Context["appName"]
+	p.Forward(map[string]any{
+		"logEncryption": "kms", "logRetentionDays": "365", "appName": "Mine", "account": "123456789012",
+		"clients": `[{"region":"eu-west-1","cidr":"10.9.0.0/16"}]`, "probeIntervalMinutes": "30",
+	})
+	for key, want := range map[string]string{"logEncryption": "kms", "logRetentionDays": "365", "appName": app, "probeIntervalMinutes": "1"} {
+		if got := p.Context[key]; got != want {
+			t.Errorf("-c %s=%s, want %s", key, got, want)
+		}
+	}
+	for _, key := range []string{"account", "clients"} {
+		if v, ok := p.Context[key]; ok {
+			t.Errorf("-c %s=%s forwarded: the copy deploys into the credentials' account, with the plan's clients", key, v)
+		}
+	}
+}
+
 // Over PrivateLink the run proves, after the first deploy and after the
 // update, every client's interface endpoint (available, to the API stack's
 // service, in the API's Region) and the service's load balancer in the API's

@@ -16,7 +16,8 @@ import (
 // TestEndToEnd deploys a copy of the app into the account of the AWS
 // credentials in use, proves it and destroys it. Run it with `make e2e`:
 // E2E_CLIENT_REGIONS="us-west-2 eu-west-1" proves a client in each of those
-// Regions, E2E_ARGS="-c apiRegion=..." changes any other setting
+// Regions, E2E_ARGS="-c apiRegion=..." changes any other setting, for the
+// checks and the deploys alike
 // (E2E_ARGS="-c transport=privatelink" proves the PrivateLink transport), and
 // E2E_DRILL=1 adds the drill (peering only): the first client's return route is deleted
 // until its probe alarm fires, then put back until the alarm clears. `make
@@ -50,6 +51,7 @@ func TestEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	plan.Forward(overrides)
 	switch drill := os.Getenv("E2E_DRILL"); drill {
 	case "1":
 		plan.Drill = true
