@@ -16,6 +16,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
+	"crossregionapi/config"
 	"crossregionapi/functions/apiclient/handler"
 )
 
@@ -69,27 +70,43 @@ func TestHintsAreTheHandlers(t *testing.T) {
 		{"a certificate nobody trusts", untrusted.URL, creds, handler.KindTLS},
 		{"no credentials", status(http.StatusOK), noCreds, handler.KindCredentials},
 	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			h := handler.New(handler.Config{APIURL: tc.url + "/v1", APIRegion: "us-east-1", APIResource: "hello",
-				// Long enough for a TLS handshake on a loaded machine; the
-				// "no answer in time" case waits for it once.
-				AttemptTimeout: 2 * time.Second, MaxAttempts: 1, BackoffBase: time.Millisecond, BackoffMax: time.Millisecond},
-				&http.Client{Transport: &http.Transport{}}, tc.creds, slog.New(slog.DiscardHandler))
-			_, err := h.Handle(context.Background(), json.RawMessage(`{}`))
-			var ce *handler.CallError
-			if !errors.As(err, &ce) || ce.Kind != tc.kind {
-				t.Fatalf("the handler answered %v, want a CallError of kind %s", err, tc.kind)
-			}
-			got := kindHint(tc.kind, "us-east-1")
-			// The metrics do not keep the status that picks one of the
-			// handler's two hints for unexpected_status: status gives both.
-			if tc.kind == handler.KindStatus && strings.Contains(got, ce.Hint) {
-				return
-			}
-			if got != ce.Hint {
-				t.Errorf("status's hint for %s:\n%s\nthe handler's:\n%s", tc.kind, got, ce.Hint)
-			}
-		})
+	for _, transport := range []string{config.TransportPeering, config.TransportPrivateLink} {
+		for _, tc := range cases {
+			t.Run(transport+"/"+tc.name, func(t *testing.T) {
+				h := handler.New(handler.Config{APIURL: tc.url + "/v1", APIRegion: "us-east-1", APIResource: "hello",
+					// Long enough for a TLS handshake on a loaded machine; the
+					// "no answer in time" case waits for it once.
+					AttemptTimeout: 2 * time.Second, MaxAttempts: 1, BackoffBase: time.Millisecond, BackoffMax: time.Millisecond,
+					Transport: transport},
+					&http.Client{Transport: &http.Transport{}}, tc.creds, slog.New(slog.DiscardHandler))
+				_, err := h.Handle(context.Background(), json.RawMessage(`{}`))
+				var ce *handler.CallError
+				if !errors.As(err, &ce) || ce.Kind != tc.kind {
+					t.Fatalf("the handler answered %v, want a CallError of kind %s", err, tc.kind)
+				}
+				got := kindHint(tc.kind, "us-east-1", transport)
+				// The metrics do not keep the status that picks one of the
+				// handler's two hints for unexpected_status: status gives both.
+				if tc.kind == handler.KindStatus && strings.Contains(got, ce.Hint) {
+					return
+				}
+				if got != ce.Hint {
+					t.Errorf("status's hint for %s over %s:\n%s\nthe handler's:\n%s", tc.kind, transport, got, ce.Hint)
+				}
+			})
+		}
+	}
+}
+
+// status hands the configuration's transport to kindHint, and the client
+// constructs hand the same value to the function (API_TRANSPORT), whose
+// handler reads it by the names it has for it: one name for each.
+func TestTransportNamesAreTheHandlers(t *testing.T) {
+	if config.TransportPeering != handler.TransportPeering || config.TransportPrivateLink != handler.TransportPrivateLink {
+		t.Errorf("config's transports %q and %q, the handler's %q and %q: want the same", config.TransportPeering,
+			config.TransportPrivateLink, handler.TransportPeering, handler.TransportPrivateLink)
+	}
+	if kindHint(handler.KindTimeout, "us-east-1", config.TransportPeering) == kindHint(handler.KindTimeout, "us-east-1", config.TransportPrivateLink) {
+		t.Error("the timeout hint is the same for both transports")
 	}
 }

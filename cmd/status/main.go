@@ -166,7 +166,7 @@ func clientStatus(ctx context.Context, cloud Cloud, cfg config.Config, cl config
 		return fmt.Sprintf("%s, no probe in the last %s; check the client stack's probe schedule (every %d minute(s)) and the client function's logs in %s",
 			alarm, window, cfg.ProbeIntervalMinutes, cl.Region), false
 	case !latest.Success:
-		return fmt.Sprintf("%s, last probe %s; check %s", alarm, latest.Summary(now), failureHint(latest.Kinds, cfg.ApiRegion, cl.Region)), false
+		return fmt.Sprintf("%s, last probe %s; check %s", alarm, latest.Summary(now), failureHint(latest.Kinds, cfg.ApiRegion, cl.Region, cfg.Transport)), false
 	}
 	return fmt.Sprintf("%s, last probe %s", alarm, latest.Summary(now)), exists && state != "ALARM"
 }

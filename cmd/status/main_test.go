@@ -14,6 +14,7 @@ import (
 	"github.com/aws/smithy-go"
 	"github.com/google/go-cmp/cmp"
 
+	"crossregionapi/config"
 	"crossregionapi/e2e"
 	"crossregionapi/functions/apiclient/handler"
 	"crossregionapi/internal/awscreds/awscredstest"
@@ -128,8 +129,9 @@ func runStatus(t *testing.T, args []string, c *fakeCloud) (int, string, string) 
 }
 
 func TestStatus(t *testing.T) {
-	forbidden := kindHint(handler.KindForbidden, "us-east-1")
-	network := kindHint(handler.KindTimeout, "us-east-1")
+	forbidden := kindHint(handler.KindForbidden, "us-east-1", config.TransportPeering)
+	network := kindHint(handler.KindTimeout, "us-east-1", config.TransportPeering)
+	privateLink := kindHint(handler.KindConnection, "us-east-1", config.TransportPrivateLink)
 	cases := []struct {
 		name       string
 		args       []string
@@ -159,6 +161,11 @@ func TestStatus(t *testing.T) {
 			alarms: map[string]string{"us-west-2/Demo-probe-us-west-2": "OK", "eu-west-1/Demo-probe-eu-west-1": "OK"},
 			data:   map[e2e.ProbeKey]e2e.ProbeData{key("us-west-2"): good("11:57", 38), key("eu-west-1"): failed("11:59", 10000, "timeout")},
 		}, 1, okWest + "eu-west-1 (account 123456789012): alarm OK, last probe FAILED (timeout) in 10000 ms at 2026-05-04T11:59:00Z (1m0s ago); check " + network + "\n",
+			"status: 1 of 2 clients failing: eu-west-1 (account 123456789012)\n"},
+		{"transport=privatelink: the hint names the PrivateLink path", slices.Concat(two, []string{"-c", "transport=privatelink"}), fakeCloud{
+			alarms: map[string]string{"us-west-2/Demo-probe-us-west-2": "OK", "eu-west-1/Demo-probe-eu-west-1": "ALARM"},
+			data:   map[e2e.ProbeKey]e2e.ProbeData{key("us-west-2"): good("11:57", 38), key("eu-west-1"): failed("11:58", 25, "connection")},
+		}, 1, okWest + "eu-west-1 (account 123456789012): alarm ALARM, last probe FAILED (connection) in 25 ms at 2026-05-04T11:58:00Z (2m0s ago); check " + privateLink + "\n",
 			"status: 1 of 2 clients failing: eu-west-1 (account 123456789012)\n"},
 		{"a failure the metrics do not sort", two, fakeCloud{
 			alarms: map[string]string{"us-west-2/Demo-probe-us-west-2": "OK", "eu-west-1/Demo-probe-eu-west-1": "ALARM"},
@@ -302,8 +309,10 @@ func TestStatusReadsTheClientsMetrics(t *testing.T) {
 func TestEveryKindHasAHint(t *testing.T) {
 	for _, k := range []handler.Kind{handler.KindForbidden, handler.KindThrottled, handler.KindServer, handler.KindStatus, handler.KindDNS,
 		handler.KindTimeout, handler.KindConnection, handler.KindTLS, handler.KindCredentials} {
-		if kindHint(k, "us-east-1") == "" {
-			t.Errorf("no hint for %s", k)
+		for _, transport := range []string{config.TransportPeering, config.TransportPrivateLink} {
+			if kindHint(k, "us-east-1", transport) == "" {
+				t.Errorf("no hint for %s over %s", k, transport)
+			}
 		}
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"crossregionapi/constructs/peeredclientvpc"
+	"crossregionapi/functions/apiclient/handler"
 	"crossregionapi/internal/cdktest"
 )
 
@@ -91,6 +92,11 @@ func TestStandalone(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, env, cmpIgnoreExtraKeys(want)); diff != "" {
 		t.Errorf("environment (-want +got):\n%s", diff)
+	}
+	// Peering is the function's default: no variable names it, so the
+	// environment of a peered client is what it was before PrivateLink.
+	if v, ok := env[handler.EnvAPITransport]; ok {
+		t.Errorf("environment %s: got %v, want it absent", handler.EnvAPITransport, v)
 	}
 	if fn["Timeout"] != float64(9) {
 		t.Errorf("timeout: got %v, want 9", fn["Timeout"])

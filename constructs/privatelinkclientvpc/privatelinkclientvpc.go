@@ -167,6 +167,8 @@ func (c *privateLinkClientVpc) newFunction(api apicaller.Api, props *PrivateLink
 		MaxAttempts:     props.MaxAttempts,
 		BackoffBase:     props.BackoffBase,
 		BackoffMax:      props.BackoffMax,
+		// Its failure hints name the PrivateLink path, not peering.
+		Transport: apicaller.TransportPrivateLink,
 	})
 }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"crossregionapi/constructs/privatelinkclientvpc"
+	"crossregionapi/functions/apiclient/handler"
 	"crossregionapi/internal/cdktest"
 )
 
@@ -99,6 +100,10 @@ func TestEndpointAndDns(t *testing.T) {
 	env := fn["Environment"].(map[string]any)["Variables"].(map[string]any)
 	if env["API_URL"] != *c.ApiUrl() || env["API_REGION"] != "us-east-2" || env["API_RESOURCE"] != "ping" {
 		t.Errorf("environment: got %v", cdktest.JSON(env))
+	}
+	// The function's failure hints name the PrivateLink path, not peering.
+	if env[handler.EnvAPITransport] != handler.TransportPrivateLink {
+		t.Errorf("environment %s: got %v, want %q", handler.EnvAPITransport, env[handler.EnvAPITransport], handler.TransportPrivateLink)
 	}
 	if !strings.Contains(fn["Description"].(string), "PrivateLink") {
 		t.Errorf("description %q does not say how the function reaches the API", fn["Description"])

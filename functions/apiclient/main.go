@@ -1,5 +1,6 @@
 // Command apiclient is the Lambda function (bootstrap) that calls the
-// private API in the other Region across VPC peering.
+// private API in the other Region across VPC peering or cross-Region
+// PrivateLink (API_TRANSPORT).
 package main
 
 import (

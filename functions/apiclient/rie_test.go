@@ -396,7 +396,16 @@ func TestEmulator(t *testing.T) {
 			setup: func(t *testing.T) setup {
 				return setup{apiURL: apitest.ClosedPortURL(t) + "/v1", trustPEM: apitest.NewServer(t).CertPEM()}
 			},
-			wantErr: []string{"connection refused", "3 attempts", "security groups"},
+			wantErr: []string{"connection refused", "3 attempts", "security groups", "peering connection is active"},
+		},
+		{
+			name: "closed port over PrivateLink",
+			setup: func(t *testing.T) setup {
+				return setup{apiURL: apitest.ClosedPortURL(t) + "/v1", trustPEM: apitest.NewServer(t).CertPEM()}
+			},
+			env: []string{"API_TRANSPORT", "privatelink"},
+			wantErr: []string{"connection refused", "3 attempts", "the PrivateLink path", "interface endpoint admits TCP 443 from the client VPC CIDR",
+				"pendingAcceptance", "SupportedRegions include the client's Region", "load balancer's target health"},
 		},
 		{
 			name: "certificate not in SSL_CERT_FILE",
@@ -437,6 +446,19 @@ func TestEmulator(t *testing.T) {
 				}
 				if !strings.Contains(out, "Runtime.ExitError") || !strings.Contains(out, "exit status 1") {
 					t.Errorf("emulator log: got\n%s\nwant the runtime to exit with status 1", out)
+				}
+			},
+		},
+		{
+			name: "an unknown API_TRANSPORT stops the function", setup: server(200), env: []string{"API_TRANSPORT", "vpn"},
+			wantHTTP: http.StatusBadGateway,
+			check: func(t *testing.T, s setup, e *emulator) {
+				out := e.waitForOutput("exit status 1", 5*time.Second)
+				if !strings.Contains(out, `"msg":"invalid configuration","error":"invalid API_TRANSPORT \"vpn\": must be peering or privatelink`) {
+					t.Errorf("function log: got\n%s\nwant a JSON record naming API_TRANSPORT and its value", out)
+				}
+				if n := s.api.Requests(); n != 0 {
+					t.Errorf("requests the API saw: got %d, want none", n)
 				}
 			},
 		},

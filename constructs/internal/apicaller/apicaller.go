@@ -100,7 +100,23 @@ type FunctionProps struct {
 	MaxAttempts     *float64
 	BackoffBase     awscdk.Duration
 	BackoffMax      awscdk.Duration
+	// Transport is what carries the function's calls to the API, which
+	// its failure hints name: "" or TransportPeering for VPC peering,
+	// which adds no variable (so a peered client's function keeps the
+	// environment it always had), or TransportPrivateLink, which sets
+	// API_TRANSPORT=privatelink. Default: "".
+	Transport string
 }
+
+// Values of FunctionProps.Transport; the function reads them from
+// EnvTransport (functions/apiclient/handler).
+const (
+	TransportPeering     = "peering"
+	TransportPrivateLink = "privatelink"
+	// EnvTransport is the function's variable that names a transport
+	// other than peering.
+	EnvTransport = "API_TRANSPORT"
+)
 
 // NewFunction adds the client function, its role, security group and log
 // group, under scope.
@@ -135,15 +151,7 @@ func NewFunction(scope constructs.Construct, props *FunctionProps) awslambda.Fun
 		ApplicationLogLevelV2: awslambda.ApplicationLogLevel_INFO,
 		SystemLogLevelV2:      awslambda.SystemLogLevel_INFO,
 		Tracing:               awslambda.Tracing_ACTIVE,
-		Environment: &map[string]*string{
-			"API_URL":            props.Api.Url(),
-			"API_REGION":         props.Api.Region,
-			"API_RESOURCE":       defaults.String(props.Api.ResourcePath, demo.ResourcePath),
-			"ATTEMPT_TIMEOUT_MS": jsii.String(fmt.Sprint(AttemptTimeoutMs(timeout))),
-			"MAX_ATTEMPTS":       jsii.String(fmt.Sprint(int(*defaults.Number(props.MaxAttempts, 3)))),
-			"BACKOFF_BASE_MS":    jsii.String(fmt.Sprint(millis(props.BackoffBase, 100))),
-			"BACKOFF_MAX_MS":     jsii.String(fmt.Sprint(millis(props.BackoffMax, 2000))),
-		},
+		Environment:           environment(props, timeout),
 	})
 	fn.Node().AddDependency(props.DependsOn...)
 	// Lambda releases the function's network interfaces with the role's
@@ -158,6 +166,28 @@ func NewFunction(scope constructs.Construct, props *FunctionProps) awslambda.Fun
 		subnet.Node().DefaultChild().Node().AddDependency(policy)
 	}
 	return fn
+}
+
+// environment is the function's configuration (handler.ConfigFromEnv).
+func environment(props *FunctionProps, timeout awscdk.Duration) *map[string]*string {
+	env := map[string]*string{
+		"API_URL":            props.Api.Url(),
+		"API_REGION":         props.Api.Region,
+		"API_RESOURCE":       defaults.String(props.Api.ResourcePath, demo.ResourcePath),
+		"ATTEMPT_TIMEOUT_MS": jsii.String(fmt.Sprint(AttemptTimeoutMs(timeout))),
+		"MAX_ATTEMPTS":       jsii.String(fmt.Sprint(int(*defaults.Number(props.MaxAttempts, 3)))),
+		"BACKOFF_BASE_MS":    jsii.String(fmt.Sprint(millis(props.BackoffBase, 100))),
+		"BACKOFF_MAX_MS":     jsii.String(fmt.Sprint(millis(props.BackoffMax, 2000))),
+	}
+	switch props.Transport {
+	case "", TransportPeering:
+		// The handler's default: no variable.
+	case TransportPrivateLink:
+		env[EnvTransport] = jsii.String(TransportPrivateLink)
+	default:
+		panic(fmt.Sprintf("apicaller: unknown Transport %q: want %q (or empty) or %q", props.Transport, TransportPeering, TransportPrivateLink))
+	}
+	return &env
 }
 
 // newRole is the function's own role instead of the Lambda defaults: the

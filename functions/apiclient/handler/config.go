@@ -23,6 +23,20 @@ const (
 	EnvMaxAttempts    = "MAX_ATTEMPTS"
 	EnvBackoffBase    = "BACKOFF_BASE_MS"
 	EnvBackoffMax     = "BACKOFF_MAX_MS"
+	EnvAPITransport   = "API_TRANSPORT"
+)
+
+// Values of API_TRANSPORT: what carries the calls to the API's VPC, which
+// the hints for network failures name. The client constructs set it only
+// for PrivateLink; unset means peering.
+const (
+	// TransportPeering: VPC peering, with routes both ways, to the API
+	// VPC's execute-api endpoint.
+	TransportPeering = "peering"
+	// TransportPrivateLink: an interface endpoint in the client VPC to the
+	// API's endpoint service in the API's Region, whose Network Load
+	// Balancer forwards to the API VPC's execute-api endpoint.
+	TransportPrivateLink = "privatelink"
 )
 
 // Defaults for the optional variables.
@@ -56,6 +70,9 @@ type Config struct {
 	// attempts.
 	BackoffBase time.Duration
 	BackoffMax  time.Duration
+	// Transport is TransportPeering or TransportPrivateLink; "" counts as
+	// TransportPeering.
+	Transport string
 }
 
 // TargetURL is the URL the handler GETs.
@@ -134,6 +151,15 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		} else {
 			cfg.MaxAttempts = n
 		}
+	}
+
+	cfg.Transport = TransportPeering
+	switch raw := get(EnvAPITransport); raw {
+	case "", TransportPeering:
+	case TransportPrivateLink:
+		cfg.Transport = raw
+	default:
+		bad(EnvAPITransport, raw, fmt.Sprintf("must be %s or %s (unset means %s)", TransportPeering, TransportPrivateLink, TransportPeering))
 	}
 
 	if len(errs) > 0 {

@@ -25,7 +25,10 @@ func TestConfigFromEnv(t *testing.T) {
 		APIURL: apiURL, APIRegion: "us-east-1", APIResource: "hello",
 		AttemptTimeout: 3 * time.Second, MaxAttempts: 3,
 		BackoffBase: 100 * time.Millisecond, BackoffMax: 2 * time.Second,
+		Transport: TransportPeering,
 	}
+	privateLink := defaults
+	privateLink.Transport = TransportPrivateLink
 
 	tests := []struct {
 		name string
@@ -40,12 +43,17 @@ func TestConfigFromEnv(t *testing.T) {
 			env: map[string]string{
 				EnvAPIURL: apiURL + "/", EnvAPIRegion: "us-gov-west-1", EnvAPIResource: "/v2/hello/",
 				EnvAttemptTimeout: "250", EnvMaxAttempts: "10", EnvBackoffBase: "0", EnvBackoffMax: "0",
+				EnvAPITransport: " privatelink ",
 			},
 			want: Config{
 				APIURL: apiURL, APIRegion: "us-gov-west-1", APIResource: "v2/hello",
-				AttemptTimeout: 250 * time.Millisecond, MaxAttempts: 10,
+				AttemptTimeout: 250 * time.Millisecond, MaxAttempts: 10, Transport: TransportPrivateLink,
 			},
 		},
+		{name: "API_TRANSPORT peering", env: with(EnvAPITransport, "peering"), want: defaults},
+		{name: "API_TRANSPORT privatelink", env: with(EnvAPITransport, "privatelink"), want: privateLink},
+		{name: "API_TRANSPORT not a transport", env: with(EnvAPITransport, "vpn"), wantErr: []string{`API_TRANSPORT "vpn"`, "must be peering or privatelink", "unset means peering"}},
+		{name: "API_TRANSPORT in capitals", env: with(EnvAPITransport, "PrivateLink"), wantErr: []string{`API_TRANSPORT "PrivateLink"`, "must be peering or privatelink"}},
 		{name: "missing API_URL", env: map[string]string{EnvAPIRegion: "us-east-1"}, wantErr: []string{"API_URL is required", "https"}},
 		{name: "http API_URL", env: with(EnvAPIURL, "http://abc123.example.com/v1"), wantErr: []string{`API_URL "http://abc123.example.com/v1"`, "absolute https URL"}},
 		{name: "relative API_URL", env: with(EnvAPIURL, "/v1"), wantErr: []string{`API_URL "/v1"`, "absolute https URL"}},
@@ -66,8 +74,8 @@ func TestConfigFromEnv(t *testing.T) {
 		{name: "base above max", env: with(EnvBackoffBase, "500", EnvBackoffMax, "200"), wantErr: []string{"BACKOFF_MAX_MS 200 ms", "at least BACKOFF_BASE_MS (500 ms)"}},
 		{
 			name:    "every problem at once",
-			env:     map[string]string{EnvAPIURL: "ftp://x", EnvMaxAttempts: "0", EnvAttemptTimeout: "x"},
-			wantErr: []string{"API_URL", "API_REGION", "MAX_ATTEMPTS", "ATTEMPT_TIMEOUT_MS"},
+			env:     map[string]string{EnvAPIURL: "ftp://x", EnvMaxAttempts: "0", EnvAttemptTimeout: "x", EnvAPITransport: "peered"},
+			wantErr: []string{"API_URL", "API_REGION", "MAX_ATTEMPTS", "ATTEMPT_TIMEOUT_MS", "API_TRANSPORT"},
 		},
 	}
 	for _, tt := range tests {

@@ -68,9 +68,21 @@ const networkHint = "the network path: security groups (the execute-api endpoint
 	"the function allows egress 443 to the API VPC CIDR), the routes to the peer CIDR in both VPCs' route tables, " +
 	"and that the VPC peering connection is active"
 
+// privateLinkNetworkHint follows a call over cross-Region PrivateLink:
+// the client's interface endpoint, the endpoint service in the API's
+// Region, its Network Load Balancer and the API VPC's execute-api
+// endpoint behind it. There is no peering and no route to check.
+const privateLinkNetworkHint = "the PrivateLink path: security groups (the client VPC's interface endpoint admits TCP 443 from the client VPC CIDR; " +
+	"the function allows egress 443 to that endpoint), that the endpoint is available (pendingAcceptance or rejected: " +
+	"the endpoint service's allowed principals and acceptance), that the endpoint service's SupportedRegions include the client's Region, " +
+	"the load balancer's target health (the execute-api endpoint's addresses), " +
+	"and that the execute-api endpoint's security group admits TCP 443 from the load balancer's"
+
 // hint says where in the deployment a failure of kind k is most likely
-// fixed.
-func hint(k Kind, status int, region string) string {
+// fixed. transport is Config.Transport: the network kinds name the path it
+// carries calls on.
+func hint(k Kind, status int, region, transport string) string {
+	privateLink := transport == TransportPrivateLink
 	switch k {
 	case KindForbidden:
 		return "the API's resource policy (aws:SourceVpce must be the execute-api interface endpoint the call comes through, in the API's VPC), " +
@@ -86,13 +98,24 @@ func hint(k Kind, status int, region string) string {
 		}
 		return "the request the API expects from this method (API_URL, API_RESOURCE)"
 	case KindDNS:
+		if privateLink {
+			return "the Route 53 private hosted zone for the API's hostname, its association with the client VPC " +
+				"and its alias record to the client VPC's PrivateLink endpoint, and that API_URL uses the API's execute-api hostname"
+		}
 		return "the Route 53 private hosted zone for the API's hostname and its association with the client VPC, " +
 			"and that API_URL uses the API's execute-api hostname"
 	case KindTimeout, KindConnection:
+		if privateLink {
+			return privateLinkNetworkHint
+		}
 		return networkHint
 	case KindTLS:
-		return "that API_URL uses the API's own execute-api hostname ({api-id}.execute-api." + region +
+		h := "that API_URL uses the API's own execute-api hostname ({api-id}.execute-api." + region +
 			".amazonaws.com), so the endpoint's certificate matches it"
+		if privateLink {
+			h += ", and that the endpoint service's load balancer passes TLS through to the execute-api endpoint (a TCP listener on 443)"
+		}
+		return h
 	case KindCredentials:
 		return "the function's execution role and the credentials Lambda passes to it"
 	}

@@ -198,7 +198,7 @@ func (h *Handler) attempt(ctx context.Context, url string, deadline time.Time, h
 // fail completes, logs and returns the error of a failed invocation.
 func (h *Handler) fail(ctx context.Context, e *CallError, url string, attempts int) error {
 	e.URL, e.Attempts = url, attempts
-	e.Hint = hint(e.Kind, e.Status, h.Config.APIRegion)
+	e.Hint = hint(e.Kind, e.Status, h.Config.APIRegion, h.Config.Transport)
 	h.Logger.ErrorContext(ctx, "API call failed",
 		"url", e.URL, "status", e.Status, "attempts", e.Attempts, "kind", string(e.Kind),
 		"hint", e.Hint, "error", oneLine(e.Cause.Error()))

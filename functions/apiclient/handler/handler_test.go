@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -32,6 +33,18 @@ const (
 	dnsHint         = "Route 53 private hosted zone"
 	tlsHint         = "certificate matches"
 )
+
+// privateLinkHintParts are what the hint for a timeout or a refused or
+// reset connection names over PrivateLink: every hop of the path.
+var privateLinkHintParts = []string{
+	"PrivateLink path",
+	"interface endpoint admits TCP 443 from the client VPC CIDR",
+	"egress 443 to that endpoint",
+	"endpoint is available", "pendingAcceptance",
+	"SupportedRegions include the client's Region",
+	"load balancer's target health", "execute-api endpoint's addresses",
+	"execute-api endpoint's security group admits TCP 443 from the load balancer's",
+}
 
 // testHandler is a Handler whose waits are recorded, not slept, and whose
 // clock moves on by each wait.
@@ -217,6 +230,9 @@ func checkCallError(t *testing.T, err error, url string, kind Kind, attempts int
 	}
 }
 
+// TestHandleNetworkFailures runs each failure under both transports: the
+// hint names the path API_TRANSPORT says the calls take, and, over
+// PrivateLink, nothing of peering's.
 func TestHandleNetworkFailures(t *testing.T) {
 	tests := []struct {
 		name string
@@ -224,7 +240,9 @@ func TestHandleNetworkFailures(t *testing.T) {
 		setup        func(t *testing.T) (string, []*httptest.Server)
 		wantKind     Kind
 		wantAttempts int
-		wantErr      []string
+		// wantErr are the parts the error holds whatever the transport;
+		// wantPeering and wantPrivateLink those it holds with one.
+		wantErr, wantPeering, wantPrivateLink []string
 	}{
 		{
 			name: "stalled server",
@@ -233,7 +251,9 @@ func TestHandleNetworkFailures(t *testing.T) {
 				return srv.URL + "/v1", []*httptest.Server{srv.Server}
 			},
 			wantKind: KindTimeout, wantAttempts: 2,
-			wantErr: []string{"2 attempts", networkHintPart, "peering"},
+			wantErr:         []string{"2 attempts", networkHintPart},
+			wantPeering:     []string{"peering connection is active", "route tables"},
+			wantPrivateLink: privateLinkHintParts,
 		},
 		{
 			name: "unresolvable host",
@@ -241,7 +261,8 @@ func TestHandleNetworkFailures(t *testing.T) {
 				return "https://nonexistent.invalid/v1", nil
 			},
 			wantKind: KindDNS, wantAttempts: 1,
-			wantErr: []string{"no such host", "1 attempt", dnsHint, "association with the client VPC"},
+			wantErr:         []string{"no such host", "1 attempt", dnsHint, "association with the client VPC"},
+			wantPrivateLink: []string{"alias record to the client VPC's PrivateLink endpoint"},
 		},
 		{
 			name: "closed port",
@@ -249,7 +270,9 @@ func TestHandleNetworkFailures(t *testing.T) {
 				return apitest.ClosedPortURL(t) + "/v1", nil
 			},
 			wantKind: KindConnection, wantAttempts: 2,
-			wantErr: []string{"connection refused", networkHintPart},
+			wantErr:         []string{"connection refused", networkHintPart},
+			wantPeering:     []string{"peering connection is active", "route tables"},
+			wantPrivateLink: privateLinkHintParts,
 		},
 		{
 			name: "untrusted certificate",
@@ -258,32 +281,49 @@ func TestHandleNetworkFailures(t *testing.T) {
 				return apitest.NewUntrustedServer(t).URL + "/v1", []*httptest.Server{trusted.Server}
 			},
 			wantKind: KindTLS, wantAttempts: 1,
-			wantErr: []string{"certificate", "1 attempt", tlsHint},
+			wantErr:         []string{"certificate", "1 attempt", tlsHint},
+			wantPrivateLink: []string{"load balancer passes TLS through", "TCP listener on 443"},
 		},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			apiURL, trusted := tt.setup(t)
-			cfg := testConfig(apiURL)
-			cfg.AttemptTimeout = 150 * time.Millisecond
-			cfg.MaxAttempts = 2
-			th := newTestHandler(t, cfg, trusted...)
+		for _, transport := range []string{TransportPeering, TransportPrivateLink} {
+			t.Run(tt.name+"/"+transport, func(t *testing.T) {
+				apiURL, trusted := tt.setup(t)
+				cfg := testConfig(apiURL)
+				cfg.AttemptTimeout = 150 * time.Millisecond
+				cfg.MaxAttempts = 2
+				cfg.Transport = transport
+				th := newTestHandler(t, cfg, trusted...)
 
-			start := time.Now()
-			_, err := th.Handle(context.Background(), json.RawMessage(`{}`))
-			elapsed := time.Since(start)
+				start := time.Now()
+				_, err := th.Handle(context.Background(), json.RawMessage(`{}`))
+				elapsed := time.Since(start)
 
-			checkCallError(t, err, apiURL+"/hello", tt.wantKind, tt.wantAttempts, tt.wantErr)
-			if th.metrics.Len() != 0 {
-				t.Errorf("stdout of a non-probe invocation: got %q, want no metric record", th.metrics)
-			}
-			if limit := time.Duration(tt.wantAttempts)*cfg.AttemptTimeout + time.Second; elapsed > limit {
-				t.Errorf("Handle took %v, want under %v", elapsed, limit)
-			}
-			if rec := th.lastLog(t); rec["level"] != "ERROR" || rec["kind"] != string(tt.wantKind) || rec["hint"] == "" {
-				t.Errorf("failure log: got %v, want ERROR with kind %s and a hint", rec, tt.wantKind)
-			}
-		})
+				want := tt.wantPeering
+				if transport == TransportPrivateLink {
+					want = tt.wantPrivateLink
+				}
+				checkCallError(t, err, apiURL+"/hello", tt.wantKind, tt.wantAttempts, append(slices.Clone(tt.wantErr), want...))
+				if transport == TransportPrivateLink {
+					for _, peering := range []string{"peering", "route table", "API VPC CIDR"} {
+						if strings.Contains(err.Error(), peering) {
+							t.Errorf("error text over PrivateLink: got %q, want nothing about %q", err, peering)
+						}
+					}
+				}
+				if th.metrics.Len() != 0 {
+					t.Errorf("stdout of a non-probe invocation: got %q, want no metric record", th.metrics)
+				}
+				if limit := time.Duration(tt.wantAttempts)*cfg.AttemptTimeout + time.Second; elapsed > limit {
+					t.Errorf("Handle took %v, want under %v", elapsed, limit)
+				}
+				var ce *CallError
+				errors.As(err, &ce)
+				if rec := th.lastLog(t); rec["level"] != "ERROR" || rec["kind"] != string(tt.wantKind) || rec["hint"] != ce.Hint {
+					t.Errorf("failure log: got %v, want ERROR with kind %s and the error's hint", rec, tt.wantKind)
+				}
+			})
+		}
 	}
 }
 
