@@ -56,6 +56,10 @@ func TestProbePerClient(t *testing.T) {
 			if clients == 0 {
 				t.Fatal("no client stack")
 			}
+			// The configuration bounds the clients by this count.
+			if n := strings.Count(dashboard, `{\"type\":\"`); n != clients*probe.DashboardWidgetsPerClient {
+				t.Errorf("the dashboard holds %d widgets for %d clients, want %d per client (probe.DashboardWidgetsPerClient)", n, clients, probe.DashboardWidgetsPerClient)
+			}
 		})
 	}
 }

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"crossregionapi/internal/probe"
 )
 
 // keyClients lists the client VPCs of a hub-and-spoke app.
@@ -348,6 +350,11 @@ func (ch *checker) quotas() {
 	// Load Balancer's targets are the execute-api endpoint's interfaces,
 	// one per zone, whatever the number of clients.
 
+	if widgets := n * probe.DashboardWidgetsPerClient; c.ProbeIntervalMinutes > 0 && widgets > probe.MaxDashboardWidgets {
+		ch.add(keyClients, missing{},
+			"lists %d clients, and the probe dashboard would hold %d widgets (%d per client), over CloudWatch's %d widgets per dashboard; set %s to 0 to leave the probes and their dashboard out, or split the clients between copies of the app (appName)",
+			n, widgets, probe.DashboardWidgetsPerClient, probe.MaxDashboardWidgets, keyProbeIntervalMinutes)
+	}
 	// With an organization the policy names it, not the accounts.
 	if accounts := len(c.ClientAccounts()) + 1; c.OrganizationId == "" && ResourcePolicyChars(accounts) > maxResourcePolicy {
 		ch.add(keyClients, missing{},

@@ -1392,6 +1392,8 @@ func TestClientQuotas(t *testing.T) {
 		return fmt.Sprint(err)
 	}
 	const peering, rules, policy = `"Active VPC peering connections per VPC"`, `"Inbound rules per security group"`, "limit of 8192 for a REST API's resource policy"
+	const widgets = "500 widgets per dashboard"
+	linkOrg := map[string]any{"transport": "privatelink", "organizationId": "o-abcdefghij"}
 	cases := []struct {
 		name       string
 		ctx        map[string]any
@@ -1411,6 +1413,12 @@ func TestClientQuotas(t *testing.T) {
 		{"189 client accounts", many(189, true, nil), nil, []string{policy}},
 		{"250 client accounts of one organization", many(250, true, map[string]any{"organizationId": "o-abcdefghij"}), nil, []string{policy}},
 		{"190 client accounts", many(190, true, nil), []string{"clients: lists clients in 191 accounts, the API's included, and the API's resource policy would hold about 8200 characters, over API Gateway's " + policy}, nil},
+		// Over PrivateLink with an organization nothing else bounds the
+		// clients: the probe dashboard's 500 widgets, 5 per client, do.
+		{"100 clients over PrivateLink with probes", many(100, true, linkOrg), nil, []string{widgets, peering, rules, policy}},
+		{"101 clients over PrivateLink with probes", many(101, true, linkOrg), []string{"clients: lists 101 clients, and the probe dashboard would hold 505 widgets (5 per client), over CloudWatch's " + widgets +
+			"; set probeIntervalMinutes to 0 to leave the probes and their dashboard out"}, []string{peering, rules, policy}},
+		{"101 clients over PrivateLink without probes", many(101, true, map[string]any{"transport": "privatelink", "organizationId": "o-abcdefghij", "probeIntervalMinutes": 0}), nil, []string{widgets}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

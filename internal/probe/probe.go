@@ -26,6 +26,17 @@ const (
 	MetricFailure = "Failure"
 )
 
+// The dashboard shows each client in a row of DashboardWidgetsPerClient
+// widgets (a heading, success, latency, failures by kind, the alarm), and
+// CloudWatch holds at most MaxDashboardWidgets on one dashboard ("an array
+// of between 0 and 500 widget objects", Dashboard Body Structure and Syntax
+// in the CloudWatch API reference): the configuration bounds the clients
+// with both.
+const (
+	DashboardWidgetsPerClient = 5
+	MaxDashboardWidgets       = 500
+)
+
 // Dimensions.
 const (
 	// DimensionApp is the appName: two copies of the app in one account
