@@ -202,6 +202,7 @@ func TestStatus(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			c := tc.cloud
 			code, stdout, stderr := runStatus(t, tc.args, &c)
+			t.Logf("make status printed (exit %d):\n%s%s", code, stdout, stderr)
 			if code != tc.wantCode {
 				t.Errorf("exit %d, want %d", code, tc.wantCode)
 			}

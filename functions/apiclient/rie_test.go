@@ -603,6 +603,11 @@ func TestEmulatorProbe(t *testing.T) {
 				w := tt.want[i]
 				checkProbeRecord(t, rec, ev, w.success, w.attempts, w.kind)
 			}
+			for _, line := range strings.Split(out, "\n") {
+				if strings.Contains(line, "_aws") {
+					t.Logf("EMF record: %s", line)
+				}
+			}
 			if t.Failed() {
 				t.Logf("emulator output:\n%s", out)
 			}
