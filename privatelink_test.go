@@ -211,6 +211,22 @@ func TestPrivateLinkGovernedTradeOff(t *testing.T) {
 	if open := nonCompliant(nagReport(t, res)); len(open) > 0 {
 		t.Errorf("open cdk-nag findings: %v", open)
 	}
+	// Beyond the default app's suppressions, exactly the two the README
+	// lists for this transport.
+	var extra []string
+	for key := range nagSuppressions(t, res) {
+		if strings.Contains(key, "EndpointService") {
+			extra = append(extra, key)
+		}
+	}
+	slices.Sort(extra)
+	wantExtra := []string{
+		`Api EndpointServiceEndpointAddressesCustomResourcePolicy1441D361: AwsSolutions-IAM5 ["Resource::*"]`,
+		`Api EndpointServiceLoadBalancer571A403B: AwsSolutions-ELB2 null`,
+	}
+	if diff := cmp.Diff(wantExtra, extra); diff != "" {
+		t.Errorf("PrivateLink's cdk-nag suppressions (-want +got):\n%s", diff)
+	}
 	var outside []string
 	for role, tmpl := range res.templates {
 		for id, fn := range cdktest.Resources(tmpl, "AWS::Lambda::Function") {
