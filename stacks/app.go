@@ -77,7 +77,7 @@ func NewApp(scope constructs.Construct, props *AppProps) (*App, error) {
 		KeepDefaultSecurityGroup: cfg.LogEncryption == config.LogEncryptionKMS,
 	}
 	clients := cfg.ClientList()
-	privateLink := cfg.Transport == config.TransportPrivateLink
+	privateLink := !cfg.UsesPeering()
 	var clientCidrs []string
 	var service *EndpointServiceSettings
 	if privateLink {

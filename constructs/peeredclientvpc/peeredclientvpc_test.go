@@ -2,7 +2,6 @@ package peeredclientvpc_test
 
 import (
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -23,15 +22,6 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-func fakeCode(t *testing.T) awslambda.Code {
-	t.Helper()
-	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "bootstrap"), []byte("#!/bin/sh\n"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	return awslambda.Code_FromAsset(jsii.String(dir), nil)
-}
-
 // The construct stands alone with literal peer values, as a user would
 // wire it to an API deployed by other means.
 func TestStandalone(t *testing.T) {
@@ -45,7 +35,7 @@ func TestStandalone(t *testing.T) {
 		ApiId:                jsii.String("a1b2c3d4e5"),
 		EndpointDnsName:      jsii.String("vpce-0abc-xyz.execute-api.us-east-2.vpce.amazonaws.com"),
 		EndpointHostedZoneId: jsii.String("ZC8PG0KIFKBRI"),
-		Code:                 fakeCode(t),
+		Code:                 cdktest.FakeCode(t),
 		FunctionTimeout:      awscdk.Duration_Seconds(jsii.Number(9)),
 		LogRetention:         awslogs.RetentionDays_ONE_WEEK,
 	})
@@ -164,7 +154,7 @@ func TestSecurityProperties(t *testing.T) {
 				Cidr: jsii.String("192.168.10.0/24"), PeerVpcId: jsii.String("vpc-0123456789abcdef0"), PeerRegion: jsii.String("us-east-2"),
 				PeerAccount: tc.account, PeerRoleArn: tc.role, PeerCidr: jsii.String("10.20.0.0/16"), ApiId: jsii.String("a1b2c3d4e5"),
 				EndpointDnsName: jsii.String("vpce-0abc-xyz.execute-api.us-east-2.vpce.amazonaws.com"), EndpointHostedZoneId: jsii.String("ZC8PG0KIFKBRI"),
-				Code: fakeCode(t),
+				Code: cdktest.FakeCode(t),
 			})
 			tmpl := cdktest.Template(t, stack)
 			peering := cdktest.Props(tmpl, "AWS::EC2::VPCPeeringConnection")[0]

@@ -2,7 +2,6 @@ package privatelinkclientvpc_test
 
 import (
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -20,15 +19,6 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	jsii.Close()
 	os.Exit(code)
-}
-
-func fakeCode(t *testing.T) awslambda.Code {
-	t.Helper()
-	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "bootstrap"), []byte("#!/bin/sh\n"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	return awslambda.Code_FromAsset(jsii.String(dir), nil)
 }
 
 const (
@@ -52,7 +42,7 @@ func synth(t *testing.T, apiAccount *string, cidr string) (map[string]any, priva
 		ApiId:        jsii.String(apiID),
 		StageName:    jsii.String("prod"),
 		ResourcePath: jsii.String("ping"),
-		Code:         fakeCode(t),
+		Code:         cdktest.FakeCode(t),
 	})
 	return cdktest.Template(t, stack), c
 }

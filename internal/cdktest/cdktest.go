@@ -4,11 +4,26 @@ package cdktest
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/jsii-runtime-go"
 )
+
+// FakeCode is a Lambda code asset holding a stand-in `bootstrap`, for
+// constructs whose tests need a function but not the real client.
+func FakeCode(t *testing.T) awslambda.Code {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "bootstrap"), []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return awslambda.Code_FromAsset(jsii.String(dir), nil)
+}
 
 // Template synthesizes stack and returns its template as parsed JSON.
 func Template(t *testing.T, stack awscdk.Stack) map[string]any {

@@ -174,7 +174,7 @@ func environment(props *FunctionProps, timeout awscdk.Duration) *map[string]*str
 		"API_URL":            props.Api.Url(),
 		"API_REGION":         props.Api.Region,
 		"API_RESOURCE":       defaults.String(props.Api.ResourcePath, demo.ResourcePath),
-		"ATTEMPT_TIMEOUT_MS": jsii.String(fmt.Sprint(AttemptTimeoutMs(timeout))),
+		"ATTEMPT_TIMEOUT_MS": jsii.String(fmt.Sprint(attemptTimeoutMs(timeout))),
 		"MAX_ATTEMPTS":       jsii.String(fmt.Sprint(int(*defaults.Number(props.MaxAttempts, 3)))),
 		"BACKOFF_BASE_MS":    jsii.String(fmt.Sprint(millis(props.BackoffBase, 100))),
 		"BACKOFF_MAX_MS":     jsii.String(fmt.Sprint(millis(props.BackoffMax, 2000))),
@@ -234,10 +234,10 @@ func newRole(scope constructs.Construct, api Api, logGroup awslogs.ILogGroup) aw
 	return role
 }
 
-// AttemptTimeoutMs keeps one HTTP attempt well inside the invocation, so a
+// attemptTimeoutMs keeps one HTTP attempt well inside the invocation, so a
 // stalled connection is reported by the client, with its cause, instead of
 // by Lambda as a bare timeout.
-func AttemptTimeoutMs(functionTimeout awscdk.Duration) int {
+func attemptTimeoutMs(functionTimeout awscdk.Duration) int {
 	ms := int(*functionTimeout.ToMilliseconds(nil))
 	t := ms / 3
 	if t > 5000 {
