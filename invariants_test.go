@@ -79,7 +79,9 @@ func deployedFrom(t *testing.T, outdir string) deployed {
 //   - every Fn::GetStackOutput reads its real producer (a client stack the
 //     API stack, a return-route stack its own client's stack), in the
 //     producer's Region, an output that producer has, named by a
-//     fingerprint.
+//     fingerprint;
+//   - CloudWatch may publish every notification of every alarm to its
+//     topic (topic policy and key policy).
 func TestInvariants(t *testing.T) {
 	for _, tc := range invariantConfigs {
 		t.Run(tc.name, func(t *testing.T) {
@@ -96,6 +98,7 @@ func TestInvariants(t *testing.T) {
 			t.Run("physical names unique", func(t *testing.T) { uniqueNames(t, d) })
 			t.Run("ARNs of the stack's partition", func(t *testing.T) { partitionARNs(t, d) })
 			t.Run("consumers read their producers", func(t *testing.T) { realProducers(t, d) })
+			t.Run("every alarm's topic takes its notifications", func(t *testing.T) { alarmsHeard(t, d) })
 		})
 	}
 }
@@ -219,5 +222,20 @@ func realProducers(t *testing.T, d deployed) {
 	}
 	if reads == 0 {
 		t.Error("no Fn::GetStackOutput found: the check checks nothing")
+	}
+}
+
+func alarmsHeard(t *testing.T, d deployed) {
+	var checked int
+	for stack, tmpl := range d.templates {
+		pseudo := map[string]string{"AWS::Partition": d.partitionOfStack[stack], "AWS::Region": d.region[stack], "AWS::AccountId": d.account[stack]}
+		problems, n := cdktest.UnheardAlarms(tmpl, pseudo)
+		for _, p := range problems {
+			t.Errorf("%s: %s", stack, p)
+		}
+		checked += n
+	}
+	if checked == 0 {
+		t.Error("no alarm notifies a topic: the check checks nothing")
 	}
 }

@@ -139,10 +139,47 @@ func (p *pathProbe) newTopic(props *PathProbeProps) awssns.Topic {
 		MasterKey:   key,
 		EnforceSSL:  jsii.Bool(true),
 	})
+	allowAlarmsToPublish(topic, props.AlarmName)
 	if props.AlarmEmail != nil {
 		topic.AddSubscription(awssnssubscriptions.NewEmailSubscription(props.AlarmEmail, nil))
 	}
 	return topic
+}
+
+// allowAlarmsToPublish lets CloudWatch publish the notifications of the
+// named alarms of this account and Region to topic. A topic with a policy of
+// its own (EnforceSSL writes one) has lost SNS's default policy, which let
+// the account's services publish, so without this statement an alarm changes
+// state and nobody hears of it: "Enable compatibility between event sources
+// from AWS services and encrypted topics" (SNS developer guide, key
+// management) has both the key and the topic allow the service, and AWS's
+// own sample amazon-cloudwatch-auto-alarms allows cloudwatch.amazonaws.com to
+// sns:Publish on its topic (public reports of the silence:
+// aws-solutions/automated-security-response-on-aws#43, DataBiosphere/azul#5651).
+// aws:SourceArn and aws:SourceAccount keep CloudWatch from publishing on
+// behalf of anyone else's alarm (the confused deputy of IAM's user guide).
+func allowAlarmsToPublish(topic awssns.Topic, alarmNames ...*string) {
+	stack := awscdk.Stack_Of(topic)
+	var arns []*string
+	for _, name := range alarmNames {
+		arns = append(arns, stack.FormatArn(&awscdk.ArnComponents{
+			Service: jsii.String("cloudwatch"), Resource: jsii.String("alarm"), ResourceName: name, ArnFormat: awscdk.ArnFormat_COLON_RESOURCE_NAME,
+		}))
+	}
+	var sourceArn any = arns
+	if len(arns) == 1 {
+		sourceArn = arns[0]
+	}
+	topic.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("CloudWatchAlarmsOfThisAccountPublish"),
+		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("cloudwatch.amazonaws.com"), nil)},
+		Actions:    jsii.Strings("sns:Publish"),
+		Resources:  &[]*string{topic.TopicArn()},
+		Conditions: &map[string]any{
+			"ArnEquals":    map[string]any{"aws:SourceArn": sourceArn},
+			"StringEquals": map[string]any{"aws:SourceAccount": stack.Account()},
+		},
+	}))
 }
 
 // newAlarm fires after FailedProbesToAlarm consecutive intervals whose

@@ -77,6 +77,33 @@ func TestStandalone(t *testing.T) {
 	}
 }
 
+// CloudWatch may publish the alarm's notifications: the topic's policy,
+// which replaces SNS's default one, allows cloudwatch.amazonaws.com for this
+// alarm of this account only, beside the TLS-only deny, and the topic's key
+// lets CloudWatch encrypt them.
+func TestAlarmCanNotifyItsTopic(t *testing.T) {
+	tmpl := standalone(t, nil)
+	pseudo := map[string]string{"AWS::Partition": "aws", "AWS::Region": "eu-west-1", "AWS::AccountId": "123456789012"}
+	problems, checked := cdktest.UnheardAlarms(tmpl, pseudo)
+	if checked != 2 || len(problems) > 0 {
+		t.Errorf("%d notifications checked, want 2 (ALARM and OK); problems: %v", checked, problems)
+	}
+	policy := cdktest.JSON(cdktest.Resolve(cdktest.Props(tmpl, "AWS::SNS::TopicPolicy")[0]["PolicyDocument"], pseudo))
+	for _, want := range []string{
+		`"Condition":{"ArnEquals":{"aws:SourceArn":"arn:aws:cloudwatch:eu-west-1:123456789012:alarm:demo-probe"},"StringEquals":{"aws:SourceAccount":"123456789012"}},"Effect":"Allow","Principal":{"Service":"cloudwatch.amazonaws.com"}`,
+		`"Condition":{"Bool":{"aws:SecureTransport":"false"}},"Effect":"Deny"`,
+	} {
+		if !strings.Contains(policy, want) {
+			t.Errorf("topic policy %s\nlacks %s", policy, want)
+		}
+	}
+	// Another account's alarm of the same name is not this one.
+	pseudo["AWS::AccountId"] = "999999999999"
+	if problems, _ := cdktest.UnheardAlarms(tmpl, pseudo); len(problems) == 0 {
+		t.Error("the topic admits an alarm of account 999999999999")
+	}
+}
+
 func TestMissingPropsPanicWithName(t *testing.T) {
 	for field, props := range map[string]*pathprobe.PathProbeProps{
 		"Function":        {IntervalMinutes: jsii.Number(5), AlarmName: jsii.String("a")},

@@ -68,3 +68,47 @@ func JSON(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
 }
+
+// Resolve replaces, in a template value, each Ref to a pseudo parameter
+// named in pseudo ("AWS::Partition": "aws", ...) by its value, and each
+// Fn::Join whose parts then are all strings by the joined string, the way
+// CloudFormation would in one environment. Anything else is left as it is.
+func Resolve(v any, pseudo map[string]string) any {
+	switch x := v.(type) {
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = Resolve(e, pseudo)
+		}
+		return out
+	case map[string]any:
+		if ref, ok := x["Ref"].(string); ok && len(x) == 1 {
+			if val, ok := pseudo[ref]; ok {
+				return val
+			}
+			return x
+		}
+		if join, ok := x["Fn::Join"].([]any); ok && len(x) == 1 && len(join) == 2 {
+			sep, _ := join[0].(string)
+			parts, _ := Resolve(join[1], pseudo).([]any)
+			var s string
+			for i, p := range parts {
+				str, ok := p.(string)
+				if !ok {
+					return map[string]any{"Fn::Join": []any{join[0], parts}}
+				}
+				if i > 0 {
+					s += sep
+				}
+				s += str
+			}
+			return s
+		}
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[k] = Resolve(e, pseudo)
+		}
+		return out
+	}
+	return v
+}
