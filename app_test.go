@@ -625,13 +625,17 @@ func TestHostedZone(t *testing.T) {
 	if diff := cmp.Diff([]any{map[string]any{"VPCId": ref(clientVpc), "VPCRegion": "us-west-2"}}, zone["VPCs"]); diff != "" {
 		t.Errorf("zone VPCs (-want +got):\n%s", diff)
 	}
-	_, record := onlyProps(t, client, "AWS::Route53::RecordSet")
+	_, group := onlyProps(t, client, "AWS::Route53::RecordSetGroup")
+	record := map[string]any{"HostedZoneId": group["HostedZoneId"], "RecordSets": group["RecordSets"]}
 	want := map[string]any{
-		"Type": "A", "Name": wantName, "HostedZoneId": ref(zoneID),
-		"AliasTarget": map[string]any{
-			"DNSName":      crossRegionImport(t, res, config.RoleApi, "EndpointDnsDnsName"),
-			"HostedZoneId": crossRegionImport(t, res, config.RoleApi, "EndpointDnsHostedZoneId"),
-		},
+		"HostedZoneId": ref(zoneID),
+		"RecordSets": []any{map[string]any{
+			"Type": "A", "Name": wantName,
+			"AliasTarget": map[string]any{
+				"DNSName":      crossRegionImport(t, res, config.RoleApi, "EndpointDnsDnsName"),
+				"HostedZoneId": crossRegionImport(t, res, config.RoleApi, "EndpointDnsHostedZoneId"),
+			},
+		}},
 	}
 	if diff := cmp.Diff(want, record); diff != "" {
 		t.Errorf("alias record (-want +got):\n%s", diff)

@@ -184,7 +184,7 @@ func TestFunctionWaitsForItsDNS(t *testing.T) {
 	client := res.templates[config.RoleClient]
 	fnID, _ := clientFunction(t, res)
 	zone, _ := onlyProps(t, client, "AWS::Route53::HostedZone")
-	record, _ := onlyProps(t, client, "AWS::Route53::RecordSet")
+	record, _ := onlyProps(t, client, "AWS::Route53::RecordSetGroup")
 	deps := dependsOn(client["Resources"].(map[string]any)[fnID].(map[string]any))
 	for _, want := range []string{zone, record} {
 		if !slices.Contains(deps, want) {

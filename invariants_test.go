@@ -5,11 +5,13 @@ import (
 	"fmt"
 	"maps"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
 	"crossregionapi/config"
 	"crossregionapi/internal/cdktest"
+	"crossregionapi/stacks/crossref"
 )
 
 // invariantConfigs are the configurations every invariant is checked over:
@@ -80,6 +82,10 @@ func deployedFrom(t *testing.T, outdir string) deployed {
 //     API stack, a return-route stack its own client's stack), in the
 //     producer's Region, an output that producer has, named by a
 //     fingerprint;
+//   - no resource holds a Fn::GetStackOutput in a create-only property
+//     while it reads another stack output in a property updated in place:
+//     such a value is unknown while CloudFormation plans, and it may plan a
+//     replacement whenever the resource is updated (aws/aws-cdk#38829);
 //   - CloudWatch may publish every notification of every alarm to its
 //     topic (topic policy and key policy).
 func TestInvariants(t *testing.T) {
@@ -99,6 +105,7 @@ func TestInvariants(t *testing.T) {
 			t.Run("ARNs of the stack's partition", func(t *testing.T) { partitionARNs(t, d) })
 			t.Run("consumers read their producers", func(t *testing.T) { realProducers(t, d) })
 			t.Run("every alarm's topic takes its notifications", func(t *testing.T) { alarmsHeard(t, d) })
+			t.Run("no weak reference pulled into a replacement", func(t *testing.T) { weakReferencesOutOfReplacements(t, d) })
 		})
 	}
 }
@@ -237,5 +244,44 @@ func alarmsHeard(t *testing.T, d deployed) {
 	}
 	if checked == 0 {
 		t.Error("no alarm notifies a topic: the check checks nothing")
+	}
+}
+
+// weakReferencesOutOfReplacements checks every resource that reads another
+// stack's output in a create-only property: each output it reads in a
+// property updated in place must be one of those, so that whenever it is
+// updated because a value it reads changed, that is a real replacement.
+func weakReferencesOutOfReplacements(t *testing.T, d deployed) {
+	var checked int
+	for stack, tmpl := range d.templates {
+		for id, r := range tmpl["Resources"].(map[string]any) {
+			res := r.(map[string]any)
+			typ := res["Type"].(string)
+			props, _ := res["Properties"].(map[string]any)
+			createOnly, known := crossref.CreateOnlyProperties(typ)
+			inReplacing, inPlace := map[string]string{}, map[string]string{}
+			for name, v := range props {
+				for _, m := range getStackOutput.FindAllString(cdktest.JSON(v), -1) {
+					if !known || slices.Contains(createOnly, name) {
+						inReplacing[m] = name
+					} else {
+						inPlace[m] = name
+					}
+				}
+			}
+			if len(inReplacing) == 0 {
+				continue
+			}
+			checked++
+			for m, name := range inPlace {
+				if _, same := inReplacing[m]; !same {
+					t.Errorf("%s: %s (%s) reads %s in %s, updated in place, and other stack outputs in create-only properties (%v): "+
+						"CloudFormation may plan it as a replacement whenever %s changes", stack, id, typ, m, name, slices.Collect(maps.Values(inReplacing)), name)
+				}
+			}
+		}
+	}
+	if checked == 0 {
+		t.Error("no resource reads another stack in a create-only property: the check checks nothing")
 	}
 }

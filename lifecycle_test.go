@@ -45,7 +45,7 @@ func changedResources(before, after map[string]any) map[string]string {
 func TestChangesReachEveryStack(t *testing.T) {
 	const (
 		peering = "AWS::EC2::VPCPeeringConnection"
-		alias   = "AWS::Route53::RecordSet"
+		alias   = "AWS::Route53::RecordSetGroup"
 		zone    = "AWS::Route53::HostedZone"
 		route   = "AWS::EC2::Route"
 		sg      = "AWS::EC2::SecurityGroup"

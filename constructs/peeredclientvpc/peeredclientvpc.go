@@ -103,7 +103,7 @@ type peeredClientVpc struct {
 	vpc       awsec2.Vpc
 	peeringId *string
 	zone      awsroute53.IHostedZone
-	alias     awsroute53.ARecord
+	alias     awsroute53.CfnRecordSetGroup
 	fn        awslambda.IFunction
 	apiUrl    *string
 }
@@ -156,7 +156,7 @@ func (c *peeredClientVpc) peerWithApi(props *PeeredClientVpcProps) *string {
 // the API Region's own (amazonaws.com.cn in China).
 func (c *peeredClientVpc) resolveApiHost(api apicaller.Api, props *PeeredClientVpcProps) {
 	c.zone, c.alias = apicaller.NewHostedZone(c.Construct, c.vpc, api,
-		&endpointAlias{dnsName: props.EndpointDnsName, zoneId: props.EndpointHostedZoneId},
+		&awsroute53.AliasRecordTargetConfig{DnsName: props.EndpointDnsName, HostedZoneId: props.EndpointHostedZoneId},
 		"Resolves one private API's hostname to its execute-api endpoint across the peering connection")
 }
 
@@ -184,20 +184,6 @@ func (c *peeredClientVpc) newFunction(api apicaller.Api, props *PeeredClientVpcP
 		BackoffBase:     props.BackoffBase,
 		BackoffMax:      props.BackoffMax,
 	})
-}
-
-// endpointAlias is an alias target for an interface endpoint's Regional DNS
-// name, in another Region. Route 53 accepts such an alias; CDK's
-// InterfaceVpcEndpointTarget cannot express it (aws/aws-cdk#18758), as it
-// reads the endpoint's DnsEntries list, which cannot cross Regions. This
-// takes the two strings instead.
-type endpointAlias struct {
-	dnsName, zoneId *string
-}
-
-// Bind implements awsroute53.IAliasRecordTarget.
-func (a *endpointAlias) Bind(_ awsroute53.IRecordSet, _ awsroute53.IHostedZone) *awsroute53.AliasRecordTargetConfig {
-	return &awsroute53.AliasRecordTargetConfig{DnsName: a.dnsName, HostedZoneId: a.zoneId}
 }
 
 func requireProps(id string, p *PeeredClientVpcProps) {

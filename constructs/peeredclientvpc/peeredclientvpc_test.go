@@ -48,7 +48,10 @@ func TestStandalone(t *testing.T) {
 	if got, want := zone["Name"], "a1b2c3d4e5.execute-api.us-east-2.amazonaws.com."; got != want {
 		t.Errorf("zone: got %v, want %v", got, want)
 	}
-	record := cdktest.Props(tmpl, "AWS::Route53::RecordSet")[0]
+	record := cdktest.Props(tmpl, "AWS::Route53::RecordSetGroup")[0]["RecordSets"].([]any)[0].(map[string]any)
+	if record["Name"] != "a1b2c3d4e5.execute-api.us-east-2.amazonaws.com." || record["Type"] != "A" {
+		t.Errorf("record %s, want the API's hostname, A", cdktest.JSON(record))
+	}
 	wantAlias := map[string]any{"DNSName": "vpce-0abc-xyz.execute-api.us-east-2.vpce.amazonaws.com", "HostedZoneId": "ZC8PG0KIFKBRI"}
 	if diff := cmp.Diff(wantAlias, record["AliasTarget"]); diff != "" {
 		t.Errorf("alias target (-want +got):\n%s", diff)

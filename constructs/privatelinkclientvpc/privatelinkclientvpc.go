@@ -16,7 +16,6 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsroute53"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awsroute53targets"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
@@ -96,7 +95,7 @@ type privateLinkClientVpc struct {
 	vpc      awsec2.Vpc
 	endpoint awsec2.InterfaceVpcEndpoint
 	zone     awsroute53.IHostedZone
-	alias    awsroute53.ARecord
+	alias    awsroute53.CfnRecordSetGroup
 	fn       awslambda.IFunction
 	apiUrl   *string
 }
@@ -113,7 +112,7 @@ func NewPrivateLinkClientVpc(scope constructs.Construct, id string, props *Priva
 
 	c.vpc = isolatedvpc.New(this, "Vpc", props.Cidr, logs, props.RestrictDefaultSecurityGroup)
 	c.endpoint = c.newEndpoint(props)
-	c.zone, c.alias = apicaller.NewHostedZone(this, c.vpc, api, awsroute53targets.NewInterfaceVpcEndpointTarget(c.endpoint),
+	c.zone, c.alias = apicaller.NewHostedZone(this, c.vpc, api, apicaller.EndpointAlias(c.endpoint),
 		"Resolves one private API's hostname to the local PrivateLink endpoint of its endpoint service")
 	c.apiUrl = api.Url()
 	c.fn = c.newFunction(api, props, logs)

@@ -77,7 +77,7 @@ func TestEndpointAndDns(t *testing.T) {
 	if got, want := zone["Name"], apiID+".execute-api.us-east-2.amazonaws.com."; got != want {
 		t.Errorf("zone: got %v, want %v", got, want)
 	}
-	alias := cdktest.JSON(cdktest.Props(tmpl, "AWS::Route53::RecordSet")[0]["AliasTarget"])
+	alias := cdktest.JSON(cdktest.Props(tmpl, "AWS::Route53::RecordSetGroup")[0]["RecordSets"].([]any)[0].(map[string]any)["AliasTarget"])
 	if !strings.Contains(alias, `"Fn::GetAtt":["`+endpointID+`","DnsEntries"]`) {
 		t.Errorf("alias target %s, want the local endpoint's DNS entry", alias)
 	}

@@ -342,6 +342,16 @@ func (r *resources) refHash(ref string) string {
 	return h
 }
 
+// CreateOnlyProperties returns the top-level properties of a resource type
+// whose change may make CloudFormation replace the resource, conditional
+// ones included, from the CloudFormation resource schemas; known is false
+// for a type the schemas do not describe (a custom resource), any of whose
+// properties may.
+func CreateOnlyProperties(typ string) (names []string, known bool) {
+	names, known = createOnly[typ]
+	return slices.Clone(names), known
+}
+
 // identity is what replaces the resource: its logical id, its type and its
 // create-only properties, all of them for a type the schemas do not know
 // (a custom resource).

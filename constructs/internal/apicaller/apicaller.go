@@ -58,21 +58,53 @@ func DomainSuffix(region string) string {
 	panic(fmt.Sprintf("the AWS CDK knows no DNS suffix for Region %q; the API's Region must be a Region name, not a token", region))
 }
 
-// NewHostedZone makes the API's hostname resolve, inside vpc, to target.
+// NewHostedZone makes the API's hostname resolve, inside vpc, to alias.
 // The zone is for exactly that hostname, not for all of
 // execute-api.{region}.{suffix}: every other API of that Region keeps
 // resolving through public DNS from the VPC.
-func NewHostedZone(scope constructs.Construct, vpc awsec2.IVpc, api Api, target awsroute53.IAliasRecordTarget, comment string) (awsroute53.IHostedZone, awsroute53.ARecord) {
+//
+// The alias record is an AWS::Route53::RecordSetGroup, an L1 (CDK's L2
+// records are AWS::Route53::RecordSet), because its record names are not
+// create-only. The record's name holds the API's id and its target the
+// endpoint, both read from other stacks with Fn::GetStackOutput, which is
+// unknown while CloudFormation plans a change set; "when such a value flows
+// into a property whose update behaviour is Replacement, CloudFormation
+// conservatively plans a replacement even though the resolved value is
+// unchanged" (aws/aws-cdk#38829). An AWS::Route53::RecordSet, whose Name is
+// create-only, could so be replaced when only its target moves (a new
+// endpoint), and a replacement creates the new record before it deletes the
+// old one: "Tried to create resource record set ... but it already exists".
+// A group's records are not create-only (its resource schema lists only
+// HostedZoneId and HostedZoneName), so a new target or name is an update in
+// place, whatever CloudFormation knows of the values while it plans; its
+// HostedZoneId is the zone of this stack.
+func NewHostedZone(scope constructs.Construct, vpc awsec2.IVpc, api Api, alias *awsroute53.AliasRecordTargetConfig, comment string) (awsroute53.IHostedZone, awsroute53.CfnRecordSetGroup) {
 	zone := awsroute53.NewPrivateHostedZone(scope, jsii.String("ApiZone"), &awsroute53.PrivateHostedZoneProps{
 		ZoneName: api.Host(),
 		Vpc:      vpc,
 		Comment:  jsii.String(comment),
 	})
-	alias := awsroute53.NewARecord(scope, jsii.String("ApiAlias"), &awsroute53.ARecordProps{
-		Zone:   zone,
-		Target: awsroute53.RecordTarget_FromAlias(target),
+	records := awsroute53.NewCfnRecordSetGroup(scope, jsii.String("ApiRecords"), &awsroute53.CfnRecordSetGroupProps{
+		HostedZoneId: zone.HostedZoneId(),
+		Comment:      jsii.String("The API's hostname, an alias of the endpoint that carries its calls"),
+		RecordSets: &[]any{&awsroute53.CfnRecordSetGroup_RecordSetProperty{
+			Name:        jsii.String(*api.Host() + "."),
+			Type:        jsii.String("A"),
+			AliasTarget: &awsroute53.CfnRecordSetGroup_AliasTargetProperty{DnsName: alias.DnsName, HostedZoneId: alias.HostedZoneId},
+		}},
 	})
-	return zone, alias
+	return zone, records
+}
+
+// EndpointAlias is the alias target of an interface endpoint's Regional DNS
+// name, the first of its DnsEntries ("{hosted zone id}:{name}"), as CDK's
+// InterfaceVpcEndpointTarget reads it.
+func EndpointAlias(endpoint awsec2.InterfaceVpcEndpoint) *awsroute53.AliasRecordTargetConfig {
+	first := awscdk.Fn_Select(jsii.Number(0), endpoint.VpcEndpointDnsEntries())
+	return &awsroute53.AliasRecordTargetConfig{
+		DnsName:      awscdk.Fn_Select(jsii.Number(1), awscdk.Fn_Split(jsii.String(":"), first, nil)),
+		HostedZoneId: awscdk.Fn_Select(jsii.Number(0), awscdk.Fn_Split(jsii.String(":"), first, nil)),
+	}
 }
 
 // FunctionProps configures the client function.
