@@ -86,6 +86,9 @@ func deployedFrom(t *testing.T, outdir string) deployed {
 //     while it reads another stack output in a property updated in place:
 //     such a value is unknown while CloudFormation plans, and it may plan a
 //     replacement whenever the resource is updated (aws/aws-cdk#38829);
+//   - CloudWatch Logs of the stack's Region may use the key of every
+//     encrypted log group ("Encrypt log data in CloudWatch Logs using AWS
+//     KMS": the key policy must allow logs.{region}.amazonaws.com);
 //   - CloudWatch may publish every notification of every alarm to its
 //     topic (topic policy and key policy).
 func TestInvariants(t *testing.T) {
@@ -105,6 +108,7 @@ func TestInvariants(t *testing.T) {
 			t.Run("ARNs of the stack's partition", func(t *testing.T) { partitionARNs(t, d) })
 			t.Run("consumers read their producers", func(t *testing.T) { realProducers(t, d) })
 			t.Run("every alarm's topic takes its notifications", func(t *testing.T) { alarmsHeard(t, d) })
+			t.Run("every encrypted log group's key lets CloudWatch Logs use it", func(t *testing.T) { logKeysUsable(t, d) })
 			t.Run("no weak reference pulled into a replacement", func(t *testing.T) { weakReferencesOutOfReplacements(t, d) })
 		})
 	}
@@ -283,5 +287,39 @@ func weakReferencesOutOfReplacements(t *testing.T, d deployed) {
 	}
 	if checked == 0 {
 		t.Error("no resource reads another stack in a create-only property: the check checks nothing")
+	}
+}
+
+func logKeysUsable(t *testing.T, d deployed) {
+	var checked int
+	for stack, tmpl := range d.templates {
+		pseudo := map[string]string{"AWS::Partition": d.partitionOfStack[stack], "AWS::Region": d.region[stack], "AWS::AccountId": d.account[stack],
+			"AWS::URLSuffix": map[string]string{"aws-cn": "amazonaws.com.cn"}[d.partitionOfStack[stack]]}
+		if pseudo["AWS::URLSuffix"] == "" {
+			pseudo["AWS::URLSuffix"] = "amazonaws.com"
+		}
+		resources := tmpl["Resources"].(map[string]any)
+		for id, r := range resources {
+			res := r.(map[string]any)
+			props, _ := res["Properties"].(map[string]any)
+			if res["Type"] != "AWS::Logs::LogGroup" || props["KmsKeyId"] == nil {
+				continue
+			}
+			checked++
+			getAtt, _ := props["KmsKeyId"].(map[string]any)["Fn::GetAtt"].([]any)
+			if len(getAtt) != 2 {
+				t.Errorf("%s: log group %s is encrypted with %s, not a key of its stack", stack, id, cdktest.JSON(props["KmsKeyId"]))
+				continue
+			}
+			key := resources[getAtt[0].(string)].(map[string]any)["Properties"].(map[string]any)
+			policy := cdktest.JSON(cdktest.Resolve(key["KeyPolicy"], pseudo))
+			service := fmt.Sprintf(`"Principal":{"Service":"logs.%s.%s"}`, d.region[stack], pseudo["AWS::URLSuffix"])
+			if !strings.Contains(policy, service) || !strings.Contains(policy, `"kms:GenerateDataKey*"`) {
+				t.Errorf("%s: log group %s's key %s does not let %s use it: %s", stack, id, getAtt[0], service, policy)
+			}
+		}
+	}
+	if checked == 0 && strings.Contains(t.Name(), "kms") {
+		t.Error("logEncryption=kms, but no encrypted log group: the check checks nothing")
 	}
 }
