@@ -7,9 +7,11 @@
 // VPC and endpoint) and proves every client again, destroys everything
 // (also when a step failed) and checks that nothing of the run is left.
 // It proves the transport of the configuration: over peering, each
-// client's peering connection to the new API VPC; over PrivateLink, each
-// client's interface endpoint to the API's endpoint service, and that
-// service's load balancer in the API's VPC. The steps talk to AWS and to the CDK CLI
+// client's peering connection to the new API VPC; over PrivateLink, the
+// API's endpoint service with its load balancer in the API's VPC and each
+// client's interface endpoint to it, and after the update a new service in
+// the new VPC, the old one gone, and a new endpoint for every client. The
+// steps talk to AWS and to the CDK CLI
 // through two small interfaces, so their logic is tested offline with fakes;
 // only `make e2e` runs them against an account.
 package e2e
