@@ -452,3 +452,29 @@ func (a *AWS) LoadBalancerVpc(ctx context.Context, region, arn string) (string, 
 	}
 	return "", false, nil
 }
+
+// EndpointConnections implements Cloud: EC2's
+// DescribeVpcEndpointConnections filtered by service-id, paginated, as the
+// service's owner sees them. The state is passed on as EC2 spells it
+// ("available" in the PrivateLink guide's describe-vpc-endpoint-connections
+// example, docs.aws.amazon.com/vpc/latest/privatelink/accept-reject-endpoint-requests.html;
+// the SDK's constants say "Available"), for comparison without regard to
+// case.
+func (a *AWS) EndpointConnections(ctx context.Context, region, serviceID string) (map[string]string, error) {
+	conns := map[string]string{}
+	p := ec2.NewDescribeVpcEndpointConnectionsPaginator(ec2.NewFromConfig(a.in(region)), &ec2.DescribeVpcEndpointConnectionsInput{
+		Filters: []ec2types.Filter{{Name: aws.String("service-id"), Values: []string{serviceID}}},
+	})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("describing the connections of endpoint service %s in %s: %w", serviceID, region, err)
+		}
+		for _, conn := range page.VpcEndpointConnections {
+			if aws.ToString(conn.ServiceId) == serviceID {
+				conns[aws.ToString(conn.VpcEndpointId)] = string(conn.VpcEndpointState)
+			}
+		}
+	}
+	return conns, nil
+}

@@ -7,9 +7,11 @@
 // VPC and endpoint) and proves every client again, destroys everything
 // (also when a step failed) and checks that nothing of the run is left.
 // It proves the transport of the configuration: over peering, each
-// client's peering connection to the new API VPC; over PrivateLink, each
-// client's interface endpoint to the API's endpoint service, and that
-// service's load balancer in the API's VPC. The steps talk to AWS and to the CDK CLI
+// client's peering connection to the new API VPC; over PrivateLink, the
+// API's endpoint service with its load balancer in the API's VPC and each
+// client's interface endpoint to it, and after the update a new service in
+// the new VPC, the old one gone, and a new endpoint for every client. The
+// steps talk to AWS and to the CDK CLI
 // through two small interfaces, so their logic is tested offline with fakes;
 // only `make e2e` runs them against an account.
 package e2e
@@ -72,6 +74,10 @@ type Cloud interface {
 	// LoadBalancerVpc is the VPC of a load balancer of region; exists is
 	// false when there is no such load balancer.
 	LoadBalancerVpc(ctx context.Context, region, arn string) (vpc string, exists bool, err error)
+	// EndpointConnections lists the interface endpoint connections of this
+	// account's endpoint service of region (its id, vpce-svc-...), as the
+	// service sees them: endpoint id -> state ("available" once accepted).
+	EndpointConnections(ctx context.Context, region, serviceID string) (map[string]string, error)
 	// AlarmState is the state of a CloudWatch alarm of region: OK, ALARM
 	// or INSUFFICIENT_DATA; exists is false when there is no such alarm.
 	AlarmState(ctx context.Context, region, name string) (state string, exists bool, err error)
@@ -225,13 +231,16 @@ type Waits struct {
 	// Alarm bounds each wait for an alarm to reach a state: FailedProbes
 	// intervals of probes, and the alarm's evaluation after them.
 	Alarm time.Duration
+	// Gone bounds the wait, after the update, for the endpoint service and
+	// load balancer the update replaced to be gone (over PrivateLink).
+	Gone time.Duration
 	// Poll is the time between two looks.
 	Poll time.Duration
 }
 
 // DefaultWaits are the bounds for a probe every minute (the plan's
 // probeIntervalMinutes).
-var DefaultWaits = Waits{FirstProbe: 10 * time.Minute, Alarm: 15 * time.Minute, Poll: 20 * time.Second}
+var DefaultWaits = Waits{FirstProbe: 10 * time.Minute, Alarm: 15 * time.Minute, Gone: 5 * time.Minute, Poll: 20 * time.Second}
 
 // probeIntervalMinutes is the copy's probe interval: the shortest, so the
 // run sees probes and alarms within minutes.
@@ -490,11 +499,9 @@ func Run(ctx context.Context, p Plan, cloud Cloud, cdk CDK, out io.Writer) (err 
 	if err != nil {
 		return err
 	}
-	if second.vpcID == first.vpcID {
-		return fmt.Errorf("the update kept the API's VPC %s: a new apiVpcCidr must replace it", first.vpcID)
-	}
 	if !c.UsesPeering() {
-		// prove has checked the endpoints and the load balancer.
+		// prove has checked the new endpoint service, that the old one is
+		// gone, and every client's new endpoint.
 		return nil
 	}
 	for _, cl := range c.ClientList() {
@@ -538,7 +545,10 @@ type deployed struct {
 	functions, peerings map[string]string
 	serviceName         string
 	endpoints           map[string]string
-	loadBalancers       []string
+	// serviceID and loadBalancers are what EC2 says of the service named
+	// serviceName.
+	serviceID     string
+	loadBalancers []string
 }
 
 // prove reads the stacks' outputs and invokes every client, which must
@@ -594,6 +604,12 @@ func (r *runner) prove(ctx context.Context, p Plan, cloud Cloud, s *inventory, b
 				}
 			}
 		}
+		// Checked last, so that the leftovers check knows every resource
+		// the outputs name.
+		if before != nil && d.vpcID == before.vpcID {
+			return fmt.Errorf("the update kept the API's VPC %s (output VpcId of %s): a new apiVpcCidr (%s) must replace it",
+				d.vpcID, c.StackName(config.RoleApi), p.NextApiVpcCidr)
+		}
 		return nil
 	}); err != nil {
 		return d, err
@@ -618,67 +634,68 @@ func (r *runner) prove(ctx context.Context, p Plan, cloud Cloud, s *inventory, b
 	return d, nil
 }
 
-// privateLink checks the PrivateLink path a deploy gave (d): every client's
-// interface endpoint is available and connects to the API's endpoint
-// service in the API's Region, and the service's load balancers are in the
-// API's VPC; after the update (before is the first deploy), in the new one.
+// privateLink checks the PrivateLink path a deploy gave (d), before any
+// client is invoked: the API's endpoint service is Available with its load
+// balancers in the API's VPC, and every client's interface endpoint is
+// available and connected to it in the API's Region. After the update
+// (before is the first deploy), the service must be a new one in the new
+// VPC, the old service and its load balancers gone, and every client's
+// endpoint a new one: AWS refuses to move a service with connected
+// endpoints to another load balancer ("You can't disassociate a load
+// balancer if there are endpoints connected to your endpoint service",
+// docs.aws.amazon.com/vpc/latest/privatelink/configure-endpoint-service.html),
+// so a new API VPC needs a new load balancer and a new service beside the
+// old ones, and an endpoint's ServiceName is create-only.
 func (r *runner) privateLink(ctx context.Context, p Plan, cloud Cloud, s *inventory, d *deployed, before *deployed) error {
-	c := p.Config
-	phase, which := "", "the API VPC"
-	if before != nil {
-		phase, which = " after the update", "the new API VPC"
+	if err := r.endpointService(ctx, p, cloud, s, d, before); err != nil {
+		return err
 	}
-	for _, cl := range c.ClientList() {
-		if err := r.step("the client in "+cl.Region+" connects to the API's endpoint service"+phase, func() error {
-			id := d.endpoints[cl.Region]
-			e, exists, err := cloud.VpcEndpoint(ctx, cl.Region, id)
-			if err != nil {
-				return err
-			}
-			if !exists {
-				return fmt.Errorf("interface endpoint %s (output EndpointId of %s) does not exist in %s", id, c.ClientStackName(config.RoleClient, cl), cl.Region)
-			}
-			var problems []string
-			// An endpoint is available once the service has accepted its
-			// connection; pendingAcceptance until then, when the service
-			// requires acceptance
-			// (docs.aws.amazon.com/vpc/latest/privatelink/accept-reject-endpoint-requests.html).
-			if !strings.EqualFold(e.State, "available") {
-				problem := fmt.Sprintf("state %s, want available", e.State)
-				if strings.EqualFold(e.State, "pendingAcceptance") {
-					problem += " (the endpoint service waits for someone to accept the connection; it must accept its clients without a manual step)"
-				}
-				problems = append(problems, problem)
-			}
-			if e.ServiceName != d.serviceName {
-				problems = append(problems, fmt.Sprintf("it connects to %s, want the API stack's endpoint service %s (output EndpointServiceName of %s)",
-					e.ServiceName, d.serviceName, c.StackName(config.RoleApi)))
-			}
-			if e.ServiceRegion != c.ApiRegion {
-				problems = append(problems, fmt.Sprintf("service Region %q, want the API's Region %s", e.ServiceRegion, c.ApiRegion))
-			}
-			if len(problems) > 0 {
-				return fmt.Errorf("interface endpoint %s in %s: %s", id, cl.Region, strings.Join(problems, "; "))
-			}
-			fmt.Fprintf(r.out, "    %s: %s, %s in %s\n", id, e.State, e.ServiceName, e.ServiceRegion)
-			return nil
-		}); err != nil {
+	if before != nil {
+		if err := r.replacedFrontGone(ctx, p, cloud, before); err != nil {
 			return err
 		}
 	}
-	return r.step("the endpoint service's load balancer is in "+which, func() error {
+	for _, cl := range p.Config.ClientList() {
+		if err := r.clientEndpoint(ctx, p, cloud, cl, d, before); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// endpointService checks the service the API stack names (output
+// EndpointServiceName): after the update a new one, Available, with its
+// load balancers in the (new) API VPC. It records the service's id and load
+// balancers in d, and the balancers in s for the leftovers check.
+func (r *runner) endpointService(ctx context.Context, p Plan, cloud Cloud, s *inventory, d *deployed, before *deployed) error {
+	c := p.Config
+	name, which := "the API's endpoint service is Available, its load balancer in the API VPC", "the API VPC"
+	if before != nil {
+		name, which = "the API's endpoint service is new and Available, its load balancer in the new API VPC", "the new API VPC"
+	}
+	return r.step(name, func() error {
+		if before != nil && d.serviceName == before.serviceName {
+			return fmt.Errorf("output EndpointServiceName of %s is still %s after the update: a new API VPC needs a new load balancer and a new endpoint service, "+
+				"since AWS refuses to move a service with connected endpoints to another load balancer (ExistingVpcEndpointConnections)",
+				c.StackName(config.RoleApi), d.serviceName)
+		}
 		svc, exists, err := cloud.EndpointService(ctx, c.ApiRegion, d.serviceName)
 		if err != nil {
 			return err
 		}
 		if !exists {
-			return fmt.Errorf("there is no endpoint service %s in %s", d.serviceName, c.ApiRegion)
+			return fmt.Errorf("there is no endpoint service %s (output EndpointServiceName of %s) in %s", d.serviceName, c.StackName(config.RoleApi), c.ApiRegion)
 		}
 		for _, arn := range svc.LoadBalancers {
 			s.loadBalancers = appendNew(s.loadBalancers, arn)
 		}
+		d.serviceID, d.loadBalancers = svc.ID, svc.LoadBalancers
+		// A service is Pending until it is ready, then Available; Deleting,
+		// Deleted and Failed are the others (EC2 API reference,
+		// ServiceConfiguration, ServiceState: "Pending | Available |
+		// Deleting | Deleted | Failed").
 		if !strings.EqualFold(svc.State, "Available") {
-			return fmt.Errorf("endpoint service %s (%s) is %s, want Available", d.serviceName, svc.ID, svc.State)
+			return fmt.Errorf("endpoint service %s (%s) is %s, want Available: its clients' endpoints cannot be served until it is", d.serviceName, svc.ID, svc.State)
 		}
 		if len(svc.LoadBalancers) == 0 {
 			return fmt.Errorf("endpoint service %s (%s) has no Network Load Balancer", d.serviceName, svc.ID)
@@ -696,17 +713,128 @@ func (r *runner) privateLink(ctx context.Context, p Plan, cloud Cloud, s *invent
 				errs = append(errs, fmt.Errorf("load balancer %s of endpoint service %s is in VPC %s, want the new API VPC %s; the old API VPC was %s",
 					arn, d.serviceName, vpc, d.vpcID, before.vpcID))
 			case vpc != d.vpcID:
-				errs = append(errs, fmt.Errorf("load balancer %s of endpoint service %s is in VPC %s, want the API VPC %s", arn, d.serviceName, vpc, d.vpcID))
+				errs = append(errs, fmt.Errorf("load balancer %s of endpoint service %s is in VPC %s, want %s %s", arn, d.serviceName, vpc, which, d.vpcID))
 			default:
 				was := ""
 				if before != nil {
-					was = fmt.Sprintf(" (was %s)", strings.Join(before.loadBalancers, ", "))
+					was = fmt.Sprintf(" (was %s on %s)", before.serviceName, strings.Join(before.loadBalancers, ", "))
 				}
-				fmt.Fprintf(r.out, "    %s: %s%s\n", arn, vpc, was)
+				fmt.Fprintf(r.out, "    %s (%s, %s): %s in %s%s\n", d.serviceName, svc.ID, svc.State, arn, vpc, was)
 			}
 		}
-		d.loadBalancers = svc.LoadBalancers
 		return errors.Join(errs...)
+	})
+}
+
+// replacedFrontGone waits, for at most Waits.Gone, until the endpoint
+// service and the load balancers of the first deploy are gone: the update's
+// cleanup phase deletes them once the old service's connections are
+// rejected. CloudFormation does not fail an update for a resource it could
+// not delete in that phase: it "removes the old resource from the stack and
+// continues updating the stack" (CloudFormation User Guide,
+// troubleshooting, "Resource removed from stack but not deleted"), so only
+// a look at the account tells.
+func (r *runner) replacedFrontGone(ctx context.Context, p Plan, cloud Cloud, before *deployed) error {
+	c := p.Config
+	return r.step("the endpoint service and load balancer from before the update are gone", func() error {
+		return r.waitFor(ctx, p.Waits.Gone, p.Waits.Poll, func() (bool, string, error) {
+			var left []string
+			svc, exists, err := cloud.EndpointService(ctx, c.ApiRegion, before.serviceName)
+			if err != nil {
+				return false, "", err
+			}
+			if exists {
+				left = append(left, fmt.Sprintf("endpoint service %s (%s, %s)", before.serviceName, svc.ID, svc.State))
+			}
+			for _, arn := range before.loadBalancers {
+				_, exists, err := cloud.LoadBalancerVpc(ctx, c.ApiRegion, arn)
+				if err != nil {
+					return false, "", err
+				}
+				if exists {
+					left = append(left, "load balancer "+arn)
+				}
+			}
+			if len(left) == 0 {
+				return true, fmt.Sprintf("%s and %s gone", before.serviceName, strings.Join(before.loadBalancers, ", ")), nil
+			}
+			return false, "still there: " + strings.Join(left, ", "), nil
+		}, func(seen string) error {
+			return fmt.Errorf("after %s, %s: the update's cleanup did not delete them (look for DELETE_FAILED in the events of %s; "+
+				"a service with available or pending-acceptance connections cannot be deleted, nor a load balancer a service still uses)",
+				p.Waits.Gone, seen, c.StackName(config.RoleApi))
+		})
+	})
+}
+
+// clientEndpoint checks one client's interface endpoint (output EndpointId):
+// available, connected to the API's endpoint service in the API's Region,
+// and listed by that service as an available connection; after the update,
+// a new endpoint to the new service.
+func (r *runner) clientEndpoint(ctx context.Context, p Plan, cloud Cloud, cl config.Client, d *deployed, before *deployed) error {
+	c := p.Config
+	name := "the client in " + cl.Region + " connects to the API's endpoint service"
+	if before != nil {
+		name = "the client in " + cl.Region + " has a new endpoint to the new endpoint service"
+	}
+	return r.step(name, func() error {
+		id := d.endpoints[cl.Region]
+		var problems []string
+		if before != nil && id == before.endpoints[cl.Region] {
+			problems = append(problems, "it is the endpoint from before the update (output EndpointId of "+c.ClientStackName(config.RoleClient, cl)+
+				" did not change): a new endpoint service needs a new interface endpoint, its ServiceName being create-only")
+		}
+		e, exists, err := cloud.VpcEndpoint(ctx, cl.Region, id)
+		if err != nil {
+			return err
+		}
+		if !exists {
+			return fmt.Errorf("interface endpoint %s (output EndpointId of %s) does not exist in %s", id, c.ClientStackName(config.RoleClient, cl), cl.Region)
+		}
+		// An endpoint is available once the service has accepted its
+		// connection; pendingAcceptance until then, when the service
+		// requires acceptance
+		// (docs.aws.amazon.com/vpc/latest/privatelink/accept-reject-endpoint-requests.html).
+		if !strings.EqualFold(e.State, "available") {
+			problem := fmt.Sprintf("state %s, want available", e.State)
+			if strings.EqualFold(e.State, "pendingAcceptance") {
+				problem += " (the endpoint service waits for someone to accept the connection; it must accept its clients without a manual step)"
+			}
+			problems = append(problems, problem)
+		}
+		switch {
+		case e.ServiceName == d.serviceName:
+		case before != nil && e.ServiceName == before.serviceName:
+			problems = append(problems, fmt.Sprintf("it still connects to %s, the endpoint service from before the update, want the new %s (output EndpointServiceName of %s)",
+				e.ServiceName, d.serviceName, c.StackName(config.RoleApi)))
+		default:
+			problems = append(problems, fmt.Sprintf("it connects to %s, want the API stack's endpoint service %s (output EndpointServiceName of %s)",
+				e.ServiceName, d.serviceName, c.StackName(config.RoleApi)))
+		}
+		if e.ServiceRegion != c.ApiRegion {
+			problems = append(problems, fmt.Sprintf("service Region %q, want the API's Region %s", e.ServiceRegion, c.ApiRegion))
+		}
+		if len(problems) == 0 {
+			// The service's own view: its connection from this endpoint.
+			conns, err := cloud.EndpointConnections(ctx, c.ApiRegion, d.serviceID)
+			if err != nil {
+				return err
+			}
+			if state, ok := conns[id]; !ok {
+				problems = append(problems, fmt.Sprintf("endpoint service %s lists no connection from it", d.serviceID))
+			} else if !strings.EqualFold(state, "available") {
+				problems = append(problems, fmt.Sprintf("endpoint service %s lists its connection as %s, want available", d.serviceID, state))
+			}
+		}
+		if len(problems) > 0 {
+			return fmt.Errorf("interface endpoint %s in %s: %s", id, cl.Region, strings.Join(problems, "; "))
+		}
+		was := ""
+		if before != nil {
+			was = fmt.Sprintf(" (was %s to %s)", before.endpoints[cl.Region], before.serviceName)
+		}
+		fmt.Fprintf(r.out, "    %s: %s, %s in %s%s\n", id, e.State, e.ServiceName, e.ServiceRegion, was)
+		return nil
 	})
 }
 
