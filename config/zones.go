@@ -73,10 +73,11 @@ func (c Config) ClientZones(cl Client) []string {
 // zoneNames warns, with transport privatelink, about zone names pinned in a
 // Region that has zones without cross-Region PrivateLink: only a zone ID
 // says which zone a name is in the account, so crossRegionZones cannot
-// check names.
+// check names. A list refused for what it is (not two zones of region)
+// gets its problem alone.
 func (ch *checker) zoneNames(key string, zones []string, regionKey, region string) {
 	defaults, ok := privateLinkZones[region]
-	if !ok || len(zones) == 0 || slices.ContainsFunc(zones, func(z string) bool {
+	if !ok || len(zones) != 2 || slices.ContainsFunc(zones, func(z string) bool {
 		return zoneIDRe.MatchString(z) || zoneKind(z, region) != "Availability Zone"
 	}) {
 		return

@@ -212,13 +212,18 @@ func TestPrivateLinkZoneNamesWarning(t *testing.T) {
 		}
 	}
 	// A list refused for what it is gets the problem, not the warning too.
-	_, warnings, err := FromContext(map[string]any{"transport": "privatelink", "apiAvailabilityZones": "us-east-1a,eu-west-3b"}, Sources{})
-	if err == nil || !strings.Contains(err.Error(), `"eu-west-3b" is not a zone of apiRegion`) {
-		t.Errorf("error = %v, want the zone of another Region refused", err)
-	}
-	for _, w := range warnings {
-		if strings.HasPrefix(w, keyApiAvailabilityZones) {
-			t.Errorf("warning beside the problem: %s", w)
+	for zones, problem := range map[string]string{
+		"us-east-1a,eu-west-3b":            `"eu-west-3b" is not a zone of apiRegion`,
+		"us-east-1a,us-east-1b,us-east-1c": "lists 3 zones",
+	} {
+		_, warnings, err := FromContext(map[string]any{"transport": "privatelink", "apiAvailabilityZones": zones}, Sources{})
+		if err == nil || !strings.Contains(err.Error(), problem) {
+			t.Errorf("zones %s: error = %v, want one with %q", zones, err, problem)
+		}
+		for _, w := range warnings {
+			if strings.HasPrefix(w, keyApiAvailabilityZones) {
+				t.Errorf("zones %s: warning beside the problem: %s", zones, w)
+			}
 		}
 	}
 }
