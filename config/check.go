@@ -511,7 +511,7 @@ func (ch *checker) unsetHint(key string) string {
 			return "remove the key to use the default " + s + ", or give a value"
 		}
 	case *[]string:
-		return "remove the key to let CloudFormation choose the zones, or give two zones" + ch.suchAs(ch.zoneExample(key))
+		return "remove the key " + ch.unsetZones(key, "to let CloudFormation choose the zones") + ", or give two zones" + ch.suchAs(ch.zoneExample(key))
 	}
 	hint := "give a value"
 	if ex := ch.examples(key, 1, ch.exampleValues(key)...); ex != "" {
@@ -587,7 +587,7 @@ func (ch *checker) zoneExample(key string) (string, bool) {
 	if !slices.Contains(cdkRegions().names, region) {
 		region = "us-east-1"
 	}
-	return ch.suggest(key, region+"a,"+region+"b")
+	return ch.suggest(key, append(ch.zoneIDExample(key), region+"a,"+region+"b")...)
 }
 
 func (ch *checker) appName(key, name string) {
@@ -851,8 +851,8 @@ func (ch *checker) zones(key string, zones []string, regionKey, region, otherKey
 	}
 	example := func() string { return eg(ch.zoneExample(key)) }
 	if len(zones) != 2 {
-		ch.add(key, zones, "lists %d %s; give exactly 2 (one subnet in each)%s, or leave it unset to let CloudFormation pick",
-			len(zones), plural(len(zones), "zone", "zones"), example())
+		ch.add(key, zones, "lists %d %s; give exactly 2 (one subnet in each)%s, or leave it unset %s",
+			len(zones), plural(len(zones), "zone", "zones"), example(), ch.unsetZones(key, "to let CloudFormation pick"))
 	}
 	// Spaces and invisible characters are reported once for the list, and
 	// the zones are checked without them.
@@ -916,6 +916,7 @@ func (ch *checker) zones(key string, zones []string, regionKey, region, otherKey
 	}
 	if ch.transport == TransportPrivateLink && region != "" {
 		ch.crossRegionZones(key, zones, regionKey, region)
+		ch.zoneNames(key, zones, regionKey, region)
 	}
 }
 

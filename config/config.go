@@ -138,7 +138,11 @@ type Config struct {
 	// ApiAvailabilityZones and ClientAvailabilityZones pin the two zones
 	// of each VPC, for when a service the stacks use is offered only in
 	// some zones. Empty leaves the choice to CloudFormation at deploy time,
-	// so synthesis needs no AWS lookup.
+	// so synthesis needs no AWS lookup, except over TransportPrivateLink in
+	// the Regions of privateLinkZones, where it means two zone IDs with
+	// cross-Region PrivateLink (whether every account has them is not
+	// documented; see privateLinkZones). Read them with ApiZones and
+	// ClientZones.
 	ApiAvailabilityZones    []string
 	ClientAvailabilityZones []string
 	// LogRetentionDays is how long API access logs are kept.

@@ -99,7 +99,7 @@ func NewApp(scope constructs.Construct, props *AppProps) (*App, error) {
 		Logs:               logs,
 		ThrottleRateLimit:  cfg.ThrottleRateLimit,
 		ThrottleBurstLimit: cfg.ThrottleBurstLimit,
-		AvailabilityZones:  cfg.ApiAvailabilityZones,
+		AvailabilityZones:  cfg.ApiZones(),
 		CloudWatchRole:     cfg.ApiGatewayCloudWatchRole == config.CloudWatchRoleCreate,
 		EndpointService:    service,
 	})
@@ -108,10 +108,6 @@ func NewApp(scope constructs.Construct, props *AppProps) (*App, error) {
 		account, apiAccount := cfg.Account, ""
 		if cl.Account != "" && cl.Account != cfg.Account {
 			account, apiAccount = cl.Account, cfg.Account
-		}
-		zones := cfg.ClientAvailabilityZones
-		if cfg.Clients != nil {
-			zones = nil
 		}
 		description := fmt.Sprintf("Client VPC peered with %s, DNS for the private API, and the Lambda client", cfg.ApiRegion)
 		if privateLink {
@@ -130,7 +126,7 @@ func NewApp(scope constructs.Construct, props *AppProps) (*App, error) {
 			MaxAttempts:       cfg.ClientMaxAttempts,
 			BackoffBaseMs:     cfg.ClientBackoffBaseMs,
 			BackoffMaxMs:      cfg.ClientBackoffMaxMs,
-			AvailabilityZones: zones,
+			AvailabilityZones: cfg.ClientZones(cl),
 			Probe:             probeSettings(cfg, cl),
 		})
 		spoke := &Spoke{Client: cl, Stack: client}
