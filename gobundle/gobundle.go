@@ -13,8 +13,10 @@ package gobundle
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -82,8 +84,15 @@ var toolchainSettings = []string{"GOVERSION", "GOFLAGS", "GOAMD64", "GOARM64", "
 // settings. Two bundles that would differ, such as an arm64 and an amd64
 // build of one package, then never share a directory, where the second
 // build would overwrite the bootstrap the first one's Code copies. The
-// source is left out because Build runs on every synthesis anyway.
+// source is left out: buildIfChanged stamps the directory with it.
 func bundleDir(root, pkg, goarch string) (string, error) {
+	dir, _, err := bundleDirAndWorkspace(root, pkg, goarch)
+	return dir, err
+}
+
+// bundleDirAndWorkspace is bundleDir and the go.work file the go command
+// uses for root ("" or "off" for none).
+func bundleDirAndWorkspace(root, pkg, goarch string) (string, string, error) {
 	cmd := exec.Command("go", append([]string{"env", "-json"}, toolchainSettings...)...)
 	cmd.Dir = root
 	cmd.Env = buildEnv(goarch)
@@ -94,7 +103,7 @@ func bundleDir(root, pkg, goarch string) (string, error) {
 		if errors.As(err, &exit) {
 			stderr = exit.Stderr
 		}
-		return "", fmt.Errorf("go env (in %s, GOOS=linux GOARCH=%s): %w\n%s", root, goarch, err, stderr)
+		return "", "", fmt.Errorf("go env (in %s, GOOS=linux GOARCH=%s): %w\n%s", root, goarch, err, stderr)
 	}
 	h := sha256.New()
 	parts := append([]string{root, pkg}, platform(goarch)...)
@@ -107,7 +116,11 @@ func bundleDir(root, pkg, goarch string) (string, error) {
 	if err != nil {
 		cache = os.TempDir()
 	}
-	return filepath.Join(cache, "gobundle", hex.EncodeToString(h.Sum(nil)[:8])), nil
+	var env struct{ GOWORK string }
+	if err := json.Unmarshal(settings, &env); err != nil {
+		return "", "", fmt.Errorf("go env -json (in %s): %w", root, err)
+	}
+	return filepath.Join(cache, "gobundle", hex.EncodeToString(h.Sum(nil)[:8])), env.GOWORK, nil
 }
 
 // Build compiles pkg (relative to moduleRoot) for linux/goarch into
@@ -150,17 +163,130 @@ func NewBundle(props *Props) (*Bundle, error) {
 	if err != nil {
 		return nil, fmt.Errorf("module root %q: %w", props.ModuleRoot, err)
 	}
-	dir, err := bundleDir(root, props.Package, goarch)
+	dir, workspace, err := bundleDirAndWorkspace(root, props.Package, goarch)
 	if err != nil {
 		return nil, fmt.Errorf("bundling the Lambda function: %w", err)
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("bundling %s: %w", props.Package, err)
 	}
-	if err := Build(root, props.Package, goarch, dir); err != nil {
+	if err := buildIfChanged(root, props.Package, goarch, dir, workspace); err != nil {
 		return nil, fmt.Errorf("bundling the Lambda function: %w", err)
 	}
 	return &Bundle{binary: filepath.Join(dir, BinaryName), src: filepath.Join(props.ModuleRoot, props.Package)}, nil
+}
+
+// inputsFile, in a bundle's directory, holds the fingerprint of the sources
+// its bootstrap was built from.
+const inputsFile = "inputs"
+
+// buildIfChanged builds pkg into dir unless dir's bootstrap was built from
+// the very sources the module has now. The directory already stands for
+// everything else that changes the binary (bundleDir), and linking the
+// client costs about a second on two cores, which every synthesis paid: a
+// test binary that synthesizes the app forty times spent forty seconds
+// relinking one unchanged function. The stamp is removed before a build and
+// written after it, so an interrupted build is never taken for a finished
+// one. Sources outside the module (a go.work workspace, a replace
+// directive to a local directory) are not fingerprinted, so with either the
+// function is built every time.
+func buildIfChanged(root, pkg, goarch, dir, workspace string) error {
+	sources, err := sourcesHash(root)
+	if err != nil {
+		return err
+	}
+	if (workspace != "" && workspace != "off") || localReplace(root) {
+		sources = ""
+	}
+	stamp := filepath.Join(dir, inputsFile)
+	if got, err := os.ReadFile(stamp); err == nil && sources != "" && string(got) == sources {
+		if _, err := os.Stat(filepath.Join(dir, BinaryName)); err == nil {
+			return nil
+		}
+	}
+	if err := os.Remove(stamp); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	if err := Build(root, pkg, goarch, dir); err != nil {
+		return err
+	}
+	return os.WriteFile(stamp, []byte(sources), 0o644)
+}
+
+// sourcesHash fingerprints what `go build` reads from the module at root:
+// go.mod and go.sum (which pin every dependency, whose module-cache copies
+// the go command verifies against go.sum) and every file of the module's
+// packages it compiles or links (.go files other than tests, assembly,
+// .syso objects), by path and content. It reads the whole module, not just
+// pkg's dependencies, because asking the go command for those would cost
+// about what the build does; an edit elsewhere only costs one needless
+// build. Directories the go command ignores (names starting with . or _,
+// and node_modules, which go.mod ignores) are skipped, as is cdk.out. The
+// module embeds no files (TestModuleEmbedsNothing): an embedded file would
+// have to be part of the fingerprint.
+func sourcesHash(root string) (string, error) {
+	h := sha256.New()
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		name := d.Name()
+		if d.IsDir() {
+			if path != root && (strings.HasPrefix(name, ".") || strings.HasPrefix(name, "_") || name == "node_modules" || name == "cdk.out") {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !compiled(name) {
+			return nil
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(root, path)
+		fmt.Fprintf(h, "%s\x00%d\x00", rel, len(data))
+		h.Write(data)
+		return nil
+	})
+	if err != nil {
+		return "", fmt.Errorf("reading the module's sources in %s: %w", root, err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// localReplace reports whether root's go.mod replaces a module with a
+// directory ("=> ../lib"), whose files the fingerprint does not read.
+func localReplace(root string) bool {
+	data, err := os.ReadFile(filepath.Join(root, "go.mod"))
+	if err != nil {
+		return true
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if _, target, ok := strings.Cut(line, "=>"); ok {
+			if t := strings.TrimSpace(target); strings.HasPrefix(t, ".") || strings.HasPrefix(t, "/") {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// compiled reports whether a file of that name can change what `go build`
+// produces.
+func compiled(name string) bool {
+	switch {
+	case name == "go.mod", name == "go.sum", name == "go.work", name == "go.work.sum":
+		return true
+	case strings.HasSuffix(name, "_test.go"):
+		return false
+	}
+	for _, ext := range []string{".go", ".s", ".S", ".syso"} {
+		if strings.HasSuffix(name, ext) {
+			return true
+		}
+	}
+	return false
 }
 
 // Code returns a new asset of the built function, for one stack: the

@@ -1,13 +1,16 @@
 package gobundle
 
 import (
+	"bytes"
 	"debug/buildinfo"
 	"debug/elf"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
@@ -273,4 +276,138 @@ func TestCodeReturnsBuildError(t *testing.T) {
 	if !strings.Contains(err.Error(), "bundling the Lambda function") {
 		t.Errorf("error: got %v, want it to say what was being built", err)
 	}
+}
+
+// tempModule writes a module with one main package that prints word, and
+// returns its root.
+func tempModule(t *testing.T, word string) string {
+	t.Helper()
+	root := t.TempDir()
+	write(t, root, "go.mod", "module example.com/cached\n\ngo 1.26\n")
+	write(t, root, "main.go", "package main\n\nimport \"fmt\"\n\nfunc main() { fmt.Println(\""+word+"\") }\n")
+	return root
+}
+
+func write(t *testing.T, root, name, content string) {
+	t.Helper()
+	path := filepath.Join(root, name)
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestBundleRebuildsOnlyWhatChanged: a bundle whose sources are unchanged
+// keeps the binary it built, and any input of the build (a source file,
+// go.mod) gives a new one, while files the go command does not compile
+// (tests, ignored directories) do not.
+func TestBundleRebuildsOnlyWhatChanged(t *testing.T) {
+	useOwnCache(t)
+	root := tempModule(t, "first")
+	old := time.Date(2001, 1, 1, 0, 0, 0, 0, time.UTC)
+	// bundle builds root and reports whether it linked a new binary, and
+	// what the binary holds.
+	bundle := func() (bool, []byte) {
+		t.Helper()
+		b, err := NewBundle(&Props{ModuleRoot: root, Package: "."})
+		if err != nil {
+			t.Fatal(err)
+		}
+		info, err := os.Stat(b.binary)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rebuilt := !info.ModTime().Equal(old)
+		if err := os.Chtimes(b.binary, old, old); err != nil {
+			t.Fatal(err)
+		}
+		data, err := os.ReadFile(b.binary)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rebuilt, data
+	}
+	if rebuilt, bin := bundle(); !rebuilt || !bytes.Contains(bin, []byte("first")) {
+		t.Fatalf("first bundle: rebuilt %v, holds \"first\" %v; want a new binary that does", rebuilt, bytes.Contains(bin, []byte("first")))
+	}
+	for _, tt := range []struct {
+		name        string
+		change      func()
+		wantRebuild bool
+	}{
+		{"nothing", func() {}, false},
+		{"a test file", func() { write(t, root, "main_test.go", "package main\n") }, false},
+		{"a file in an ignored directory", func() { write(t, root, "_scratch/x.go", "package scratch\n") }, false},
+		{"the README", func() { write(t, root, "README.md", "notes\n") }, false},
+		{"a source file", func() { write(t, root, "main.go", strings.Replace(read(t, root, "main.go"), "first", "second", 1)) }, true},
+		{"a new source file in a package", func() { write(t, root, "lib/lib.go", "package lib\n") }, true},
+		{"go.mod", func() { write(t, root, "go.mod", read(t, root, "go.mod")+"\n// pinned\n") }, true},
+	} {
+		tt.change()
+		if rebuilt, _ := bundle(); rebuilt != tt.wantRebuild {
+			t.Errorf("after a change to %s: rebuilt %v, want %v", tt.name, rebuilt, tt.wantRebuild)
+		}
+	}
+	if _, bin := bundle(); !bytes.Contains(bin, []byte("second")) {
+		t.Error("the bundle does not hold the changed source's binary")
+	}
+}
+
+// With sources outside the module, which the fingerprint does not read (a
+// replace directive to a directory), every bundle is built afresh.
+func TestBundleWithLocalReplaceAlwaysBuilds(t *testing.T) {
+	useOwnCache(t)
+	root := tempModule(t, "first")
+	write(t, root, "go.mod", read(t, root, "go.mod")+"\nreplace example.com/other => ../other\n")
+	var times []time.Time
+	for range 2 {
+		b, err := NewBundle(&Props{ModuleRoot: root, Package: "."})
+		if err != nil {
+			t.Fatal(err)
+		}
+		old := time.Date(2001, 1, 1, 0, 0, 0, 0, time.UTC)
+		info, _ := os.Stat(b.binary)
+		times = append(times, info.ModTime())
+		os.Chtimes(b.binary, old, old)
+	}
+	if times[1].Year() == 2001 {
+		t.Error("the second bundle reused the first binary, though go.mod replaces a module with a directory")
+	}
+}
+
+// The fingerprint of a bundle's sources reads compiled files only: a file
+// embedded with //go:embed would change the binary unseen.
+func TestModuleEmbedsNothing(t *testing.T) {
+	root, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && (d.Name() == "node_modules" || d.Name() == "cdk.out" || (path != root && strings.HasPrefix(d.Name(), "."))) {
+			return filepath.SkipDir
+		}
+		if !d.IsDir() && compiled(d.Name()) && strings.HasSuffix(d.Name(), ".go") {
+			if data, err := os.ReadFile(path); err == nil && bytes.Contains(data, []byte("//go:"+"embed")) {
+				t.Errorf("%s embeds files, which gobundle's source fingerprint does not read: add them to sourcesHash", path)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func read(t *testing.T, root, name string) string {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(root, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(data)
 }
