@@ -88,7 +88,8 @@ func run(args []string, getenv func(string) string, stderr io.Writer) int {
 }
 
 // standaloneContext is the context the CDK CLI would give the app: its
-// files merged, then the -c values of args. It also returns the CLI's
+// files merged, the context it derives from its settings, then the -c
+// values of args. It also returns the CLI's
 // warnings for -c values it ignores, which the CLI would have printed.
 func standaloneContext(args []string) (map[string]any, []string, error) {
 	overrides, ignored, err := cdkcontext.ParseContextArgs(args)
@@ -99,6 +100,13 @@ func standaloneContext(args []string) (map[string]any, []string, error) {
 	files, err := cdkcontext.Read(".", home)
 	if err != nil {
 		return nil, ignored, err
+	}
+	settings, err := cdkcontext.SettingsContext(".", home)
+	if err != nil {
+		return nil, ignored, err
+	}
+	for k, v := range settings {
+		files.Merged[k] = v
 	}
 	for k, v := range overrides {
 		files.Merged[k] = v

@@ -28,9 +28,10 @@ import (
 // directory and `go run .` must run in the module root: one synth and one
 // go run.
 //
-// The CLI runs with its metadata switched off: it adds context of its own
-// for version reporting and path and asset metadata, which the app does
-// not add on its own, and which would differ in every template.
+// Both run with the CLI's defaults, which add path and asset metadata and
+// version reporting: `go run .` adds the context the CLI derives from its
+// settings, so even the API's Deployment, whose logical id CDK derives from
+// the API's rendered resources (path metadata included), has one id.
 func TestCLIAndGoRunMergeContextAlike(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the CDK CLI and go run")
@@ -83,8 +84,6 @@ func TestCLIAndGoRunMergeContextAlike(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			cliOut := t.TempDir()
 			cli := exec.Command(cdk, append([]string{"synth", "--no-lookups", "--quiet", "--no-notices",
-				// See above: metadata only the CLI asks for.
-				"--no-version-reporting", "--no-path-metadata", "--no-asset-metadata",
 				"--output", cliOut}, tc.args...)...)
 			cli.Dir, cli.Env = proj, env
 			cliMessages := runForMessages(t, cli)

@@ -206,3 +206,52 @@ func ParseContextArgs(args []string) (ctx map[string]any, warnings []string, err
 	}
 	return ctx, warnings, nil
 }
+
+// SettingsContext is the context the CDK CLI adds from its settings before
+// it runs the app (contextFromSettings in the pinned CLI's lib/index.js):
+// path metadata, asset metadata and version reporting on unless a settings
+// file turns them off ("pathMetadata": false, and so on, at the top level
+// of cdk.json or ~/.cdk.json, cdk.json winning), every stack bundled, and
+// validation errors of policy-validation plugins reported without failing
+// the synthesis. `go run .` adds it too, so that its templates are the
+// CLI's: path metadata alone changes an API Gateway Deployment's logical
+// id, which CDK derives from the API's rendered resources.
+func SettingsContext(dir, home string) (map[string]any, error) {
+	settings := map[string]any{}
+	paths := []string{filepath.Join(dir, ProjectConfig)}
+	if home != "" {
+		paths = append([]string{filepath.Join(home, ".cdk.json")}, paths...)
+	}
+	for _, path := range paths {
+		doc, err := contextOf(path, false)
+		if err != nil {
+			return nil, err
+		}
+		for k, v := range doc {
+			settings[k] = v
+		}
+	}
+	on := func(key string) bool {
+		v, set := settings[key]
+		return !set || v != false
+	}
+	ctx := map[string]any{
+		"aws:cdk:bundling-stacks":                   []any{"**"},
+		"@aws-cdk/core:failSynthOnValidationErrors": false,
+	}
+	if on("pathMetadata") {
+		ctx["aws:cdk:enable-path-metadata"] = true
+	}
+	if on("assetMetadata") {
+		ctx["aws:cdk:enable-asset-metadata"] = true
+	}
+	if on("versionReporting") {
+		ctx["aws:cdk:version-reporting"] = true
+	} else {
+		ctx["aws:cdk:disable-version-reporting"] = true
+	}
+	if v, set := settings["bundlingStacks"]; set {
+		ctx["aws:cdk:bundling-stacks"] = v
+	}
+	return ctx, nil
+}

@@ -82,3 +82,43 @@ func TestParseContextArgs(t *testing.T) {
 		t.Errorf("ParseArgs: got %v, %v; want map[k:v] and no error", got, err)
 	}
 }
+
+// The context the CLI derives from its settings: metadata and version
+// reporting on by default, off where cdk.json or ~/.cdk.json says so,
+// cdk.json winning.
+func TestSettingsContext(t *testing.T) {
+	for _, tc := range []struct {
+		name          string
+		user, project string
+		want          map[string]any
+	}{
+		{"defaults", "", `{"app": "go run ."}`, map[string]any{
+			"aws:cdk:enable-path-metadata": true, "aws:cdk:enable-asset-metadata": true, "aws:cdk:version-reporting": true,
+			"aws:cdk:bundling-stacks": []any{"**"}, "@aws-cdk/core:failSynthOnValidationErrors": false}},
+		{"cdk.json turns them off", `{"pathMetadata": true}`, `{"pathMetadata": false, "assetMetadata": false, "versionReporting": false}`, map[string]any{
+			"aws:cdk:disable-version-reporting": true,
+			"aws:cdk:bundling-stacks":           []any{"**"}, "@aws-cdk/core:failSynthOnValidationErrors": false}},
+		{"~/.cdk.json turns one off", `{"pathMetadata": false}`, `{}`, map[string]any{
+			"aws:cdk:enable-asset-metadata": true, "aws:cdk:version-reporting": true,
+			"aws:cdk:bundling-stacks": []any{"**"}, "@aws-cdk/core:failSynthOnValidationErrors": false}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir, home := t.TempDir(), t.TempDir()
+			if err := os.WriteFile(filepath.Join(dir, ProjectConfig), []byte(tc.project), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if tc.user != "" {
+				if err := os.WriteFile(filepath.Join(home, ".cdk.json"), []byte(tc.user), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			got, err := SettingsContext(dir, home)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("context (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
