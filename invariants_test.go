@@ -86,6 +86,9 @@ func deployedFrom(t *testing.T, outdir string) deployed {
 //     while it reads another stack output in a property updated in place:
 //     such a value is unknown while CloudFormation plans, and it may plan a
 //     replacement whenever the resource is updated (aws/aws-cdk#38829);
+//   - every stack output but those CDK publishes for weak references has a
+//     description, and none of a transport holds what only the other
+//     transport uses (route tables and peering over PrivateLink);
 //   - CloudWatch Logs of the stack's Region may use the key of every
 //     encrypted log group ("Encrypt log data in CloudWatch Logs using AWS
 //     KMS": the key policy must allow logs.{region}.amazonaws.com);
@@ -109,6 +112,7 @@ func TestInvariants(t *testing.T) {
 			t.Run("consumers read their producers", func(t *testing.T) { realProducers(t, d) })
 			t.Run("every alarm's topic takes its notifications", func(t *testing.T) { alarmsHeard(t, d) })
 			t.Run("every encrypted log group's key lets CloudWatch Logs use it", func(t *testing.T) { logKeysUsable(t, d) })
+			t.Run("every output says what it is", func(t *testing.T) { describedOutputs(t, d) })
 			t.Run("no weak reference pulled into a replacement", func(t *testing.T) { weakReferencesOutOfReplacements(t, d) })
 		})
 	}
@@ -321,5 +325,28 @@ func logKeysUsable(t *testing.T, d deployed) {
 	}
 	if checked == 0 && strings.Contains(t.Name(), "kms") {
 		t.Error("logEncryption=kms, but no encrypted log group: the check checks nothing")
+	}
+}
+
+func describedOutputs(t *testing.T, d deployed) {
+	for stack, tmpl := range d.templates {
+		outputs, _ := tmpl["Outputs"].(map[string]any)
+		for id, o := range outputs {
+			if strings.HasPrefix(id, "PublishOutput") {
+				continue
+			}
+			if desc, _ := o.(map[string]any)["Description"].(string); desc == "" {
+				t.Errorf("%s: output %s has no description", stack, id)
+			}
+		}
+		if !strings.Contains(t.Name(), "PrivateLink") {
+			continue
+		}
+		text := cdktest.JSON(tmpl["Resources"])
+		for _, peeringOnly := range []string{"route-table", "peered", "AWS::EC2::VPCPeeringConnection"} {
+			if strings.Contains(text, peeringOnly) {
+				t.Errorf("%s over PrivateLink holds %q, which only peering uses", stack, peeringOnly)
+			}
+		}
 	}
 }

@@ -38,6 +38,7 @@ func addProbe(c *ClientStack, s *ProbeSettings) pathprobe.PathProbe {
 		AlarmEmail:      email,
 	})
 	output(c.Stack, "ProbeAlarmName", p.Alarm().AlarmName(), "Alarm that fires when the probe of this client fails or stops")
+	output(c.Stack, "ProbeAlarmTopicArn", p.Topic().TopicArn(), "Topic the probe alarm notifies: subscribe to it to hear of a failing client")
 	if email != nil {
 		output(c.Stack, "AlarmEmailToConfirm", email,
 			"AWS Notifications has sent this address a subscription request: its owner must confirm it before any alarm reaches it")
@@ -108,8 +109,10 @@ func addProbeDashboard(api awscdk.Stack, app string, interval int, spokes []spok
 				Alarm: alarm, Width: jsii.Number(6)}),
 		})
 	}
-	return awscloudwatch.NewDashboard(api, jsii.String("ProbeDashboard"), &awscloudwatch.DashboardProps{
+	dashboard := awscloudwatch.NewDashboard(api, jsii.String("ProbeDashboard"), &awscloudwatch.DashboardProps{
 		DashboardName: jsii.String(app + "-probes"),
 		Widgets:       &rows,
 	})
+	output(api, "ProbeDashboardName", dashboard.DashboardName(), "CloudWatch dashboard of every client's probe (CloudWatch console, Dashboards)")
+	return dashboard
 }

@@ -128,6 +128,7 @@ func NewApiStack(scope constructs.Construct, id string, props *ApiStackProps) *A
 		ThrottlingBurstLimit:         jsii.Number(float64(props.ThrottleBurstLimit)),
 		CloudWatchRole:               jsii.Bool(props.CloudWatchRole),
 		PeeringAccepterRole:          jsii.Bool(props.EndpointService == nil),
+		PublishRouteTables:           jsii.Bool(props.EndpointService == nil),
 	})
 	api := network.Api()
 	output(stack, "ApiId", api.RestApiId(), "Id of the private REST API")

@@ -41,6 +41,10 @@ type PrivateApiVpcProps struct {
 	// API another way (an endpoint service). Default: true when
 	// ClientAccounts is set.
 	PeeringAccepterRole *bool
+	// PublishRouteTables publishes the ids of the VPC's route tables in SSM
+	// parameters, for the return routes of peered client VPCs. Set it to
+	// false when no client peers with the VPC. Default: true.
+	PublishRouteTables *bool
 	// OrganizationId, an AWS Organizations id (o-…), makes the API's
 	// resource policy and the endpoint policy admit the principals of that
 	// organization (aws:PrincipalOrgID) instead of naming this account and
@@ -173,7 +177,9 @@ func NewPrivateApiVpc(scope constructs.Construct, id string, props *PrivateApiVp
 		p.method = p.addDemoMethod()
 	}
 	suppressNagFindings(p.api, p.method)
-	p.routeTableParams = p.publishRouteTables(*prefix)
+	if defaults.Bool(props.PublishRouteTables, true) {
+		p.routeTableParams = p.publishRouteTables(*prefix)
+	}
 	p.endpointDns, p.endpointZoneId = p.publishEndpointDns(*prefix)
 	if len(p.clientAccounts) > 0 && defaults.Bool(props.PeeringAccepterRole, true) {
 		p.accepterRole = p.newAccepterRole()
@@ -189,9 +195,13 @@ func NewPrivateApiVpc(scope constructs.Construct, id string, props *PrivateApiVp
 // the API's policy already names the endpoint, and the two would form a
 // cycle.
 func (p *privateApiVpc) newEndpoint(cidr *string, clientCidrs *[]*string) awsec2.InterfaceVpcEndpoint {
+	description := "execute-api endpoint: HTTPS from this VPC only"
+	if clientCidrs != nil && len(*clientCidrs) > 0 {
+		description = "execute-api endpoint: HTTPS from this VPC and the peered client VPCs only"
+	}
 	sg := awsec2.NewSecurityGroup(p.Construct, jsii.String("EndpointSecurityGroup"), &awsec2.SecurityGroupProps{
 		Vpc:              p.vpc,
-		Description:      jsii.String("execute-api endpoint: HTTPS from this VPC and the peered client VPCs only"),
+		Description:      jsii.String(description),
 		AllowAllOutbound: jsii.Bool(false),
 	})
 	sg.AddIngressRule(awsec2.Peer_Ipv4(cidr), awsec2.Port_Tcp(jsii.Number(443)),
@@ -282,6 +292,11 @@ func (p *privateApiVpc) newApi(props *PrivateApiVpcProps, logs logging.Settings)
 	p.executionLogs = logging.NewNamedLogGroup(p.Construct, "ExecutionLogs",
 		awscdk.Fn_Join(jsii.String(""), jsii.Strings("API-Gateway-Execution-Logs_", *api.RestApiId(), "/", *p.stageName)), logs)
 	api.DeploymentStage().Node().AddDependency(p.executionLogs)
+	// RestApi adds an undescribed stack output of the stage's URL
+	// (aws-cdk-lib aws-apigateway/lib/restapi.js, CfnOutput "Endpoint");
+	// the construct's owner decides what its stack outputs, and Url() is
+	// the same value.
+	api.Node().TryRemoveChild(jsii.String("Endpoint"))
 	return api
 }
 

@@ -19,6 +19,27 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
+// Without peered clients (their endpoint service reaches the API from
+// inside the VPC), the construct publishes no route tables and its endpoint's
+// security group says what it admits: this VPC only.
+func TestWithoutPeering(t *testing.T) {
+	app := awscdk.NewApp(nil)
+	stack := awscdk.NewStack(app, jsii.String("Standalone"), &awscdk.StackProps{Env: &awscdk.Environment{Region: jsii.String("eu-west-1")}})
+	p := privateapivpc.NewPrivateApiVpc(stack, "Api", &privateapivpc.PrivateApiVpcProps{Cidr: jsii.String("10.1.0.0/24"), PublishRouteTables: jsii.Bool(false)})
+	tmpl := cdktest.Template(t, stack)
+	if names := *p.RouteTableParameterNames(); len(names) != 0 {
+		t.Errorf("RouteTableParameterNames: got %v, want none", cdktest.JSON(names))
+	}
+	for _, param := range cdktest.Props(tmpl, "AWS::SSM::Parameter") {
+		if strings.Contains(param["Name"].(string), "route-table") {
+			t.Errorf("parameter %s published without peered clients", param["Name"])
+		}
+	}
+	if got := cdktest.Props(tmpl, "AWS::EC2::SecurityGroup")[0]["GroupDescription"]; got != "execute-api endpoint: HTTPS from this VPC only" {
+		t.Errorf("endpoint security group: %q, want it to say this VPC only", got)
+	}
+}
+
 // The construct stands alone: one stack, no context, no peers, defaults
 // for everything optional.
 func TestStandaloneDefaults(t *testing.T) {
@@ -48,6 +69,11 @@ func TestStandaloneDefaults(t *testing.T) {
 		if !strings.HasPrefix(name, "/Standalone/Api/") {
 			t.Errorf("parameter %s is not under the default prefix /Standalone/Api/", name)
 		}
+	}
+	// RestApi's own undescribed URL output is gone: the stack's owner
+	// outputs what it needs (Url()).
+	if outputs, _ := tmpl["Outputs"].(map[string]any); len(outputs) != 0 {
+		t.Errorf("outputs %v, want none of the construct's own", cdktest.JSON(outputs))
 	}
 	// Without client ranges, only the VPC itself may reach the endpoint.
 	for _, sg := range cdktest.Props(tmpl, "AWS::EC2::SecurityGroup") {
