@@ -21,26 +21,22 @@ import (
 
 	"github.com/aws/aws-lambda-go/cfn"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+
+	"crossregionapi/functions/endpointservice/resource"
 )
 
-// Resource types and their properties, as the construct writes them.
+// The resource types and properties, as the construct writes them.
 const (
-	TypeEndpointAddresses          = "Custom::EndpointAddresses"
-	TypeEndpointServiceConnections = "Custom::EndpointServiceConnections"
-
-	// PropEndpointID is the execute-api endpoint's id: the lookup's
-	// physical id, so that a new endpoint is a new lookup.
-	PropEndpointID = "EndpointId"
-	// PropNetworkInterfaceIDs are the endpoint's network interfaces.
-	PropNetworkInterfaceIDs = "NetworkInterfaceIds"
-	// PropServiceID is the endpoint service whose connections are
-	// rejected on delete.
-	PropServiceID = "ServiceId"
+	TypeEndpointAddresses          = resource.TypeEndpointAddresses
+	TypeEndpointServiceConnections = resource.TypeEndpointServiceConnections
+	PropEndpointID                 = resource.PropEndpointID
+	PropNetworkInterfaceIDs        = resource.PropNetworkInterfaceIDs
+	PropServiceID                  = resource.PropServiceID
 )
 
-// AddressAttribute is the Data attribute (read with Fn::GetAtt) holding
-// the address of the i-th network interface of NetworkInterfaceIds.
-func AddressAttribute(i int) string { return fmt.Sprintf("Address%d", i) }
+// AddressAttribute is the Data attribute holding the address of the i-th
+// network interface of NetworkInterfaceIds.
+func AddressAttribute(i int) string { return resource.AddressAttribute(i) }
 
 // EC2 is the part of EC2's API the handler calls; *ec2.Client has it.
 type EC2 interface {
