@@ -163,7 +163,11 @@ func (s *apiEndpointService) lookUpEndpointAddresses(api privateapivpc.PrivateAp
 		})},
 		nagReason: "ec2:DescribeNetworkInterfaces takes no resource narrower than \"*\"; the function reads, and changes nothing.",
 	})
-	lookup := awscdk.NewCustomResource(s.Construct, jsii.String("EndpointAddresses"), &awscdk.CustomResourceProps{
+	// Not "EndpointAddresses", the id of the Custom::AWS it replaces in
+	// stacks deployed before: CloudFormation refuses a template that
+	// changes a logical id's type ("Update of resource type is not
+	// permitted", panther-labs/panther#1895, a custom resource's type).
+	lookup := awscdk.NewCustomResource(s.Construct, jsii.String("AddressLookup"), &awscdk.CustomResourceProps{
 		ServiceToken: fn.FunctionArn(),
 		ResourceType: jsii.String(resource.TypeEndpointAddresses),
 		Properties: &map[string]any{
