@@ -77,6 +77,15 @@ func TestChangesReachEveryStack(t *testing.T) {
 			},
 		},
 		{
+			// A new front: a new load balancer and endpoint service; the
+			// service's name is a new value, so each client's endpoint
+			// (ServiceName is create-only) is replaced, and nothing else.
+			name:    "apiVpcCidr over PrivateLink: a new endpoint service, each client's endpoint replaced",
+			before:  map[string]any{"transport": config.TransportPrivateLink},
+			context: map[string]any{"apiVpcCidr": "10.1.0.0/16"},
+			changes: map[string][]string{config.RoleClient: {"AWS::EC2::VPCEndpoint"}},
+		},
+		{
 			name:    "clientVpcCidr: the client VPC and its peering connection are replaced",
 			context: map[string]any{"clientVpcCidr": "172.20.0.0/16"},
 			changes: map[string][]string{

@@ -1,7 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"maps"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -190,8 +193,8 @@ func TestPrivateLinkGrowth(t *testing.T) {
 
 // With the governed settings, PrivateLink fails exactly the AWS Control
 // Tower controls the README lists as its trade-offs, all on the API side:
-// CT.LAMBDA.PR.3 (the function that looks up the endpoint's addresses runs
-// outside the VPC), CT.ELASTICLOADBALANCING.PR.5 (deletion protection would
+// CT.LAMBDA.PR.3 (the functions behind the front's two custom resources
+// run outside the VPC), CT.ELASTICLOADBALANCING.PR.5 (deletion protection would
 // make `cdk destroy` fail) and CT.ELASTICLOADBALANCING.PR.6 (a TCP listener
 // writes no access logs). cdk-nag finds nothing open, and every other
 // function runs in a VPC.
@@ -221,8 +224,9 @@ func TestPrivateLinkGovernedTradeOff(t *testing.T) {
 	}
 	slices.Sort(extra)
 	wantExtra := []string{
-		`Api EndpointServiceEndpointAddressesCustomResourcePolicy1441D361: AwsSolutions-IAM5 ["Resource::*"]`,
-		`Api EndpointServiceLoadBalancer571A403B: AwsSolutions-ELB2 null`,
+		`Api EndpointServiceEndpointAddressesRoleDefaultPolicyEBDF833D: AwsSolutions-IAM5 ["Resource::*"]`,
+		`Api EndpointServiceFront5b33bd17ConnectionsRoleDefaultPolicyA6A234F9: AwsSolutions-IAM5 ["Resource::*"]`,
+		`Api EndpointServiceFront5b33bd17LoadBalancer643F6CFD: AwsSolutions-ELB2 null`,
 	}
 	if diff := cmp.Diff(wantExtra, extra); diff != "" {
 		t.Errorf("PrivateLink's cdk-nag suppressions (-want +got):\n%s", diff)
@@ -235,31 +239,95 @@ func TestPrivateLinkGovernedTradeOff(t *testing.T) {
 			}
 		}
 	}
-	if len(outside) != 1 || !strings.HasPrefix(outside[0], config.RoleApi+"/AWS679f53fac002430cb0da5b7982bd2287") {
-		t.Errorf("functions outside a VPC: %v, want only the API stack's address lookup", outside)
+	slices.Sort(outside)
+	if len(outside) != 2 || !strings.HasPrefix(outside[0], config.RoleApi+"/EndpointServiceEndpointAddressesFunction") ||
+		!strings.HasPrefix(outside[1], config.RoleApi+"/EndpointServiceFront") || !strings.Contains(outside[1], "ConnectionsFunction") {
+		t.Errorf("functions outside a VPC: %v, want only the API stack's two custom-resource functions", outside)
 	}
 }
 
-// A new API VPC (apiVpcCidr changed) over PrivateLink reaches no client:
-// the clients read the endpoint service, which is updated in place to the
-// new VPC's load balancer, and the API's id, so every client stack stays
-// byte for byte the same and is not even redeployed.
-func TestPrivateLinkNewApiVpcLeavesClientsAlone(t *testing.T) {
+// A new API VPC (apiVpcCidr changed) over PrivateLink gives a new front:
+// the API stack has a new endpoint service (a new logical id, so
+// CloudFormation creates it beside the old one, which cannot be moved to
+// the new VPC's load balancer while endpoints are connected to it), and
+// publishes its name. Each client stack changes exactly one resource, its
+// interface endpoint, and in it only ServiceName, a create-only property:
+// CloudFormation replaces the endpoint with one connected to the new
+// service. Nothing else of the clients changes.
+func TestPrivateLinkNewApiVpcReplacesServiceAndEndpoints(t *testing.T) {
 	base := linkApp(t)
 	dir := t.TempDir()
 	ctx := linkContext(t, map[string]any{"apiVpcCidr": "10.200.0.0/16", "organizationId": linkOrg["organizationId"]}, linkWest, linkIreland, linkOther)
 	if _, err := synthesize(ctx, dir); err != nil {
 		t.Fatal(err)
 	}
+	beforeAPI, afterAPI := template(t, base.outdir, "CrossRegionApi-Api"), template(t, dir, "CrossRegionApi-Api")
+	if got := cdktest.JSON(onlyOf(t, afterAPI, "AWS::EC2::VPC")["CidrBlock"]); got != `"10.200.0.0/16"` {
+		t.Errorf("API VPC range %s, want the new one", got)
+	}
+	oldService, _ := onlyProps(t, beforeAPI, "AWS::EC2::VPCEndpointService")
+	newService, _ := onlyProps(t, afterAPI, "AWS::EC2::VPCEndpointService")
+	if oldService == newService {
+		t.Errorf("the endpoint service keeps its logical id %s: CloudFormation would update it in place", oldService)
+	}
+	name := cdktest.JSON(afterAPI["Outputs"].(map[string]any)["EndpointServiceName"].(map[string]any)["Value"])
+	if !strings.Contains(name, `{"Ref":"`+newService+`"}`) {
+		t.Errorf("output EndpointServiceName %s, want the new service's name", name)
+	}
 	for name := range assembly(t, dir) {
 		if name == "CrossRegionApi-Api" {
 			continue
 		}
-		if diff := cmp.Diff(template(t, base.outdir, name), template(t, dir, name)); diff != "" {
-			t.Errorf("%s changed (-before +after):\n%s", name, diff)
+		before, after := template(t, base.outdir, name), template(t, dir, name)
+		changed := changedResources(before, after)
+		if len(changed) != 1 {
+			t.Errorf("%s: changed %v, want its interface endpoint alone", name, changed)
+			continue
+		}
+		for id, typ := range changed {
+			if typ != "AWS::EC2::VPCEndpoint" {
+				t.Errorf("%s: changed %s %s, want its interface endpoint", name, typ, id)
+				continue
+			}
+			b := before["Resources"].(map[string]any)[id].(map[string]any)["Properties"].(map[string]any)
+			a := after["Resources"].(map[string]any)[id].(map[string]any)["Properties"].(map[string]any)
+			if cdktest.JSON(b["ServiceName"]) == cdktest.JSON(a["ServiceName"]) {
+				t.Errorf("%s: the endpoint's ServiceName did not change", name)
+			}
+			delete(a, "ServiceName")
+			delete(b, "ServiceName")
+			if diff := cmp.Diff(b, a); diff != "" {
+				t.Errorf("%s: the endpoint changed beyond its ServiceName (-before +after):\n%s", name, diff)
+			}
+		}
+		before["Resources"], after["Resources"] = nil, nil
+		if diff := cmp.Diff(before, after); diff != "" {
+			t.Errorf("%s changed outside its resources (-before +after):\n%s", name, diff)
 		}
 	}
-	if got := cdktest.JSON(onlyOf(t, template(t, dir, "CrossRegionApi-Api"), "AWS::EC2::VPC")["CidrBlock"]); got != `"10.200.0.0/16"` {
-		t.Errorf("API VPC range %s, want the new one", got)
+}
+
+// Synthesized again with nothing changed, the PrivateLink app writes every
+// template byte for byte the same: the front's fingerprint and the
+// handler's asset are stable, so a deploy without a change changes
+// nothing.
+func TestPrivateLinkNoChangeNoDiff(t *testing.T) {
+	base := linkApp(t)
+	dir := t.TempDir()
+	if _, err := synthesize(linkContext(t, linkOrg, linkWest, linkIreland, linkOther), dir); err != nil {
+		t.Fatal(err)
+	}
+	for name := range assembly(t, base.outdir) {
+		before, err := os.ReadFile(filepath.Join(base.outdir, name+".template.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		after, err := os.ReadFile(filepath.Join(dir, name+".template.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(before, after) {
+			t.Errorf("%s.template.json differs", name)
+		}
 	}
 }

@@ -19,6 +19,10 @@ import (
 // the module root.
 const ClientPackage = "./functions/apiclient"
 
+// EndpointServicePackage is the Go main package of the function behind
+// the PrivateLink front's custom resources, relative to the module root.
+const EndpointServicePackage = "./functions/endpointservice"
+
 // AppProps configures the whole app.
 type AppProps struct {
 	// Config is the validated configuration. Required.
@@ -82,6 +86,12 @@ func NewApp(scope constructs.Construct, props *AppProps) (*App, error) {
 	var service *EndpointServiceSettings
 	if privateLink {
 		service = endpointServiceSettings(cfg)
+		// Built only for this transport: peering has no use for it.
+		handler, err := gobundle.NewBundle(&gobundle.Props{ModuleRoot: props.ModuleRoot, Package: EndpointServicePackage})
+		if err != nil {
+			return nil, err
+		}
+		service.Code = handler.Code()
 	} else {
 		for _, cl := range clients {
 			clientCidrs = append(clientCidrs, cl.Cidr)

@@ -64,6 +64,9 @@ type EndpointServiceSettings struct {
 	AllowedAccounts []string
 	// SupportedRegions are the clients' Regions. Required.
 	SupportedRegions []string
+	// Code of the function behind the service's custom resources
+	// (EndpointServicePackage). Required.
+	Code awslambda.Code
 }
 
 // LogSettings is what the API and client stacks share about their logs and
@@ -146,6 +149,7 @@ func NewApiStack(scope constructs.Construct, id string, props *ApiStackProps) *A
 			Api:              network,
 			AllowedAccounts:  jsii.Strings(es.AllowedAccounts...),
 			SupportedRegions: jsii.Strings(es.SupportedRegions...),
+			Code:             es.Code,
 			LogRetention:     props.Logs.Retention,
 			LogEncryptionKey: props.Logs.logKey(stack),
 		})

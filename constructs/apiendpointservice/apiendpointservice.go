@@ -14,6 +14,9 @@
 package apiendpointservice
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -22,8 +25,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awselasticloadbalancingv2targets"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
-	"github.com/aws/aws-cdk-go/awscdk/v2/customresources"
 	"github.com/aws/aws-cdk-go/awscdk/v2/regioninfo"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
@@ -32,6 +35,7 @@ import (
 	"crossregionapi/constructs/internal/isolatedvpc"
 	"crossregionapi/constructs/internal/logging"
 	"crossregionapi/constructs/privateapivpc"
+	"crossregionapi/functions/endpointservice/resource"
 )
 
 // ApiEndpointServiceProps configures an ApiEndpointService.
@@ -48,9 +52,13 @@ type ApiEndpointServiceProps struct {
 	// SupportedRegions are the other Regions whose VPCs may connect. The
 	// service's own Region is always supported. Default: none.
 	SupportedRegions *[]*string
-	// LogRetention and LogEncryptionKey govern the log group of the
-	// function that looks up the endpoint's addresses. Default: one month,
-	// CloudWatch Logs' own encryption.
+	// Code is the code of the function behind the construct's custom
+	// resources: a `bootstrap` binary for provided.al2023 on arm64, built
+	// from ./functions/endpointservice. Required.
+	Code awslambda.Code
+	// LogRetention and LogEncryptionKey govern the log groups of that
+	// function's two instances. Default: one month, CloudWatch Logs' own
+	// encryption.
 	LogRetention     awslogs.RetentionDays
 	LogEncryptionKey awskms.IKey
 }
@@ -79,11 +87,15 @@ type apiEndpointService struct {
 	service   awsec2.VpcEndpointService
 }
 
-// NewApiEndpointService builds the address lookup, the load balancer and
-// the endpoint service.
+// NewApiEndpointService builds the address lookup and, under a front whose
+// id follows the API's VPC, the load balancer, the endpoint service and
+// what rejects the service's connections before it is deleted.
 func NewApiEndpointService(scope constructs.Construct, id string, props *ApiEndpointServiceProps) ApiEndpointService {
 	if props == nil || props.Api == nil {
 		panic(fmt.Sprintf("ApiEndpointService %q: Api is required", id))
+	}
+	if props.Code == nil {
+		panic(fmt.Sprintf("ApiEndpointService %q: Code is required: the bootstrap of ./functions/endpointservice", id))
 	}
 	if props.AllowedAccounts == nil || len(*props.AllowedAccounts) == 0 {
 		panic(fmt.Sprintf("ApiEndpointService %q: AllowedAccounts is required: the service admits named accounts, never everyone", id))
@@ -96,9 +108,11 @@ func NewApiEndpointService(scope constructs.Construct, id string, props *ApiEndp
 	s := &apiEndpointService{Construct: this}
 	logs := logging.Settings{Retention: props.LogRetention, Key: props.LogEncryptionKey}
 
-	s.addresses = s.lookUpEndpointAddresses(props.Api, logs)
-	s.nlb = s.newLoadBalancer(props.Api)
-	s.service = s.newService(props)
+	s.addresses = s.lookUpEndpointAddresses(props.Api, props.Code, logs)
+	front := newFront(this, props.Api.Vpc())
+	s.nlb = s.newLoadBalancer(front, props.Api)
+	s.service = s.newService(front, props)
+	rejectConnectionsOnDelete(front, s.service, props.Code, logs)
 	s.name = awscdk.Fn_Join(jsii.String("."), jsii.Strings(ServiceNamePrefix(*region), *region, *s.service.VpcEndpointServiceId()))
 	return s
 }
@@ -119,82 +133,144 @@ func ServiceNamePrefix(region string) string {
 // lookUpEndpointAddresses reads the private addresses of the execute-api
 // endpoint's network interfaces, one per subnet. CloudFormation gives an
 // interface endpoint's NetworkInterfaceIds, never their addresses (and
-// AWS::EC2::VPCEndpoint cannot fix them), so CDK's AwsCustomResource asks
-// EC2 (DescribeNetworkInterfaces) at deploy time. When the endpoint's
-// subnets change, so may its interfaces ("If you update the
-// PrivateDnsEnabled or SubnetIds properties, the items in this list might
-// change", Fn::GetAtt of AWS::EC2::VPCEndpoint): the ids are the call's
-// parameters, so a change of ids is an update of this resource, which asks
-// again, and the targets below follow in the same stack update.
+// AWS::EC2::VPCEndpoint cannot fix them), so a custom resource of the
+// project's own function asks EC2 (DescribeNetworkInterfaces) at deploy
+// time, and retries while the new role's permission propagates (see
+// handler.Handler.IAMWait). When the endpoint's subnets change, so may its
+// interfaces ("If you update the PrivateDnsEnabled or SubnetIds
+// properties, the items in this list might change", Fn::GetAtt of
+// AWS::EC2::VPCEndpoint): the ids are the resource's properties, so a
+// change of ids is an update of this resource, which asks again, and the
+// targets follow in the same stack update. Its physical id is the
+// endpoint's id: a new endpoint is a new lookup.
 //
-// Its function runs outside the VPC: the API's VPC reaches neither EC2's
-// API nor the S3 URL CloudFormation takes the answer on, and an endpoint
-// for each would cost more than the whole service. AWS Control Tower's
-// CT.LAMBDA.PR.3 flags it; the README lists it as the one trade-off of this
-// transport.
-func (s *apiEndpointService) lookUpEndpointAddresses(api privateapivpc.PrivateApiVpc, logs logging.Settings) []*string {
-	// One interface per subnet, named one by one: a list token would
-	// need CDK's JSON-stringify custom resource, a second function.
-	count := len(*api.Vpc().IsolatedSubnets())
-	all := api.Endpoint().(awsec2.InterfaceVpcEndpoint).VpcEndpointNetworkInterfaceIds()
-	var interfaces []*string
-	for i := range count {
-		interfaces = append(interfaces, awscdk.Fn_Select(jsii.Number(float64(i)), all))
-	}
-	logGroup := logging.NewLogGroup(s.Construct, "EndpointAddressesLogs", logs)
-	call := &customresources.AwsSdkCall{
-		Service:    jsii.String("EC2"),
-		Action:     jsii.String("describeNetworkInterfaces"),
-		Parameters: map[string]any{"NetworkInterfaceIds": interfaces},
-		// The endpoint's id names the answer: a new endpoint is a new
-		// lookup.
-		PhysicalResourceId: customresources.PhysicalResourceId_Of(api.Endpoint().VpcEndpointId()),
-		OutputPaths:        outputPaths(count),
-	}
-	lookup := customresources.NewAwsCustomResource(s.Construct, jsii.String("EndpointAddresses"), &customresources.AwsCustomResourceProps{
-		OnCreate: call,
-		OnUpdate: call,
-		// DescribeNetworkInterfaces takes no resource narrower than "*".
-		Policy: customresources.AwsCustomResourcePolicy_FromStatements(&[]awsiam.PolicyStatement{
-			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-				Actions:   jsii.Strings("ec2:DescribeNetworkInterfaces"),
-				Resources: jsii.Strings("*"),
-			}),
-		}),
-		Role:                lookupRole(s.Construct, logGroup),
-		LogGroup:            logGroup,
-		InstallLatestAwsSdk: jsii.Bool(false),
-		Timeout:             awscdk.Duration_Minutes(jsii.Number(2)),
+// Its function, like the connections resource's, runs outside the VPC:
+// the API's VPC reaches neither EC2's API nor the S3 URL CloudFormation
+// takes the answer on, and an endpoint for each would cost more than the
+// whole service. AWS Control Tower's CT.LAMBDA.PR.3 flags them; the README
+// lists it among the trade-offs of this transport.
+func (s *apiEndpointService) lookUpEndpointAddresses(api privateapivpc.PrivateApiVpc, code awslambda.Code, logs logging.Settings) []*string {
+	endpoint := api.Endpoint().(awsec2.InterfaceVpcEndpoint)
+	fn := newHandlerFunction(s.Construct, "EndpointAddresses", &handlerFunctionProps{
+		code:        code,
+		logs:        logs,
+		description: "Reads the private addresses of the execute-api endpoint's network interfaces, and writes its own logs",
+		// The handler retries an IAM refusal for 2 minutes.
+		timeout: awscdk.Duration_Minutes(jsii.Number(3)),
+		statements: []awsiam.PolicyStatement{awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Actions:   jsii.Strings("ec2:DescribeNetworkInterfaces"),
+			Resources: jsii.Strings("*"),
+		})},
+		nagReason: "ec2:DescribeNetworkInterfaces takes no resource narrower than \"*\"; the function reads, and changes nothing.",
 	})
-	suppressLookupFindings(lookup)
+	// Not "EndpointAddresses", the id of the Custom::AWS it replaces in
+	// stacks deployed before: CloudFormation refuses a template that
+	// changes a logical id's type ("Update of resource type is not
+	// permitted", panther-labs/panther#1895, a custom resource's type).
+	lookup := awscdk.NewCustomResource(s.Construct, jsii.String("AddressLookup"), &awscdk.CustomResourceProps{
+		ServiceToken: fn.FunctionArn(),
+		ResourceType: jsii.String(resource.TypeEndpointAddresses),
+		Properties: &map[string]any{
+			resource.PropEndpointID:          endpoint.VpcEndpointId(),
+			resource.PropNetworkInterfaceIDs: endpoint.VpcEndpointNetworkInterfaceIds(),
+		},
+		ServiceTimeout: awscdk.Duration_Minutes(jsii.Number(4)),
+	})
 	var out []*string
-	for _, path := range *outputPaths(count) {
-		out = append(out, lookup.GetResponseField(path))
+	for i := range len(*api.Vpc().IsolatedSubnets()) {
+		out = append(out, lookup.GetAttString(jsii.String(resource.AddressAttribute(i))))
 	}
 	return out
 }
 
-// lookupRole is the lookup function's own role instead of CDK's default,
-// whose managed policy AWSLambdaBasicExecutionRole may write to every log
-// group of the account: this one writes to its own group only.
-// AwsCustomResource adds the EC2 statement to it.
-func lookupRole(scope constructs.Construct, logGroup awslogs.ILogGroup) awsiam.Role {
-	role := awsiam.NewRole(scope, jsii.String("EndpointAddressesRole"), &awsiam.RoleProps{
-		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
-		Description: jsii.String("Reads the private addresses of the execute-api endpoint's network interfaces, and writes its own logs"),
-	})
-	logGroup.GrantWrite(role)
-	return role
+// handlerFunctionProps describe one instance of the endpointservice
+// function.
+type handlerFunctionProps struct {
+	code        awslambda.Code
+	logs        logging.Settings
+	description string
+	timeout     awscdk.Duration
+	// statements are all the role may do besides writing its logs.
+	statements []awsiam.PolicyStatement
+	// nagReason, if set, says why a statement's resource is "*".
+	nagReason string
 }
 
-// outputPaths are the response fields holding the endpoint's addresses, one
-// per network interface.
-func outputPaths(count int) *[]*string {
-	var paths []*string
-	for i := range count {
-		paths = append(paths, jsii.String(fmt.Sprintf("NetworkInterfaces.%d.PrivateIpAddress", i)))
+// newHandlerFunction adds the endpointservice function with a role and a
+// log group of its own, under the ids {id}Function, {id}Role and
+// {id}Logs. Its own role instead of Lambda's default, whose managed policy
+// AWSLambdaBasicExecutionRole may write to every log group of the
+// account: this one writes to its own group only, and does what the
+// statements say.
+func newHandlerFunction(scope constructs.Construct, id string, p *handlerFunctionProps) awslambda.Function {
+	logGroup := logging.NewLogGroup(scope, id+"Logs", p.logs)
+	role := awsiam.NewRole(scope, jsii.String(id+"Role"), &awsiam.RoleProps{
+		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
+		Description: jsii.String(p.description),
+	})
+	logGroup.GrantWrite(role)
+	for _, st := range p.statements {
+		role.AddToPrincipalPolicy(st)
 	}
-	return &paths
+	if p.nagReason != "" {
+		cdknag.NagSuppressions_AddResourceSuppressions(role.Node().FindChild(jsii.String("DefaultPolicy")), &[]*cdknag.NagPackSuppression{{
+			Id:        jsii.String("AwsSolutions-IAM5"),
+			Reason:    jsii.String(p.nagReason),
+			AppliesTo: &[]interface{}{"Resource::*"},
+		}}, jsii.Bool(true))
+	}
+	return awslambda.NewFunction(scope, jsii.String(id+"Function"), &awslambda.FunctionProps{
+		Description:   jsii.String(p.description),
+		Runtime:       awslambda.Runtime_PROVIDED_AL2023(),
+		Architecture:  awslambda.Architecture_ARM_64(),
+		Handler:       jsii.String("bootstrap"),
+		Code:          p.code,
+		MemorySize:    jsii.Number(128),
+		Timeout:       p.timeout,
+		Role:          role,
+		LogGroup:      logGroup,
+		LoggingFormat: awslambda.LoggingFormat_JSON,
+	})
+}
+
+// newFront is the scope of everything that must be new when the API's
+// VPC is: the load balancer, its security group, listener and targets,
+// and the endpoint service with its permissions and connections resource.
+// Its id carries a fingerprint of the VPC's identity, so a replaced VPC
+// gives new logical ids, and CloudFormation creates a new balancer and a
+// new service beside the old ones instead of updating the service in
+// place, which AWS refuses while endpoints are connected ("You can't
+// disassociate a load balancer if there are endpoints connected to your
+// endpoint service", AWS PrivateLink Guide, associate or disassociate load
+// balancers); the old front goes in the update's cleanup phase.
+func newFront(scope constructs.Construct, vpc awsec2.IVpc) constructs.Construct {
+	return constructs.NewConstruct(scope, jsii.String("Front"+vpcFingerprint(vpc)))
+}
+
+// vpcFingerprint is 8 hex digits of a hash of what identifies the VPC:
+// its logical id and its create-only properties (CidrBlock,
+// InstanceTenancy, Ipv4IpamPoolId, Ipv4NetmaskLength in the
+// AWS::EC2::VPC resource schema), a change of any of which replaces it.
+// It reads them when the front is built: set them before building the
+// service.
+func vpcFingerprint(vpc awsec2.IVpc) string {
+	cfnVpc, ok := vpc.Node().DefaultChild().(awsec2.CfnVPC)
+	if !ok {
+		panic(fmt.Sprintf("ApiEndpointService: the API's VPC %s has no AWS::EC2::VPC of its own to follow", *vpc.Node().Path()))
+	}
+	stack := awscdk.Stack_Of(cfnVpc)
+	identity, err := json.Marshal([]any{
+		stack.Resolve(cfnVpc.LogicalId()),
+		stack.Resolve(cfnVpc.CidrBlock()),
+		stack.Resolve(cfnVpc.InstanceTenancy()),
+		stack.Resolve(cfnVpc.Ipv4IpamPoolId()),
+		stack.Resolve(cfnVpc.Ipv4NetmaskLength()),
+	})
+	if err != nil {
+		panic(fmt.Sprintf("ApiEndpointService: reading the API's VPC %s: %v", *vpc.Node().Path(), err))
+	}
+	sum := sha256.Sum256(identity)
+	return hex.EncodeToString(sum[:4])
 }
 
 // newLoadBalancer adds the internal Network Load Balancer: one TCP listener
@@ -204,15 +280,15 @@ func outputPaths(count int) *[]*string {
 // admit instead: the balancer is reachable only through the service. The
 // group's one outbound rule (HTTPS to the endpoint's group) carries the
 // forwarded calls and the health checks, which the outbound rules govern.
-func (s *apiEndpointService) newLoadBalancer(api privateapivpc.PrivateApiVpc) awselasticloadbalancingv2.NetworkLoadBalancer {
+func (s *apiEndpointService) newLoadBalancer(front constructs.Construct, api privateapivpc.PrivateApiVpc) awselasticloadbalancingv2.NetworkLoadBalancer {
 	vpc := api.Vpc()
-	sg := awsec2.NewSecurityGroup(s.Construct, jsii.String("LoadBalancerSecurityGroup"), &awsec2.SecurityGroupProps{
+	sg := awsec2.NewSecurityGroup(front, jsii.String("LoadBalancerSecurityGroup"), &awsec2.SecurityGroupProps{
 		Vpc:              vpc,
 		Description:      jsii.String("PrivateLink front of the private API: no ingress from the VPC; HTTPS to the execute-api endpoint only"),
 		AllowAllOutbound: jsii.Bool(false),
 	})
-	nlb := awselasticloadbalancingv2.NewNetworkLoadBalancer(s.Construct, jsii.String("LoadBalancer"), &awselasticloadbalancingv2.NetworkLoadBalancerProps{
-		LoadBalancerName: s.loadBalancerName(vpc),
+	nlb := awselasticloadbalancingv2.NewNetworkLoadBalancer(front, jsii.String("LoadBalancer"), &awselasticloadbalancingv2.NetworkLoadBalancerProps{
+		LoadBalancerName: loadBalancerName(front, vpc),
 		Vpc:              vpc,
 		InternetFacing:   jsii.Bool(false),
 		VpcSubnets:       isolatedvpc.Subnets(),
@@ -233,7 +309,7 @@ func (s *apiEndpointService) newLoadBalancer(api privateapivpc.PrivateApiVpc) aw
 		Port:     jsii.Number(443),
 		Protocol: awselasticloadbalancingv2.Protocol_TCP,
 		DefaultTargetGroups: &[]awselasticloadbalancingv2.INetworkTargetGroup{
-			awselasticloadbalancingv2.NewNetworkTargetGroup(s.Construct, jsii.String("EndpointTargets"), &awselasticloadbalancingv2.NetworkTargetGroupProps{
+			awselasticloadbalancingv2.NewNetworkTargetGroup(front, jsii.String("EndpointTargets"), &awselasticloadbalancingv2.NetworkTargetGroupProps{
 				Vpc:        vpc,
 				Port:       jsii.Number(443),
 				Protocol:   awselasticloadbalancingv2.Protocol_TCP,
@@ -259,31 +335,28 @@ func (s *apiEndpointService) newLoadBalancer(api privateapivpc.PrivateApiVpc) aw
 	return nlb
 }
 
-// loadBalancerName names the balancer after its VPC's id (and this
-// construct, should a VPC hold two): "api-{vpc id's hex}-{6 hex}", at most
-// 28 of the 32 characters a name may have. A load balancer belongs to the
-// VPC of its subnets, and the app's VPC is replaced when its range
-// changes; Name is a create-only property, so a new VPC's id gives a new
-// name, and CloudFormation replaces the balancer instead of trying to move
-// it into subnets of another VPC. The endpoint service, updated in place,
-// then points at the new balancer, and keeps its name and its clients.
-func (s *apiEndpointService) loadBalancerName(vpc awsec2.IVpc) *string {
+// loadBalancerName names the balancer after its VPC's id and its front:
+// "api-{vpc id's hex}-{6 hex}", at most 28 of the 32 characters a name may
+// have. A load balancer belongs to the VPC of its subnets; Name is a
+// create-only property, so the balancer of a new front (a new VPC) has a
+// new name, never one a balancer of the old front still holds.
+func loadBalancerName(front constructs.Construct, vpc awsec2.IVpc) *string {
 	hex := awscdk.Fn_Select(jsii.Number(1), awscdk.Fn_Split(jsii.String("-"), vpc.VpcId(), nil))
-	return awscdk.Fn_Join(jsii.String(""), jsii.Strings("api-", *hex, "-", (*s.Node().Addr())[:6]))
+	return awscdk.Fn_Join(jsii.String(""), jsii.Strings("api-", *hex, "-", (*front.Node().Addr())[:6]))
 }
 
 // newService adds the endpoint service on the load balancer: the named
 // accounts may connect from the supported Regions, and their connections
 // are accepted at once.
-func (s *apiEndpointService) newService(props *ApiEndpointServiceProps) awsec2.VpcEndpointService {
-	stack := awscdk.Stack_Of(s.Construct)
+func (s *apiEndpointService) newService(front constructs.Construct, props *ApiEndpointServiceProps) awsec2.VpcEndpointService {
+	stack := awscdk.Stack_Of(front)
 	var principals []awsiam.ArnPrincipal
 	for _, account := range *props.AllowedAccounts {
 		principals = append(principals, awsiam.NewArnPrincipal(stack.FormatArn(&awscdk.ArnComponents{
 			Service: jsii.String("iam"), Region: jsii.String(""), Account: account, Resource: jsii.String("root"),
 		})))
 	}
-	return awsec2.NewVpcEndpointService(s.Construct, jsii.String("Service"), &awsec2.VpcEndpointServiceProps{
+	return awsec2.NewVpcEndpointService(front, jsii.String("Service"), &awsec2.VpcEndpointServiceProps{
 		VpcEndpointServiceLoadBalancers: &[]awsec2.IVpcEndpointServiceLoadBalancer{s.nlb},
 		AcceptanceRequired:              jsii.Bool(false),
 		AllowedPrincipals:               &principals,
@@ -291,15 +364,54 @@ func (s *apiEndpointService) newService(props *ApiEndpointServiceProps) awsec2.V
 	})
 }
 
-// suppressLookupFindings records, on the lookup's policy alone, why its
-// finding has no fix.
-func suppressLookupFindings(lookup customresources.AwsCustomResource) {
-	policy := lookup.Node().FindChild(jsii.String("CustomResourcePolicy"))
-	cdknag.NagSuppressions_AddResourceSuppressions(policy, &[]*cdknag.NagPackSuppression{{
-		Id:        jsii.String("AwsSolutions-IAM5"),
-		Reason:    jsii.String("ec2:DescribeNetworkInterfaces takes no resource narrower than \"*\"; the function reads, and changes nothing."),
-		AppliesTo: &[]interface{}{"Resource::*"},
-	}}, jsii.Bool(true))
+// rejectConnectionsOnDelete adds Custom::EndpointServiceConnections:
+// when CloudFormation deletes it, its function rejects every connection
+// the service still has in the Available or PendingAcceptance state and
+// waits until none is left, because "Before you can delete an endpoint
+// service configuration, you must reject any Available or
+// PendingAcceptance interface endpoint connections that are attached to
+// the service" (EC2 API Reference, DeleteVpcEndpointServiceConfigurations):
+// the clients' endpoints belong to other stacks, and would otherwise leave
+// the old service of a replaced front, or a destroyed stack's, in
+// DELETE_FAILED. Its ServiceId refers to the service, so CloudFormation
+// deletes it first; its function, role and policy are in the front too,
+// so the permission to reject at the old service outlives the update that
+// replaces it.
+func rejectConnectionsOnDelete(front constructs.Construct, service awsec2.VpcEndpointService, code awslambda.Code, logs logging.Settings) {
+	serviceArn := awscdk.Stack_Of(front).FormatArn(&awscdk.ArnComponents{
+		Service:      jsii.String("ec2"),
+		Resource:     jsii.String("vpc-endpoint-service"),
+		ResourceName: service.VpcEndpointServiceId(),
+		ArnFormat:    awscdk.ArnFormat_SLASH_RESOURCE_NAME,
+	})
+	fn := newHandlerFunction(front, "Connections", &handlerFunctionProps{
+		code:        code,
+		logs:        logs,
+		description: "Rejects the endpoint service's remaining connections before it is deleted, and writes its own logs",
+		// The handler retries an IAM refusal for 2 minutes and waits 5
+		// for the rejections to show.
+		timeout: awscdk.Duration_Minutes(jsii.Number(9)),
+		statements: []awsiam.PolicyStatement{
+			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Actions:   jsii.Strings("ec2:DescribeVpcEndpointConnections"),
+				Resources: jsii.Strings("*"),
+			}),
+			// The one resource type of the action: vpc-endpoint-service,
+			// arn:${Partition}:ec2:${Region}:${Account}:vpc-endpoint-service/${VpcEndpointServiceId}
+			// (Service Authorization Reference, Amazon EC2).
+			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Actions:   jsii.Strings("ec2:RejectVpcEndpointConnections"),
+				Resources: &[]*string{serviceArn},
+			}),
+		},
+		nagReason: "ec2:DescribeVpcEndpointConnections takes no resource narrower than \"*\"; it reads. The rejection is allowed on this service alone.",
+	})
+	awscdk.NewCustomResource(front, jsii.String("Connections"), &awscdk.CustomResourceProps{
+		ServiceToken:   fn.FunctionArn(),
+		ResourceType:   jsii.String(resource.TypeEndpointServiceConnections),
+		Properties:     &map[string]any{resource.PropServiceID: service.VpcEndpointServiceId()},
+		ServiceTimeout: awscdk.Duration_Minutes(jsii.Number(10)),
+	})
 }
 
 func (s *apiEndpointService) ServiceName() *string               { return s.name }

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/google/go-cmp/cmp"
 
@@ -27,6 +28,7 @@ func synth(t *testing.T, region string, accounts, regions []string) (map[string]
 		Api:              api,
 		AllowedAccounts:  jsii.Strings(accounts...),
 		SupportedRegions: jsii.Strings(regions...),
+		Code:             cdktest.FakeCode(t),
 	})
 	return cdktest.Template(t, stack), s
 }
@@ -122,14 +124,14 @@ func TestLoadBalancerForwardsToTheEndpoint(t *testing.T) {
 		cdktest.JSON(listener["DefaultActions"]) != `[{"TargetGroupArn":{"Ref":"`+tgID+`"},"Type":"forward"}]` {
 		t.Errorf("listener %s, want TCP 443 forwarding to %s", cdktest.JSON(listener), tgID)
 	}
-	if tg["TargetType"] != "ip" || tg["Protocol"] != "TCP" || tg["Port"] != 443.0 || tg["HealthCheckProtocol"] != "TCP" ||
+	if tg["TargetType"] != "ip" || tg["Protocol"] != "TCP" || tg["Port"] != 443.0 || tg["HealthCheckProtocol"] != "TCP" || tg["HealthCheckPort"] != "443" ||
 		!strings.Contains(cdktest.JSON(tg["TargetGroupAttributes"]), `{"Key":"preserve_client_ip.enabled","Value":"false"}`) {
-		t.Errorf("target group %s, want TCP 443 to IP targets without client IP preservation", cdktest.JSON(tg))
+		t.Errorf("target group %s, want TCP 443 to IP targets, health-checked on 443, without client IP preservation", cdktest.JSON(tg))
 	}
-	lookupID, _ := one(t, tmpl, "Custom::AWS")
+	lookupID, _ := one(t, tmpl, "Custom::EndpointAddresses")
 	var want []string
 	for i := range 2 {
-		want = append(want, `{"Id":`+getAtt(lookupID, fmt.Sprintf("NetworkInterfaces.%d.PrivateIpAddress", i))+`,"Port":443}`)
+		want = append(want, `{"Id":`+getAtt(lookupID, fmt.Sprintf("Address%d", i))+`,"Port":443}`)
 	}
 	var got []string
 	for _, target := range tg["Targets"].([]any) {
@@ -191,69 +193,201 @@ func TestLoadBalancerForwardsToTheEndpoint(t *testing.T) {
 	}
 }
 
-// The lookup reads the endpoint's own interfaces, one per subnet, and may
-// describe network interfaces and nothing else; its function logs to a
-// group of its own, with a role of its own.
+// The lookup reads the endpoint's own interfaces, and is named after the
+// endpoint.
 func TestLookupReadsTheEndpointsInterfaces(t *testing.T) {
 	tmpl, _ := synth(t, "us-east-1", []string{"111111111111"}, []string{"eu-west-1"})
 	endpointID, _ := one(t, tmpl, "AWS::EC2::VPCEndpoint")
-	_, lookup := one(t, tmpl, "Custom::AWS")
-	for _, key := range []string{"Create", "Update"} {
-		call := cdktest.JSON(lookup[key])
-		for i := range 2 {
-			sel := fmt.Sprintf(`{"Fn::Select":[%d,%s]}`, i, getAtt(endpointID, "NetworkInterfaceIds"))
-			if !strings.Contains(call, sel) {
-				t.Errorf("%s %s does not read interface %d of the endpoint", key, call, i)
-			}
-		}
-		if !strings.Contains(call, `describeNetworkInterfaces`) || !strings.Contains(call, `"service\":\"EC2\"`) {
-			t.Errorf("%s %s, want EC2 describeNetworkInterfaces", key, call)
-		}
+	_, lookup := one(t, tmpl, "Custom::EndpointAddresses")
+	if got := cdktest.JSON(lookup["NetworkInterfaceIds"]); got != getAtt(endpointID, "NetworkInterfaceIds") {
+		t.Errorf("NetworkInterfaceIds %s, want the endpoint's", got)
 	}
-	var role string
-	for id, r := range cdktest.Resources(tmpl, "AWS::IAM::Role") {
-		if d, _ := r["Properties"].(map[string]any)["Description"].(string); strings.HasPrefix(d, "Reads the private addresses") {
-			role = id
-		}
+	if got := cdktest.JSON(lookup["EndpointId"]); got != `{"Ref":"`+endpointID+`"}` {
+		t.Errorf("EndpointId %s, want the endpoint's", got)
 	}
-	var actions []string
+}
+
+// Before CloudFormation deletes the service, it deletes the resource that
+// rejects the service's connections: its ServiceId refers to the service.
+func TestConnectionsResourceRefersToTheService(t *testing.T) {
+	tmpl, _ := synth(t, "us-east-1", []string{"111111111111"}, []string{"eu-west-1"})
+	serviceID, _ := one(t, tmpl, "AWS::EC2::VPCEndpointService")
+	_, conns := one(t, tmpl, "Custom::EndpointServiceConnections")
+	if got := cdktest.JSON(conns["ServiceId"]); got != `{"Ref":"`+serviceID+`"}` {
+		t.Errorf("ServiceId %s, want a Ref of %s", got, serviceID)
+	}
+}
+
+// statements returns a role's statements, as "action resource", and the
+// functions that use it.
+func statements(t *testing.T, tmpl map[string]any, role string) (out []string) {
+	t.Helper()
 	for _, p := range cdktest.Props(tmpl, "AWS::IAM::Policy") {
 		if cdktest.JSON(p["Roles"]) != `[{"Ref":"`+role+`"}]` {
 			continue
 		}
 		for _, st := range p["PolicyDocument"].(map[string]any)["Statement"].([]any) {
-			switch a := st.(map[string]any)["Action"].(type) {
+			st := st.(map[string]any)
+			if st["Effect"] != "Allow" || st["Condition"] != nil {
+				t.Errorf("statement %s", cdktest.JSON(st))
+			}
+			var actions []any
+			switch a := st["Action"].(type) {
 			case string:
-				actions = append(actions, a)
+				actions = []any{a}
 			case []any:
-				for _, x := range a {
-					actions = append(actions, x.(string))
-				}
+				actions = a
+			}
+			for _, a := range actions {
+				out = append(out, a.(string)+" "+cdktest.JSON(st["Resource"]))
 			}
 		}
 	}
-	slices.Sort(actions)
-	if diff := cmp.Diff([]string{"ec2:DescribeNetworkInterfaces", "logs:CreateLogStream", "logs:PutLogEvents"}, actions); diff != "" {
-		t.Errorf("actions of the lookup role %q (-want +got):\n%s", role, diff)
-	}
-	var functions int
+	slices.Sort(out)
+	return out
+}
+
+// Each custom resource's function has a role of its own that may do what
+// its resource needs and nothing else: the lookup describes network
+// interfaces; the connections resource describes connections and rejects
+// them at its own service only. Each writes to a log group of its own,
+// deleted with the stack, runs the given code on provided.al2023 and
+// arm64, and has time for the handler's bounds.
+func TestHandlerFunctionsHaveLeastPrivilege(t *testing.T) {
+	tmpl, _ := synth(t, "us-east-1", []string{"111111111111"}, []string{"eu-west-1"})
+	serviceID, _ := one(t, tmpl, "AWS::EC2::VPCEndpointService")
 	groups := cdktest.Resources(tmpl, "AWS::Logs::LogGroup")
-	for id, fn := range cdktest.Resources(tmpl, "AWS::Lambda::Function") {
-		p := fn["Properties"].(map[string]any)
-		if cdktest.JSON(p["Role"]) != getAtt(role, "Arn") {
-			continue
-		}
-		functions++
-		lc, _ := p["LoggingConfig"].(map[string]any)
-		ref, _ := lc["LogGroup"].(map[string]any)
-		name, _ := ref["Ref"].(string)
-		if g, ok := groups[name]; !ok || g["DeletionPolicy"] != "Delete" {
-			t.Errorf("lookup function %s logs to %v, not to a group of its own deleted with the stack", id, cdktest.JSON(lc))
-		}
+	functions := cdktest.Resources(tmpl, "AWS::Lambda::Function")
+	for _, tc := range []struct {
+		typ     string
+		want    func(group string) []string
+		minutes float64
+	}{
+		{"Custom::EndpointAddresses", func(group string) []string {
+			return []string{`ec2:DescribeNetworkInterfaces "*"`, "logs:CreateLogStream " + getAtt(group, "Arn"), "logs:PutLogEvents " + getAtt(group, "Arn")}
+		}, 2},
+		{"Custom::EndpointServiceConnections", func(group string) []string {
+			return []string{`ec2:DescribeVpcEndpointConnections "*"`,
+				`ec2:RejectVpcEndpointConnections {"Fn::Join":["",["arn:",{"Ref":"AWS::Partition"},":ec2:us-east-1:111111111111:vpc-endpoint-service/",{"Ref":"` + serviceID + `"}]]}`,
+				"logs:CreateLogStream " + getAtt(group, "Arn"), "logs:PutLogEvents " + getAtt(group, "Arn")}
+		}, 7},
+	} {
+		t.Run(tc.typ, func(t *testing.T) {
+			_, r := one(t, tmpl, tc.typ)
+			token, _ := r["ServiceToken"].(map[string]any)["Fn::GetAtt"].([]any)
+			fnID := token[0].(string)
+			fn := functions[fnID]["Properties"].(map[string]any)
+			role := fn["Role"].(map[string]any)["Fn::GetAtt"].([]any)[0].(string)
+			group := fn["LoggingConfig"].(map[string]any)["LogGroup"].(map[string]any)["Ref"].(string)
+			if g, ok := groups[group]; !ok || g["DeletionPolicy"] != "Delete" {
+				t.Errorf("%s logs to %s, not to a group of its own deleted with the stack", fnID, group)
+			}
+			if diff := cmp.Diff(tc.want(group), statements(t, tmpl, role)); diff != "" {
+				t.Errorf("statements of %s (-want +got):\n%s", role, diff)
+			}
+			if fn["Runtime"] != "provided.al2023" || cdktest.JSON(fn["Architectures"]) != `["arm64"]` || fn["Handler"] != "bootstrap" {
+				t.Errorf("%s: %v %v %v", fnID, fn["Runtime"], fn["Architectures"], fn["Handler"])
+			}
+			// The handler's own bounds, plus time to answer.
+			if timeout := fn["Timeout"].(float64); timeout < tc.minutes*60+30 || timeout > 900 {
+				t.Errorf("%s: Timeout %v s, want more than %v minutes", fnID, timeout, tc.minutes)
+			}
+			var users int
+			for _, other := range functions {
+				if cdktest.JSON(other["Properties"].(map[string]any)["Role"]) == getAtt(role, "Arn") {
+					users++
+				}
+			}
+			if users != 1 {
+				t.Errorf("%d functions use %s, want 1", users, role)
+			}
+		})
 	}
-	if functions != 1 {
-		t.Errorf("functions with the lookup role: got %d, want 1", functions)
+}
+
+// frontTypes are the resources that must be new with a new API VPC.
+var frontTypes = []string{
+	"AWS::ElasticLoadBalancingV2::LoadBalancer", "AWS::ElasticLoadBalancingV2::Listener", "AWS::ElasticLoadBalancingV2::TargetGroup",
+	"AWS::EC2::VPCEndpointService", "AWS::EC2::VPCEndpointServicePermissions", "Custom::EndpointServiceConnections",
+}
+
+// front returns the logical ids of the front's resources: those of
+// frontTypes, the balancer's security group and the connections function.
+func front(t *testing.T, tmpl map[string]any) []string {
+	t.Helper()
+	var ids []string
+	for _, typ := range frontTypes {
+		id, _ := one(t, tmpl, typ)
+		ids = append(ids, id)
 	}
+	_, lb := one(t, tmpl, "AWS::ElasticLoadBalancingV2::LoadBalancer")
+	ids = append(ids, lb["SecurityGroups"].([]any)[0].(map[string]any)["Fn::GetAtt"].([]any)[0].(string))
+	_, conns := one(t, tmpl, "Custom::EndpointServiceConnections")
+	ids = append(ids, conns["ServiceToken"].(map[string]any)["Fn::GetAtt"].([]any)[0].(string))
+	return ids
+}
+
+// The front (balancer, its group, listener and targets, the service and
+// its connections resource) changes every logical id when the API's VPC
+// would be replaced (a new range, a new tenancy), so CloudFormation
+// creates a new balancer and a new service instead of updating the
+// service in place; it keeps every id for any other change (a new
+// account, a new Region). The balancer's name follows its VPC's id.
+func TestFrontFollowsTheVpc(t *testing.T) {
+	type variant struct {
+		name              string
+		cidr, tenancy     string
+		accounts, regions []string
+		replaced          bool
+	}
+	build := func(t *testing.T, v variant) map[string]any {
+		app := awscdk.NewApp(nil)
+		stack := awscdk.NewStack(app, jsii.String("Api"), &awscdk.StackProps{Env: &awscdk.Environment{
+			Account: jsii.String("111111111111"), Region: jsii.String("us-east-1")}})
+		api := privateapivpc.NewPrivateApiVpc(stack, "Api", &privateapivpc.PrivateApiVpcProps{Cidr: jsii.String(v.cidr)})
+		if v.tenancy != "" {
+			api.Vpc().Node().DefaultChild().(awsec2.CfnVPC).SetInstanceTenancy(jsii.String(v.tenancy))
+		}
+		apiendpointservice.NewApiEndpointService(stack, "Service", &apiendpointservice.ApiEndpointServiceProps{
+			Api: api, AllowedAccounts: jsii.Strings(v.accounts...), SupportedRegions: jsii.Strings(v.regions...), Code: cdktest.FakeCode(t),
+		})
+		return cdktest.Template(t, stack)
+	}
+	base := variant{cidr: "10.0.0.0/16", accounts: []string{"111111111111"}, regions: []string{"eu-west-1"}}
+	baseTmpl := build(t, base)
+	baseFront := front(t, baseTmpl)
+	_, baseLB := one(t, baseTmpl, "AWS::ElasticLoadBalancingV2::LoadBalancer")
+	for _, v := range []variant{
+		{name: "a new range", cidr: "10.1.0.0/16", accounts: base.accounts, regions: base.regions, replaced: true},
+		{name: "dedicated tenancy", cidr: base.cidr, tenancy: "dedicated", accounts: base.accounts, regions: base.regions, replaced: true},
+		{name: "a new account", cidr: base.cidr, accounts: []string{"111111111111", "222222222222"}, regions: base.regions},
+		{name: "a new Region", cidr: base.cidr, accounts: base.accounts, regions: []string{"eu-west-1", "us-west-2"}},
+	} {
+		t.Run(v.name, func(t *testing.T) {
+			tmpl := build(t, v)
+			got := front(t, tmpl)
+			for i, id := range got {
+				if same := id == baseFront[i]; same == v.replaced {
+					t.Errorf("%s: %s before, %s after; want a new id: %v", frontTypesOr(i), baseFront[i], id, v.replaced)
+				}
+			}
+			_, lb := one(t, tmpl, "AWS::ElasticLoadBalancingV2::LoadBalancer")
+			vpcID, _ := one(t, tmpl, "AWS::EC2::VPC")
+			if name := cdktest.JSON(lb["Name"]); !strings.Contains(name, `{"Fn::Split":["-",{"Ref":"`+vpcID+`"}]}`) {
+				t.Errorf("load balancer name %s does not follow the VPC's id", name)
+			}
+			if sameName := cdktest.JSON(lb["Name"]) == cdktest.JSON(baseLB["Name"]); sameName == v.replaced {
+				t.Errorf("load balancer name %s, before %s", cdktest.JSON(lb["Name"]), cdktest.JSON(baseLB["Name"]))
+			}
+		})
+	}
+}
+
+func frontTypesOr(i int) string {
+	if i < len(frontTypes) {
+		return frontTypes[i]
+	}
+	return [...]string{"the balancer's security group", "the connections function"}[i-len(frontTypes)]
 }
 
 func TestRequiresNamedAccounts(t *testing.T) {
@@ -265,5 +399,5 @@ func TestRequiresNamedAccounts(t *testing.T) {
 			t.Errorf("got %v, want a panic naming AllowedAccounts", r)
 		}
 	}()
-	apiendpointservice.NewApiEndpointService(stack, "Service", &apiendpointservice.ApiEndpointServiceProps{Api: api})
+	apiendpointservice.NewApiEndpointService(stack, "Service", &apiendpointservice.ApiEndpointServiceProps{Api: api, Code: cdktest.FakeCode(t)})
 }
