@@ -417,3 +417,102 @@ func TestClientInTheApisAccountWrittenOut(t *testing.T) {
 		t.Error("a client of the API's own account gets an accepter role or a peer role")
 	}
 }
+
+// With organizationId every read role of the app (the API's, read by the
+// clients of other accounts; each such client's, read by its return route)
+// trusts the organization, on the condition that the caller's ARN matches
+// the name of a CDK execution role in any account and Region, and names no
+// account: its size does not grow with the accounts. Each cross-account
+// Fn::GetStackOutput still goes through a role of its producer whose
+// pattern matches the consumer's own execution role, with a bootstrap
+// qualifier other than CDK's.
+func TestReadersOfOneOrganization(t *testing.T) {
+	const org, qualifier = "o-abcdefghij", "team42"
+	dir := t.TempDir()
+	ctx := hubContext(t, spokeWest, spokeOther, map[string]any{"region": "eu-west-1", "cidr": "10.60.0.0/16", "account": "333333333333"})
+	ctx["organizationId"] = org
+	ctx["@aws-cdk/core:bootstrapQualifier"] = qualifier
+	if _, err := synthesize(ctx, dir); err != nil {
+		t.Fatal(err)
+	}
+	stacks := assembly(t, dir)
+	envOf := func(name string) (account, region string) {
+		parts := strings.Split(strings.TrimPrefix(stacks[name].Environment, "aws://"), "/")
+		return parts[0], parts[1]
+	}
+	// patterns maps each read role's name to the ARN patterns it trusts.
+	patterns := map[string][]string{}
+	templates := map[string]map[string]any{}
+	for name := range stacks {
+		templates[name] = template(t, dir, name)
+		for id, r := range cdktest.Resources(templates[name], "AWS::IAM::Role") {
+			if !strings.Contains(id, "GetStackOutputRole") {
+				continue
+			}
+			props := r["Properties"].(map[string]any)
+			doc := props["AssumeRolePolicyDocument"].(map[string]any)
+			if text := cdktest.JSON(doc); regexp.MustCompile(`\d{12}`).MatchString(text) {
+				t.Errorf("%s %s names an account: %s", name, id, text)
+			}
+			stmts := doc["Statement"].([]any)
+			if len(stmts) != 1 {
+				t.Fatalf("%s %s: %d statements, want 1", name, id, len(stmts))
+			}
+			st := stmts[0].(map[string]any)
+			cond, _ := st["Condition"].(map[string]any)
+			orgEq, _ := cond["StringEquals"].(map[string]any)
+			if cdktest.JSON(st["Principal"]) != `{"AWS":"*"}` || orgEq["aws:PrincipalOrgID"] != org {
+				t.Errorf("%s %s: trusts %s on %s, want * of organization %s", name, id, cdktest.JSON(st["Principal"]), cdktest.JSON(cond), org)
+			}
+			like, _ := cond["ArnLike"].(map[string]any)
+			for _, p := range asSlice(like["aws:PrincipalArn"]) {
+				sub, _ := p.(map[string]any)["Fn::Sub"].(string)
+				patterns[props["RoleName"].(string)] = append(patterns[props["RoleName"].(string)], sub)
+			}
+		}
+	}
+	var reads int
+	for name, tmpl := range templates {
+		account, region := envOf(name)
+		for _, m := range regexp.MustCompile(`"Fn::GetStackOutput":\{[^}]*\}`).FindAllString(cdktest.JSON(tmpl), -1) {
+			var ref struct {
+				GetStackOutput struct{ StackName, RoleArn string } `json:"Fn::GetStackOutput"`
+			}
+			if err := json.Unmarshal([]byte("{"+m+"}"), &ref); err != nil {
+				t.Fatalf("%s: %s: %v", name, m, err)
+			}
+			if producer, _ := envOf(ref.GetStackOutput.StackName); producer == account {
+				continue
+			}
+			reads++
+			roleName := ref.GetStackOutput.RoleArn[strings.LastIndex(ref.GetStackOutput.RoleArn, "/")+1:]
+			exec := "arn:aws:iam::" + account + ":role/cdk-" + qualifier + "-cfn-exec-role-" + account + "-" + region
+			matched := slices.ContainsFunc(patterns[roleName], func(p string) bool {
+				return arnLike(strings.ReplaceAll(p, "${AWS::Partition}", "aws"), exec)
+			})
+			if !matched {
+				t.Errorf("%s reads %s through %s, whose patterns %v do not match its execution role %s", name, ref.GetStackOutput.StackName, roleName, patterns[roleName], exec)
+			}
+		}
+	}
+	if reads < 4 {
+		t.Errorf("%d cross-account reads, want at least 4", reads)
+	}
+}
+
+// arnLike reports whether arn matches pattern as IAM's ArnLike compares
+// them: each colon-separated part on its own, * matching any run of
+// characters and ? any one.
+func arnLike(pattern, arn string) bool {
+	ps, as := strings.SplitN(pattern, ":", 6), strings.SplitN(arn, ":", 6)
+	if len(ps) != len(as) {
+		return false
+	}
+	for i := range ps {
+		re := "^" + strings.NewReplacer(`\*`, ".*", `\?`, ".").Replace(regexp.QuoteMeta(ps[i])) + "$"
+		if !regexp.MustCompile(re).MatchString(as[i]) {
+			return false
+		}
+	}
+	return true
+}

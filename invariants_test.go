@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"crossregionapi/config"
@@ -43,6 +44,43 @@ var invariantConfigs = []struct {
 			map[string]any{"region": "cn-northwest-1", "cidr": "10.0.0.0/16"},
 			map[string]any{"region": "cn-northwest-1", "cidr": "10.0.0.0/16", "account": "222222222222"},
 		}}},
+}
+
+// configSynthesis is one configuration of the invariants, synthesized once
+// per test binary: TestInvariants and TestPolicySizes read the same
+// syntheses.
+type configSynthesis struct {
+	deployed
+	// cfg is the configuration the app was built from.
+	cfg config.Config
+}
+
+// syntheses are the configurations synthesized so far, by name.
+var syntheses = struct {
+	sync.Mutex
+	m map[string]*shared
+}{m: map[string]*shared{}}
+
+// synthesizedConfig synthesizes cdk.json's context with context over it,
+// the first time name is asked for; TestMain removes the output.
+func synthesizedConfig(t *testing.T, name string, context map[string]any) configSynthesis {
+	t.Helper()
+	ctx := cdkJSONContext(t)
+	maps.Copy(ctx, context)
+	syntheses.Lock()
+	s, ok := syntheses.m[name]
+	if !ok {
+		s = &shared{}
+		syntheses.m[name] = s
+		allShared = append(allShared, s)
+	}
+	syntheses.Unlock()
+	res := s.get(t, name, ctx)
+	cfg, err := config.Load(func(key string) (any, bool) { v, ok := ctx[key]; return v, ok })
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	return configSynthesis{deployed: deployedFrom(t, res.outdir), cfg: cfg}
 }
 
 // deployed is one synthesized configuration as the invariants read it:
@@ -97,13 +135,7 @@ func deployedFrom(t *testing.T, outdir string) deployed {
 func TestInvariants(t *testing.T) {
 	for _, tc := range invariantConfigs {
 		t.Run(tc.name, func(t *testing.T) {
-			ctx := cdkJSONContext(t)
-			maps.Copy(ctx, tc.context)
-			dir := t.TempDir()
-			if _, err := synthesize(ctx, dir); err != nil {
-				t.Fatal(err)
-			}
-			d := deployedFrom(t, dir)
+			d := synthesizedConfig(t, tc.name, tc.context).deployed
 			if len(d.templates) < 3 {
 				t.Fatalf("%d stacks", len(d.templates))
 			}

@@ -92,8 +92,11 @@ type figures struct {
 	stacks, chain int
 	// apiBytes is the API stack's template size; resourcePolicy and
 	// endpointPolicy the lengths of the API's resource policy and of its
-	// execute-api endpoint's policy, JSON as in the template.
-	apiBytes, resourcePolicy, endpointPolicy int
+	// execute-api endpoint's policy, JSON as in the template; readTrust
+	// the length of the trust policy of the API's read role (the role the
+	// client stacks of other accounts assume for Fn::GetStackOutput) as
+	// IAM counts it: JSON without white space, in the aws partition.
+	apiBytes, resourcePolicy, endpointPolicy, readTrust int
 }
 
 // assemblyFigures reads a cloud assembly: its stack count, the longest
@@ -148,8 +151,9 @@ func assemblyFigures(tb testing.TB, dir string) figures {
 		Resources map[string]struct {
 			Type       string `json:"Type"`
 			Properties struct {
-				Policy         json.RawMessage `json:"Policy"`
-				PolicyDocument json.RawMessage `json:"PolicyDocument"`
+				Policy                   json.RawMessage `json:"Policy"`
+				PolicyDocument           json.RawMessage `json:"PolicyDocument"`
+				AssumeRolePolicyDocument json.RawMessage `json:"AssumeRolePolicyDocument"`
 			} `json:"Properties"`
 		} `json:"Resources"`
 	}
@@ -165,21 +169,59 @@ func assemblyFigures(tb testing.TB, dir string) figures {
 				tb.Fatalf("the API stack has more than one VPC endpoint with a policy (%s among them); which is the execute-api endpoint?", id)
 			}
 			f.endpointPolicy = len(r.Properties.PolicyDocument)
+		case r.Type == "AWS::IAM::Role" && strings.HasPrefix(id, "PublishGetStackOutputRole"):
+			var doc any
+			if err := json.Unmarshal(r.Properties.AssumeRolePolicyDocument, &doc); err != nil {
+				tb.Fatal(err)
+			}
+			compact, err := json.Marshal(inAwsPartition(doc))
+			if err != nil {
+				tb.Fatal(err)
+			}
+			f.readTrust = len(compact)
 		}
 	}
 	return f
 }
 
-// policySizeCounts are the client counts whose API policies
-// checkPolicySizes compares: up to 60 accounts, well within the ~189 a
-// resource policy without organizationId holds.
-var policySizeCounts = []int{1, 20, 60}
+// inAwsPartition resolves the Fn::Sub of a policy of the bench's stacks,
+// which name no value but the partition, to their text in the aws
+// partition, as IAM counts the policy.
+func inAwsPartition(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		if sub, ok := x["Fn::Sub"].(string); ok && len(x) == 1 {
+			return strings.ReplaceAll(sub, "${AWS::Partition}", "aws")
+		}
+		out := map[string]any{}
+		for k, e := range x {
+			out[k] = inAwsPartition(e)
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = inAwsPartition(e)
+		}
+		return out
+	}
+	return v
+}
+
+// orgCounts and namedCounts are the client counts, each client in an
+// account of its own, whose API policies checkPolicySizes compares: with
+// organizationId up to 60, without it up to 13, the most the read role's
+// trust policy holds (config.ReadRoleTrustChars).
+var (
+	orgCounts   = []int{1, 20, 60}
+	namedCounts = []int{1, 7, 13}
+)
 
 // checkPolicySizes fails tb unless, over transport privatelink with clients
-// in accounts of their own, the API's resource policy and its endpoint's
-// policy keep one size for every count of policySizeCounts with
-// organizationId, and grow with each count without it. with and without
-// hold the figures by client count.
+// in accounts of their own, the API's resource policy, its endpoint's
+// policy and its read role's trust policy keep one size for every count of
+// orgCounts with organizationId, and grow with each count of namedCounts
+// without it. with and without hold the figures by client count.
 func checkPolicySizes(tb testing.TB, with, without map[int]figures) {
 	tb.Helper()
 	for _, p := range []struct {
@@ -188,19 +230,20 @@ func checkPolicySizes(tb testing.TB, with, without map[int]figures) {
 	}{
 		{"resource policy", func(f figures) int { return f.resourcePolicy }},
 		{"endpoint policy", func(f figures) int { return f.endpointPolicy }},
+		{"read role's trust policy", func(f figures) int { return f.readTrust }},
 	} {
-		first := policySizeCounts[0]
-		for i, n := range policySizeCounts {
-			if p.size(with[n]) == 0 || p.size(without[n]) == 0 {
-				tb.Errorf("%d clients: no %s in the API stack's template", n, p.name)
-				continue
-			}
-			if got, want := p.size(with[n]), p.size(with[first]); got != want {
+		for _, n := range orgCounts {
+			if got, want := p.size(with[n]), p.size(with[orgCounts[0]]); got == 0 || got != want {
 				tb.Errorf("with organizationId, the %s holds %d characters for %d clients but %d for %d: it should not grow with the clients",
-					p.name, got, n, want, first)
+					p.name, got, n, want, orgCounts[0])
+			}
+		}
+		for i, n := range namedCounts {
+			if p.size(without[n]) == 0 {
+				tb.Errorf("%d clients: no %s in the API stack's template", n, p.name)
 			}
 			if i > 0 {
-				prev := policySizeCounts[i-1]
+				prev := namedCounts[i-1]
 				if got, before := p.size(without[n]), p.size(without[prev]); got <= before {
 					tb.Errorf("without organizationId, the %s holds %d characters for %d clients and %d for %d: it should grow with the client accounts it names",
 						p.name, got, n, before, prev)
@@ -218,9 +261,9 @@ func benchRequested() bool {
 	return f != nil && f.Value.String() != ""
 }
 
-// TestPrivateLinkPolicySizes synthesizes the app over PrivateLink with 1,
-// 20 and 60 clients in accounts of their own, with and without
-// organizationId, and checks the API's policies: constant in size with
+// TestPrivateLinkPolicySizes synthesizes the app over PrivateLink with
+// clients in accounts of their own, 1, 20 and 60 with organizationId and 1,
+// 7 and 13 without, and checks the API's policies: constant in size with
 // organizationId, growing without. It synthesizes six apps (about a
 // minute), so like the benchmarks it runs only with -bench:
 //
@@ -234,16 +277,16 @@ func TestPrivateLinkPolicySizes(t *testing.T) {
 		t.Fatal(err)
 	}
 	with, without := map[int]figures{}, map[int]figures{}
-	for _, n := range policySizeCounts {
-		for _, org := range []bool{true, false} {
+	for _, org := range []bool{true, false} {
+		counts, figs := namedCounts, without
+		if org {
+			counts, figs = orgCounts, with
+		}
+		for _, n := range counts {
 			_, dir := synthCase(t, root, clientCase{"privatelink", n, org})
 			f := assemblyFigures(t, dir)
-			if org {
-				with[n] = f
-			} else {
-				without[n] = f
-			}
-			t.Logf("%d clients, organizationId %t: resource policy %d, endpoint policy %d characters", n, org, f.resourcePolicy, f.endpointPolicy)
+			figs[n] = f
+			t.Logf("%d clients, organizationId %t: resource policy %d, endpoint policy %d, read role's trust policy %d characters", n, org, f.resourcePolicy, f.endpointPolicy, f.readTrust)
 		}
 	}
 	checkPolicySizes(t, with, without)
@@ -251,8 +294,9 @@ func TestPrivateLinkPolicySizes(t *testing.T) {
 
 // BenchmarkSynthClients measures `cdk synth` of the app, in one run, with
 // 1, 5, 10 and 20 clients over peering (in the API's account, median of 3
-// syntheses), and over PrivateLink with 1, 20 and 60 clients in accounts of
-// their own, with and without organizationId (one synthesis each). Goal:
+// syntheses), and over PrivateLink with clients in accounts of their own,
+// 1, 7 and 13 without organizationId and 1, 20 and 60 with it (one
+// synthesis each). Goal:
 // each client beyond the first adds at most 10% of the one-client
 // synthesis of its transport. It also fails, as TestPrivateLinkPolicySizes
 // does, unless the PrivateLink rows' API policies keep one size with
@@ -268,10 +312,11 @@ func BenchmarkSynthClients(b *testing.B) {
 	// figure at 20 or 60 clients moves by less than 0.01 with it.
 	const clientRuns, privateLinkRuns = 3, 1
 	cases := []clientCase{{"peering", 1, false}, {"peering", 5, false}, {"peering", 10, false}, {"peering", 20, false}}
-	for _, org := range []bool{false, true} {
-		for _, n := range policySizeCounts {
-			cases = append(cases, clientCase{"privatelink", n, org})
-		}
+	for _, n := range namedCounts {
+		cases = append(cases, clientCase{"privatelink", n, false})
+	}
+	for _, n := range orgCounts {
+		cases = append(cases, clientCase{"privatelink", n, true})
 	}
 	wall := map[clientCase]time.Duration{}
 	dirs := map[clientCase]string{}
@@ -289,8 +334,8 @@ func BenchmarkSynthClients(b *testing.B) {
 		}
 		wall[c] = median(ds)
 	}
-	fmt.Println("| transport | clients | stacks | longest chain | cdk synth, median of 3 (s); PrivateLink: 1 run | per client beyond the first (s) | per client / one-client synth | goal | holds | API template (bytes) | resource policy (chars) | endpoint policy (chars) | organizationId |")
-	fmt.Println("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+	fmt.Println("| transport | clients | stacks | longest chain | cdk synth, median of 3 (s); PrivateLink: 1 run | per client beyond the first (s) | per client / one-client synth | goal | holds | API template (bytes) | resource policy (chars) | endpoint policy (chars) | read role trust policy (chars) | organizationId |")
+	fmt.Println("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 	with, without := map[int]figures{}, map[int]figures{}
 	for _, c := range cases {
 		f := assemblyFigures(b, dirs[c])
@@ -320,9 +365,13 @@ func BenchmarkSynthClients(b *testing.B) {
 		if c.org {
 			org = "yes"
 		}
-		fmt.Printf("| %s | %d | %d | %d | %.2f | %s | %s | <= 0.10 | %s | %d | %d | %d | %s |\n",
+		trust := "-"
+		if f.readTrust > 0 {
+			trust = fmt.Sprint(f.readTrust)
+		}
+		fmt.Printf("| %s | %d | %d | %d | %.2f | %s | %s | <= 0.10 | %s | %d | %d | %d | %s | %s |\n",
 			c.transport, c.clients, f.stacks, f.chain, wall[c].Seconds(), per, ratio, holds,
-			f.apiBytes, f.resourcePolicy, f.endpointPolicy, org)
+			f.apiBytes, f.resourcePolicy, f.endpointPolicy, trust, org)
 	}
 	checkPolicySizes(b, with, without)
 	for b.Loop() {

@@ -361,4 +361,5 @@ func (ch *checker) quotas() {
 			"lists clients in %d accounts, the API's included, and the API's resource policy would hold about %d characters, over API Gateway's limit of %d for a REST API's resource policy; if the accounts are in one AWS Organization, set organizationId to admit them all in constant size, or split the accounts between copies of the app",
 			accounts, ResourcePolicyChars(accounts), maxResourcePolicy)
 	}
+	ch.trustPolicies()
 }

@@ -72,18 +72,18 @@ func TestTransportValues(t *testing.T) {
 			[]string{allowed}, []string{"did you mean", "cross-Region PrivateLink is not supported"}},
 		// 55 clients: over the peerings, within the inbound rules.
 		{"a near miss of peering, more clients than peerings", func() map[string]any {
-			ctx := manyClients(55, "10.%d.0.0/16", nil)
+			ctx := groupedClients(55, "10.%d.0.0/16", nil)
 			ctx["transport"] = "Peering"
 			return ctx
 		}(), `"Peering"`, []string{allowed}, []string{"did you mean", "Active VPC peering connections per VPC"}},
 		// 60 clients: within the peerings raised, over the inbound rules.
 		{"a near miss of peering, more clients than inbound rules", func() map[string]any {
-			ctx := manyClients(60, "10.%d.0.0/16", map[string]any{"peeringConnectionsQuota": 125})
+			ctx := groupedClients(60, "10.%d.0.0/16", map[string]any{"peeringConnectionsQuota": 125})
 			ctx["transport"] = "Peering"
 			return ctx
 		}(), `"Peering"`, []string{allowed}, []string{"did you mean", "Inbound rules per security group"}},
 		{"a near miss of peering, clients within the quota", func() map[string]any {
-			ctx := manyClients(50, "10.%d.0.0/16", nil)
+			ctx := groupedClients(50, "10.%d.0.0/16", nil)
 			ctx["transport"] = "Peering"
 			return ctx
 		}(), `"Peering"`, []string{`did you mean "peering"?`}, nil},
@@ -128,6 +128,18 @@ func manyClients(n int, cidr string, extra map[string]any) map[string]any {
 	}
 	ctx := map[string]any{"account": "111111111111", "clients": list}
 	maps.Copy(ctx, extra)
+	return ctx
+}
+
+// groupedClients is a `clients` value of n clients, five to an account
+// (one per Region of manyClients), in an organization: few accounts, so
+// that no role trust policy that names them bounds n.
+func groupedClients(n int, cidr string, extra map[string]any) map[string]any {
+	ctx := manyClients(n, cidr, extra)
+	for i, e := range ctx["clients"].([]any) {
+		e.(map[string]any)["account"] = fmt.Sprintf("2%011d", i/5)
+	}
+	ctx["organizationId"] = "o-abcdefghij"
 	return ctx
 }
 
@@ -269,6 +281,7 @@ func TestTransportQuotas(t *testing.T) {
 		rules    = `over Amazon VPC's quota "Inbound rules per security group"`
 		policy   = "over API Gateway's limit of 8192 for a REST API's resource policy"
 		overlap  = `clients[59].cidr = "10.0.0.0/16": overlaps apiVpcCidr = "10.0.0.0/16"`
+		trust    = "the trust policy of the API stack's read role"
 	)
 	org := map[string]any{"organizationId": "o-abcdefghij"}
 	// Beyond 100 clients the probe dashboard's widgets bound them
@@ -282,19 +295,21 @@ func TestTransportQuotas(t *testing.T) {
 		ok         bool
 		has, lacks []string
 	}{
-		// 60 clients in 60 accounts, all on the API's own range.
-		{"60 overlapping clients, privatelink", manyClients(60, "10.0.0.0/16", nil), "privatelink", true, nil, nil},
+		// 60 clients in 60 accounts, all on the API's own range: the read
+		// role's trust policy names them all unless organizationId is set.
+		{"60 overlapping clients, privatelink", manyClients(60, "10.0.0.0/16", nil), "privatelink", false, []string{trust}, []string{policy, "peer"}},
 		{"60 overlapping clients of one organization, privatelink", manyClients(60, "10.0.0.0/16", org), "privatelink", true, nil, nil},
 		{"60 overlapping clients, peering", manyClients(60, "10.0.0.0/16", nil), "peering", false, []string{peerings, rules, overlap}, nil},
 		{"60 overlapping clients, default transport", manyClients(60, "10.0.0.0/16", nil), "", false, []string{peerings, overlap}, nil},
 		// Disjoint ranges: the quotas alone.
 		{"60 clients, peering", manyClients(60, "10.%d.0.0/16", nil), "peering", false, []string{peerings, rules}, []string{"overlaps"}},
 		{"60 clients, peerings raised", manyClients(60, "10.%d.0.0/16", map[string]any{"peeringConnectionsQuota": 125}), "peering", false, []string{"lists 60 clients, and the endpoint's security group would need 61 inbound rules"}, []string{"peer with each"}},
-		{"59 clients, peerings raised", manyClients(59, "10.%d.0.0/16", map[string]any{"peeringConnectionsQuota": 125}), "peering", true, nil, nil},
-		{"150 clients, privatelink", manyClients(150, "10.0.0.0/16", noProbes), "privatelink", true, nil, nil},
+		{"59 clients, peerings raised", groupedClients(59, "10.%d.0.0/16", map[string]any{"peeringConnectionsQuota": 125}), "peering", true, nil, nil},
+		{"150 clients, privatelink", manyClients(150, "10.0.0.0/16", orgNoProbes), "privatelink", true, nil, nil},
 		// 190 accounts, the API's included, fit in the resource policy;
-		// 191 do not, whatever the transport.
-		{"189 client accounts, privatelink", manyClients(189, "10.0.0.0/16", noProbes), "privatelink", true, nil, nil},
+		// 191 do not, whatever the transport. Without organizationId the
+		// read role's trust policy refuses both long before.
+		{"189 client accounts, privatelink", manyClients(189, "10.0.0.0/16", noProbes), "privatelink", false, []string{trust}, []string{policy}},
 		{"190 client accounts, privatelink", manyClients(190, "10.0.0.0/16", noProbes), "privatelink", false,
 			[]string{"clients: lists clients in 191 accounts, the API's included, and the API's resource policy would hold about 8200 characters, " + policy}, []string{"peer", "Inbound rules"}},
 		{"250 client accounts of one organization, privatelink", manyClients(250, "10.0.0.0/16", orgNoProbes), "privatelink", true, nil, nil},

@@ -150,9 +150,9 @@ func NewApp(scope constructs.Construct, props *AppProps) (*App, error) {
 			client.Stack.AddStackDependency(api.Stack, jsii.String("peers with the API's VPC and resolves the API's hostname"))
 		}
 		if apiAccount != "" {
-			publisher(api.Stack).TrustReader(client.Stack)
+			trustReader(cfg, api.Stack, client.Stack)
 			if spoke.Route != nil {
-				publisher(client.Stack).TrustReader(spoke.Route)
+				trustReader(cfg, client.Stack, spoke.Route)
 			}
 		}
 		app.Spokes = append(app.Spokes, spoke)
@@ -172,6 +172,19 @@ func NewApp(scope constructs.Construct, props *AppProps) (*App, error) {
 		app.Dashboard = addProbeDashboard(api.Stack, cfg.AppName, cfg.ProbeIntervalMinutes, views)
 	}
 	return app, nil
+}
+
+// trustReader lets consumer, a stack of another account, read producer's
+// outputs: with organizationId, as one of the organization's CloudFormation
+// execution roles of the same name, so that the producer's read role keeps
+// one size whatever the number of client accounts; without, as its own
+// account's execution role, named.
+func trustReader(cfg config.Config, producer, consumer awscdk.Stack) {
+	p := publisher(producer)
+	if cfg.OrganizationId != "" {
+		p.TrustOrganization(cfg.OrganizationId)
+	}
+	p.TrustReader(consumer)
 }
 
 // newReturnRoute adds a client's return-route stack, in the API's Region.

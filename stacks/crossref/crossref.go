@@ -98,11 +98,15 @@ type Publisher struct {
 	res     *resources
 	names   map[string]string // by CDK's id of the output
 	readers []reader          // of other accounts, in the order added
+	// organization, when set, is the AWS Organizations id whose
+	// CloudFormation execution roles the read role trusts, instead of
+	// naming each reader.
+	organization string
 }
 
 // reader is a stack of another account that reads the published outputs:
-// its account, and the role its CloudFormation runs as.
-type reader struct{ account, roleArn string }
+// its account and Region, and the role its CloudFormation runs as.
+type reader struct{ account, region, roleArn string }
 
 // NewPublisher returns the Publisher of stack. CDK adds the outputs that
 // weak references read while it prepares the app for synthesis, after
@@ -173,14 +177,39 @@ func (p *Publisher) TrustReader(consumer awscdk.Stack) {
 	if len(p.readers) == 0 {
 		p.newReadRole()
 	}
-	r := reader{account: *consumer.Account(), roleArn: *synth.CloudFormationExecutionRoleArn()}
+	r := reader{account: *consumer.Account(), region: *consumer.Region(), roleArn: *synth.CloudFormationExecutionRoleArn()}
 	if !slices.Contains(p.readers, r) {
 		p.readers = append(p.readers, r)
 	}
 }
 
+// TrustOrganization makes the read role trust, in place of the readers one
+// by one, every principal of the AWS Organization id whose ARN matches the
+// name of a reader's CloudFormation execution role in any account and
+// Region: one pattern per naming (a bootstrap qualifier), so the policy
+// keeps one size whatever the number of readers, where naming each costs
+// about 140 characters of IAM's 2,048 for a role trust policy (IAM User
+// Guide, "IAM and AWS STS quotas": "Role trust policy length").
+//
+// IAM documents both halves. aws:PrincipalOrgID "provides an alternative to
+// listing all the account IDs for all AWS accounts in an organization"
+// (IAM User Guide, "AWS global condition context keys"); and a trust
+// policy may name the principal "*" when "you otherwise restrict access
+// through a Condition element in the policy" (IAM User Guide, "AWS JSON
+// policy elements: Principal"), here by both the organization and the
+// execution roles' ARN. ArnLike checks "each of the six colon-delimited
+// components of the ARN ... separately and each can include multi-character
+// match wildcards (*)" (IAM User Guide, "IAM JSON policy elements:
+// Condition operators"), so the account and the role name's account and
+// Region may be wildcards. aws:PrincipalArn is, for a role's session, the
+// role's ARN, compared at every call as with the named form.
+//
+// Call it before the app is synthesized; the role's policy is written then.
+func (p *Publisher) TrustOrganization(id string) { p.organization = id }
+
 // newReadRole adds the read-only role, trusted by the readers' accounts for
-// their execution roles only.
+// their execution roles only, or by the organization's execution roles of
+// the same names (TrustOrganization).
 func (p *Publisher) newReadRole() {
 	var scope constructs.Construct
 	if found, ok := p.stack.Node().TryFindChild(jsii.String(publishScope)).(constructs.Construct); ok {
@@ -188,35 +217,71 @@ func (p *Publisher) newReadRole() {
 	} else {
 		scope = constructs.NewConstruct(p.stack, jsii.String(publishScope))
 	}
-	accounts := awscdk.Lazy_Any(&lazy{func() any {
-		var out []any
-		for _, r := range p.readers {
-			out = append(out, map[string]any{"Fn::Sub": "arn:${AWS::Partition}:iam::" + r.account + ":root"})
-		}
-		return out
-	}}, nil)
-	roles := awscdk.Lazy_Any(&lazy{func() any {
-		var out []any
-		for _, r := range p.readers {
-			out = append(out, map[string]any{"Fn::Sub": r.roleArn})
-		}
-		return out
-	}}, nil)
 	// L1: CDK finds the role by id and refers to its logical id, which an
 	// L2 Role, a wrapper around one, does not have.
 	role := awsiam.NewCfnRole(scope, jsii.String("GetStackOutputRole"), &awsiam.CfnRoleProps{
 		Description: jsii.String("Lets the CloudFormation execution roles of the stacks of other accounts that read this stack's outputs describe it"),
 		AssumeRolePolicyDocument: map[string]any{
-			"Version": "2012-10-17",
-			"Statement": []any{map[string]any{
-				"Effect":    "Allow",
-				"Action":    "sts:AssumeRole",
-				"Principal": map[string]any{"AWS": accounts},
-				"Condition": map[string]any{"ArnEquals": map[string]any{"aws:PrincipalArn": roles}},
-			}},
+			"Version":   "2012-10-17",
+			"Statement": awscdk.Lazy_Any(&lazy{func() any { return []any{p.trustStatement()} }}, nil),
 		},
 	})
 	role.SetRoleName(awscdk.Names_UniqueResourceName(role, &awscdk.UniqueResourceNameOptions{MaxLength: jsii.Number(64)}))
+}
+
+// trustStatement is the read role's one trust statement: the readers'
+// accounts on the condition of their execution roles' ARNs, or the
+// organization on the condition of those roles' names.
+func (p *Publisher) trustStatement() map[string]any {
+	sub := func(s string) any { return map[string]any{"Fn::Sub": s} }
+	if p.organization != "" {
+		var patterns []any
+		seen := map[string]bool{}
+		for _, r := range p.readers {
+			if pattern := rolePattern(r); !seen[pattern] {
+				seen[pattern] = true
+				patterns = append(patterns, sub(pattern))
+			}
+		}
+		return map[string]any{
+			"Effect":    "Allow",
+			"Action":    "sts:AssumeRole",
+			"Principal": map[string]any{"AWS": "*"},
+			"Condition": map[string]any{
+				"StringEquals": map[string]any{"aws:PrincipalOrgID": p.organization},
+				"ArnLike":      map[string]any{"aws:PrincipalArn": patterns},
+			},
+		}
+	}
+	var accounts, roles []any
+	seen := map[string]bool{}
+	for _, r := range p.readers {
+		// One principal per account, however many of its Regions read.
+		if !seen[r.account] {
+			seen[r.account] = true
+			accounts = append(accounts, sub("arn:${AWS::Partition}:iam::"+r.account+":root"))
+		}
+		roles = append(roles, sub(r.roleArn))
+	}
+	return map[string]any{
+		"Effect":    "Allow",
+		"Action":    "sts:AssumeRole",
+		"Principal": map[string]any{"AWS": accounts},
+		"Condition": map[string]any{"ArnEquals": map[string]any{"aws:PrincipalArn": roles}},
+	}
+}
+
+// wildcards matches a run of wildcards joined by hyphens, as the account
+// and the Region leave them in a role name.
+var wildcards = regexp.MustCompile(`\*(?:-\*)+`)
+
+// rolePattern is r's execution role ARN with its account and Region made
+// wildcards: cdk-hnb659fds-cfn-exec-role-111111111111-us-west-2 of account
+// 111111111111 becomes cdk-hnb659fds-cfn-exec-role-* of any account.
+func rolePattern(r reader) string {
+	pattern := strings.ReplaceAll(r.roleArn, r.account, "*")
+	pattern = strings.ReplaceAll(pattern, r.region, "*")
+	return wildcards.ReplaceAllString(pattern, "*")
 }
 
 // lazy is a Lazy value's producer (jsii takes a pointer to a struct).
