@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/jsii-runtime-go"
@@ -63,7 +64,8 @@ func run(args []string, getenv func(string) string, stderr io.Writer) int {
 		props.Outdir = jsii.String("cdk.out")
 	}
 	app := awscdk.NewApp(props)
-	cfg, warnings, err := loadConfig(app, contextSources())
+	files := contextFiles()
+	cfg, warnings, err := loadConfig(app, files.Sources, nullKeys(files.Merged))
 	for _, w := range warnings {
 		fmt.Fprintf(stderr, "warning: %s\n", w)
 	}
@@ -126,10 +128,36 @@ func build(app awscdk.App, cfg config.Config) (*stacks.App, error) {
 	return built, nil
 }
 
-// loadConfig reads the configuration from all of the app's context.
-func loadConfig(app awscdk.App, src config.Sources) (config.Config, []string, error) {
+// loadConfig reads the configuration from all of the app's context. nulls
+// are the keys a context file sets to null: CDK drops a key whose value is
+// null from the app's context (whether the CLI or the app itself passed it),
+// which would make `"transport": null` quietly mean the default; given back
+// as null, the configuration refuses it as it refuses any key without a
+// value. A key the app's context does have (a -c value over the file's
+// null) is left alone.
+func loadConfig(app awscdk.App, src config.Sources, nulls []string) (config.Config, []string, error) {
 	ctx, _ := plainJSON(app.Node().GetAllContext(nil)).(map[string]any)
+	if ctx == nil {
+		ctx = map[string]any{}
+	}
+	for _, k := range nulls {
+		if _, set := ctx[k]; !set {
+			ctx[k] = nil
+		}
+	}
 	return config.FromContext(ctx, src)
+}
+
+// nullKeys are the keys of merged context whose value is null.
+func nullKeys(merged map[string]any) []string {
+	var out []string
+	for k, v := range merged {
+		if v == nil {
+			out = append(out, k)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // plainJSON undoes how jsii hands over JSON objects nested in context
@@ -156,14 +184,15 @@ func plainJSON(v any) any {
 	return v
 }
 
-// contextSources reads the context files the CDK CLI merges, to tell the
-// project's keys from those of files it does not own. Files that cannot be
-// read contribute nothing: the CLI itself reports a broken cdk.json.
-func contextSources() config.Sources {
+// contextFiles reads the context files the CDK CLI merges, to tell the
+// project's keys from those of files it does not own, and to see keys set
+// to null. Files that cannot be read contribute nothing: the CLI itself
+// reports a broken cdk.json.
+func contextFiles() cdkcontext.Files {
 	home, _ := os.UserHomeDir()
 	files, err := cdkcontext.Read(".", home)
 	if err != nil {
-		return config.Sources{}
+		return cdkcontext.Files{}
 	}
-	return files.Sources
+	return files
 }

@@ -113,7 +113,7 @@ func synthesizeChanged(context map[string]any, outdir string, change func(*stack
 		}
 	}()
 	app := awscdk.NewApp(&awscdk.AppProps{Context: &context, Outdir: jsii.String(outdir)})
-	cfg, _, err := loadConfig(app, config.Sources{})
+	cfg, _, err := loadConfig(app, config.Sources{}, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -509,6 +509,8 @@ func (r *resolver) name(props map[string]any, property string, longest int) stri
 var ids = map[string]string{
 	"AWS::EC2::VPC":         "vpc-" + strings.Repeat("0", 17),
 	"AWS::EC2::VPCEndpoint": "vpce-" + strings.Repeat("0", 17),
+	// An endpoint service's id: vpce-svc- and 17 hexadecimal digits.
+	"AWS::EC2::VPCEndpointService": "vpce-svc-" + strings.Repeat("0", 17),
 	// A KMS key's id is a UUID.
 	"AWS::KMS::Key": strings.Repeat("0", 36),
 	// A REST API's id is 10 characters.

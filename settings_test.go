@@ -2,11 +2,17 @@ package main
 
 import (
 	"maps"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/google/go-cmp/cmp"
+
 	"crossregionapi/config"
+	"crossregionapi/internal/cdkcontext"
 	"crossregionapi/internal/cdktest"
 )
 
@@ -259,5 +265,35 @@ func wantEnv(t *testing.T, env map[string]any, name, want string) {
 	t.Helper()
 	if env[name] != want {
 		t.Errorf("%s = %v, want %s", name, env[name], want)
+	}
+}
+
+// A key a context file sets to null is refused, as the configuration
+// refuses any key without a value, though CDK drops it from the app's
+// context; a -c value over it wins.
+func TestNullInContextFileIsRefused(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, cdkcontext.ProjectConfig), []byte(`{"context": {"transport": null, "stageName": "v2"}}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	files, err := cdkcontext.Read(dir, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	nulls := nullKeys(files.Merged)
+	if diff := cmp.Diff([]string{"transport"}, nulls); diff != "" {
+		t.Fatalf("null keys (-want +got):\n%s", diff)
+	}
+	ctx := cdkJSONContext(t)
+	delete(ctx, "transport")
+	app := awscdk.NewApp(&awscdk.AppProps{Context: &ctx})
+	_, _, err = loadConfig(app, files.Sources, nulls)
+	if err == nil || !strings.Contains(err.Error(), "transport = null: has no value") {
+		t.Errorf("got %v, want transport refused for having no value", err)
+	}
+	ctx["transport"] = "privatelink" // -c transport=privatelink
+	app = awscdk.NewApp(&awscdk.AppProps{Context: &ctx})
+	if _, _, err := loadConfig(app, files.Sources, nulls); err != nil {
+		t.Errorf("a value over the file's null: %v", err)
 	}
 }

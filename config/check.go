@@ -270,9 +270,16 @@ func (ch *checker) organizationId(key, v string) {
 // @, no spaces, a dot in the domain.
 var emailRe = regexp.MustCompile(`^[^@\s]+@[^@\s]+\.[^@\s.]+$`)
 
-// email checks alarmEmail.
+// email checks alarmEmail: one address, as SNS's email protocol takes it
+// (an Endpoint is "an email address" for the email protocol, SNS API
+// reference, Subscribe), not a mailto: URL, not a list.
 func (ch *checker) email(key, v string) {
-	if len(v) > 254 || !emailRe.MatchString(v) {
+	switch {
+	case strings.HasPrefix(strings.ToLower(v), "mailto:"):
+		ch.add(key, v, "is a mailto: link; give the address alone: %s", quote(strings.TrimSpace(v[len("mailto:"):])))
+	case strings.Count(v, "@") > 1 || strings.ContainsAny(v, ",;"):
+		ch.add(key, v, "holds more than one address; it takes one (a team's list address, say), and others can subscribe to the alarm topic each client stack outputs as ProbeAlarmTopicArn")
+	case len(v) > 254 || !emailRe.MatchString(v):
 		ch.add(key, v, "is not an email address; give the address that gets each client's probe alarm, such as ops@example.com, or leave it unset")
 	}
 }

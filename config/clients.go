@@ -330,15 +330,15 @@ func (ch *checker) quotas() {
 	if ch.transport == TransportPeering {
 		if n > c.PeeringConnectionsQuota && !ch.skip[keyPeeringConnectionsQuota] {
 			ch.addBetween(keyClients, []string{keyTransport, keyPeeringConnectionsQuota}, missing{},
-				"lists %d clients, and the API's VPC would peer with each: over Amazon VPC's quota \"Active VPC peering connections per VPC\" of %s = %d; if your quota is higher (Service Quotas allows up to %d), set %s to it, or split the clients between copies of the app (appName)",
-				n, keyPeeringConnectionsQuota, c.PeeringConnectionsQuota, maxPeeringsQuota, keyPeeringConnectionsQuota)
+				"lists %d clients, and the API's VPC would peer with each: over Amazon VPC's quota \"Active VPC peering connections per VPC\" of %s = %d; if your quota is higher (Service Quotas allows up to %d), set %s to it (the endpoint's %d inbound rules still bound peered clients to %d), or use %s = %s, which peers with nobody, or split the clients between copies of the app (appName)",
+				n, keyPeeringConnectionsQuota, c.PeeringConnectionsQuota, maxPeeringsQuota, keyPeeringConnectionsQuota, maxInboundRules, maxInboundRules-1, keyTransport, quote(TransportPrivateLink))
 		}
 		// With PrivateLink the endpoint's group admits only the load
 		// balancer.
 		if rules := n + 1; rules > maxInboundRules {
 			ch.addBetween(keyClients, []string{keyTransport}, missing{},
-				"lists %d clients, and the endpoint's security group would need %d inbound rules (the API's VPC and each client), over Amazon VPC's quota \"Inbound rules per security group\" (%d by default); ask for more in Service Quotas, or split the clients between copies of the app",
-				n, rules, maxInboundRules)
+				"lists %d clients, and the endpoint's security group would need %d inbound rules (the API's VPC and each client), over Amazon VPC's quota \"Inbound rules per security group\" (%d by default, the bound the app checks): use %s = %s, whose endpoint admits the load balancer alone, or split the clients between copies of the app (appName)",
+				n, rules, maxInboundRules, keyTransport, quote(TransportPrivateLink))
 		}
 	}
 	// With PrivateLink no quota grows with the clients: the AWS

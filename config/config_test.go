@@ -275,6 +275,9 @@ var loadProblemCases = []struct {
 	{"organization id in capitals", map[string]any{"organizationId": "o-ABCDEFGHIJ"}, "organizationId", `"o-ABCDEFGHIJ"`, []string{"lowercase"}},
 	{"organization id too short", map[string]any{"organizationId": "o-abc123"}, "organizationId", `"o-abc123"`, []string{"is not an AWS Organizations id"}},
 	{"alarm email without a domain", map[string]any{"alarmEmail": "ops@example"}, "alarmEmail", `"ops@example"`, []string{"is not an email address", "or leave it unset"}},
+	{"alarm email as a mailto: link", map[string]any{"alarmEmail": "mailto:ops@example.com"}, "alarmEmail", `"mailto:ops@example.com"`, []string{`is a mailto: link; give the address alone: "ops@example.com"`}},
+	{"two alarm emails", map[string]any{"alarmEmail": "ops@example.com,dev@example.com"}, "alarmEmail", `"ops@example.com,dev@example.com"`, []string{"holds more than one address; it takes one", "ProbeAlarmTopicArn"}},
+	{"organization id too long", map[string]any{"organizationId": "o-" + strings.Repeat("a", 33)}, "organizationId", `"o-` + strings.Repeat("a", 33) + `"`, []string{"is not an AWS Organizations id", "10 to 32"}},
 	{"alarm email with a space", map[string]any{"alarmEmail": "ops team@example.com"}, "alarmEmail", `"ops team@example.com"`, []string{"is not an email address"}},
 	{"list key given a boolean", map[string]any{"apiAvailabilityZones": true}, "apiAvailabilityZones", `true`, []string{"not a list", "comma-separated"}},
 	{"list key given a number element", map[string]any{"clientAvailabilityZones": []any{"us-west-2a", float64(2)}}, "clientAvailabilityZones", `["us-west-2a",2]`, []string{"element 1 is a number"}},
@@ -1320,6 +1323,8 @@ func TestClients(t *testing.T) {
 		{"not a list", map[string]any{"clients": "eu-west-1"}, []string{"clients: is not JSON (line 1, column 1: invalid character 'e'"}},
 		{"-c clients=null", map[string]any{"clients": "null"}, []string{"clients: has no value"}},
 		{"-c clients={}", map[string]any{"clients": `{"region": "eu-west-1"}`}, []string{"clients: is an object in JSON, not a list"}},
+		// `-c 'clients=[` + "\n" + `{...}]'`: the CLI passes the first line alone.
+		{"a multi-line -c value, cut by the CLI", map[string]any{"clients": "["}, []string{"clients: unexpected end of JSON input; the value ends early: the CDK CLI keeps only the first line of a -c value, so write it on one line"}},
 		{"broken JSON on a second line", map[string]any{"clients": "[\n  {\"region\": \"eu-west-1\",}\n]"}, []string{"clients: is not JSON (line 2, column 26: invalid character '}'"}},
 		{"empty", clientsCtx(), []string{"clients: is empty"}},
 		{"an entry not an object", map[string]any{"clients": []any{"eu-west-1"}}, []string{"clients[0]: is a string, not an object"}},
@@ -1404,7 +1409,7 @@ func TestClientQuotas(t *testing.T) {
 			" of peeringConnectionsQuota = 50; if your quota is higher (Service Quotas allows up to 125), set peeringConnectionsQuota to it"}, nil},
 		{"51 clients, quota raised to 51", many(51, false, map[string]any{"peeringConnectionsQuota": 51}), nil, []string{peering}},
 		{"59 clients, quota raised", many(59, false, map[string]any{"peeringConnectionsQuota": "125"}), nil, []string{peering, rules}},
-		{"60 clients, quota raised", many(60, false, map[string]any{"peeringConnectionsQuota": 125}), []string{"clients: lists 60 clients, and the endpoint's security group would need 61 inbound rules", rules + " (60 by default)"}, []string{peering}},
+		{"60 clients, quota raised", many(60, false, map[string]any{"peeringConnectionsQuota": 125}), []string{"clients: lists 60 clients, and the endpoint's security group would need 61 inbound rules", rules + " (60 by default, the bound the app checks): use transport = \"privatelink\""}, []string{peering}},
 		{"a quota over 125", many(1, false, map[string]any{"peeringConnectionsQuota": 126}), []string{"peeringConnectionsQuota = 126: is outside the allowed 1..125"}, nil},
 		{"a quota of 0", many(1, false, map[string]any{"peeringConnectionsQuota": 0}), []string{"peeringConnectionsQuota = 0: is outside the allowed 1..125"}, nil},
 		// 190 accounts, the API's included, fit in 8,192 characters; 191 do
@@ -1453,6 +1458,11 @@ func TestRetryBudget(t *testing.T) {
 		// with 1.7 and 3.4 s, at 15.1 s, past it.
 		{"3 attempts, waits at the edge", map[string]any{"clientBackoffBaseMs": 1000, "clientBackoffMaxMs": 4000}, ""},
 		{"3 attempts, waits past it", map[string]any{"clientBackoffBaseMs": 1700, "clientBackoffMaxMs": 4000}, "only 2 of the 3 attempts fit"},
+		// The handler keeps 50 ms of the timeout back for its answer: waits
+		// of 1.62 and 3.24 s start the third attempt at 14.86 s, and with
+		// the 100 ms it needs, past the 14.95 s it has, though within 15 s.
+		{"3 attempts, past the handler's reserve", map[string]any{"clientBackoffBaseMs": 1620, "clientBackoffMaxMs": 4000}, "only 2 of the 3 attempts fit"},
+		{"3 attempts, within the handler's reserve", map[string]any{"clientBackoffBaseMs": 1610, "clientBackoffMaxMs": 4000}, ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -201,5 +201,13 @@ type missing struct{}
 
 // jsonError describes a JSON error in text by line and column.
 func jsonError(text string, err error) string {
-	return jsonpos.Describe([]byte(text), err)
+	msg := jsonpos.Describe([]byte(text), err)
+	if !strings.Contains(text, "\n") && strings.Contains(err.Error(), "unexpected end of JSON input") {
+		// The CDK CLI reads -c key=value with assignment.split(/=(.*)/, 2)
+		// (parseStringContextListToObject), and JavaScript's . stops at a
+		// line break: a value written over several lines reaches the app as
+		// its first line alone.
+		msg += "; the value ends early: the CDK CLI keeps only the first line of a -c value, so write it on one line (or put it in cdk.json)"
+	}
+	return msg
 }
