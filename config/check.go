@@ -31,6 +31,10 @@ var (
 	// zoneIDRe is an Availability Zone ID (use1-az1): the same physical
 	// zone in every account, where a zone name is mapped per account.
 	zoneIDRe = regexp.MustCompile(`^([a-z]+[0-9]+)-az[0-9]+$`)
+	// edgeZoneIDRe is a Local Zone's ID (usw2-lax1-az1) or a Wavelength
+	// Zone's (usw2-wl1-sea-wlz1): the Region's prefix, the zone group's
+	// location, and az or wlz with a number.
+	edgeZoneIDRe = regexp.MustCompile(`^([a-z]+[0-9]+)(-[a-z0-9]+)+-(az|wlz)[0-9]+$`)
 )
 
 // logRetentionDays are the only retention periods CloudWatch Logs accepts;
@@ -885,7 +889,7 @@ func (ch *checker) zones(key string, zones []string, regionKey, region, otherKey
 	seen := map[string]bool{}
 	ids := 0
 	for _, z := range zones {
-		if zoneIDRe.MatchString(z) {
+		if zoneIDRe.MatchString(z) || edgeZoneIDRe.MatchString(z) {
 			ids++
 		}
 	}
@@ -919,6 +923,10 @@ func (ch *checker) zones(key string, zones []string, regionKey, region, otherKey
 		case kind == "":
 			ch.add(key, zones, "%s is not a zone of %s = %s; a zone name is the Region name followed by a letter, and a zone ID looks like %s%s",
 				quote(z), regionKey, region, zoneIDPrefix(region)+"-az1", example())
+		case zoneIDNumber(z) > maxZonesPerRegion:
+			// A warning, not a refusal: AWS may open a Region with more.
+			ch.warn(key, zones, "%s: no AWS Region has had more than %d Availability Zones (us-east-1 has use1-az1 to use1-az6), so this zone ID probably does not exist, and the subnet in it would fail to deploy; aws ec2 describe-availability-zones --region %s lists the Region's zone IDs",
+				quote(z), maxZonesPerRegion, region)
 		}
 	}
 	if ch.transport == TransportPrivateLink && region != "" {
@@ -970,14 +978,38 @@ func (ch *checker) crossRegionZones(key string, zones []string, regionKey, regio
 		joinAnd(noCrossRegionZones), regionKey, region, eg(ch.suggest(key, strings.Join(good, ","))))
 }
 
+// maxZonesPerRegion is the most Availability Zones an AWS Region has: six,
+// in US East (N. Virginia).
+const maxZonesPerRegion = 6
+
+// zoneIDNumber is the number that ends an Availability Zone ID (use1-az4:
+// 4), or 0.
+func zoneIDNumber(zone string) int {
+	if !zoneIDRe.MatchString(zone) {
+		return 0
+	}
+	n, _ := strconv.Atoi(zone[strings.LastIndex(zone, "-az")+3:])
+	return n
+}
+
 // zoneKind says what zone is in region: "Availability Zone" (a name or an
-// ID), "Local Zone", "Wavelength Zone", or "" if it is none of region's.
+// ID), "Local Zone", "Wavelength Zone" (names or IDs), or "" if it is none
+// of region's.
 func zoneKind(zone, region string) string {
 	if m := zoneIDRe.FindStringSubmatch(zone); m != nil {
 		if prefix := zoneIDPrefix(region); prefix == "" || m[1] == prefix {
 			return "Availability Zone"
 		}
 		return ""
+	}
+	if m := edgeZoneIDRe.FindStringSubmatch(zone); m != nil {
+		switch prefix := zoneIDPrefix(region); {
+		case prefix != "" && m[1] != prefix:
+			return ""
+		case m[3] == "wlz":
+			return "Wavelength Zone"
+		}
+		return "Local Zone"
 	}
 	suffix, ok := strings.CutPrefix(zone, region)
 	switch {

@@ -1482,3 +1482,32 @@ func TestRetryBudget(t *testing.T) {
 		})
 	}
 }
+
+// Zone IDs of Local and Wavelength Zones are named for what they are, and
+// an Availability Zone ID past any Region's count is warned about.
+func TestEdgeAndUnknownZoneIDs(t *testing.T) {
+	for _, tc := range []struct {
+		zones, problem, warning string
+	}{
+		{"usw2-lax1-az1,usw2-az1", `"usw2-lax1-az1" is a Local Zone; the endpoint and the function need Availability Zones of us-west-2`, ""},
+		{"usw2-wl1-sea-wlz1,usw2-az2", `"usw2-wl1-sea-wlz1" is a Wavelength Zone`, ""},
+		{"usw2-az9,usw2-az1", "", `clientAvailabilityZones = ["usw2-az9","usw2-az1"]: "usw2-az9": no AWS Region has had more than 6 Availability Zones`},
+		{"usw2-az6,usw2-az1", "", ""},
+	} {
+		t.Run(tc.zones, func(t *testing.T) {
+			_, warnings, err := FromContext(map[string]any{"clientAvailabilityZones": tc.zones}, Sources{})
+			if (tc.problem == "") != (err == nil) || err != nil && !strings.Contains(err.Error(), tc.problem) {
+				t.Errorf("error %v, want one with %q", err, tc.problem)
+			}
+			var got string
+			for _, w := range warnings {
+				if strings.HasPrefix(w, "clientAvailabilityZones") {
+					got = w
+				}
+			}
+			if (tc.warning == "") != (got == "") || !strings.Contains(got, tc.warning) {
+				t.Errorf("warning %q, want one with %q", got, tc.warning)
+			}
+		})
+	}
+}
