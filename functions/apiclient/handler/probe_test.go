@@ -16,7 +16,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"crossregionapi/functions/apiclient/internal/apitest"
+	"crossregionapi/internal/apitest"
 	"crossregionapi/internal/probe"
 )
 
