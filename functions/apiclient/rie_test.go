@@ -325,6 +325,9 @@ func TestEmulatorProbe(t *testing.T) {
 		success  int
 		attempts int
 		kind     handler.Kind // "" for success
+		// minMs is the least Latency: a failed probe's includes its
+		// attempts' timeouts (ATTEMPT_TIMEOUT_MS is 300).
+		minMs int64
 	}
 	tests := []struct {
 		name     string
@@ -341,7 +344,7 @@ func TestEmulatorProbe(t *testing.T) {
 		},
 		{
 			name: "stalled server times out", statuses: []int{apitest.Stall}, env: []string{"MAX_ATTEMPTS", "2"},
-			events: []string{probeEvent}, want: []want{{success: 0, attempts: 2, kind: handler.KindTimeout}},
+			events: []string{probeEvent}, want: []want{{success: 0, attempts: 2, kind: handler.KindTimeout, minMs: 600}},
 		},
 		{name: "500, 500, 200", statuses: []int{500, 500, 200}, events: []string{probeEvent}, want: []want{{success: 1, attempts: 3}}},
 		{
@@ -391,7 +394,7 @@ func TestEmulatorProbe(t *testing.T) {
 			}
 			for i, rec := range recs {
 				w := tt.want[i]
-				checkProbeRecord(t, rec, ev, w.success, w.attempts, w.kind)
+				checkProbeRecord(t, rec, ev, w.success, w.attempts, w.kind, w.minMs)
 			}
 			for _, line := range strings.Split(out, "\n") {
 				if strings.Contains(line, "_aws") {
@@ -406,8 +409,8 @@ func TestEmulatorProbe(t *testing.T) {
 }
 
 // checkProbeRecord checks a probe's record against internal/probe's names
-// and the event's values.
-func checkProbeRecord(t *testing.T, rec apitest.EMF, ev probe.Event, success, attempts int, kind handler.Kind) {
+// and the event's values; its Latency is at least minMs.
+func checkProbeRecord(t *testing.T, rec apitest.EMF, ev probe.Event, success, attempts int, kind handler.Kind, minMs int64) {
 	t.Helper()
 	type directive struct {
 		Namespace  string
@@ -450,8 +453,9 @@ func checkProbeRecord(t *testing.T, rec apitest.EMF, ev probe.Event, success, at
 	for k, v := range rec.Members {
 		members[k] = v
 	}
-	if _, ok := members[probe.MetricLatency].(json.Number); !ok {
-		t.Errorf("%s: got %#v, want a number", probe.MetricLatency, members[probe.MetricLatency])
+	latency, _ := members[probe.MetricLatency].(json.Number)
+	if ms, err := latency.Int64(); err != nil || ms < minMs {
+		t.Errorf("%s: got %#v, want a number of milliseconds, at least %d", probe.MetricLatency, members[probe.MetricLatency], minMs)
 	}
 	delete(members, probe.MetricLatency)
 	if diff := cmp.Diff(wantMembers, members); diff != "" {
