@@ -175,16 +175,25 @@ func (e *Emulator) WaitForOutput(want string, timeout time.Duration) string {
 // Call invokes the function with event and returns the emulator's answer.
 func (e *Emulator) Call(tb testing.TB, event string) (int, []byte) {
 	tb.Helper()
-	resp, err := e.client.Post(e.invoke, "application/json", strings.NewReader(event))
+	status, body, err := e.TryCall(event)
 	if err != nil {
 		tb.Fatalf("invoking through the emulator: %v\nemulator output:\n%s", err, e.out)
+	}
+	return status, body
+}
+
+// TryCall is Call that returns the failure to reach the emulator.
+func (e *Emulator) TryCall(event string) (int, []byte, error) {
+	resp, err := e.client.Post(e.invoke, "application/json", strings.NewReader(event))
+	if err != nil {
+		return 0, nil, err
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(resp.Body)
 	if err != nil {
-		tb.Fatalf("reading the emulator's answer: %v", err)
+		return 0, nil, fmt.Errorf("reading the emulator's answer: %w", err)
 	}
-	return resp.StatusCode, body
+	return resp.StatusCode, body, nil
 }
 
 var initReportRe = regexp.MustCompile(`INIT REPORT\(durationMs: ([0-9.]+)\)`)
