@@ -91,21 +91,6 @@ type probedClient struct {
 	healthy, failing apitest.EMF
 }
 
-// unknownAccount stands for the account of a stack that names none (the
-// default app, deployed with the caller's credentials): one account for
-// every such stack, as one `cdk deploy` deploys them.
-const unknownAccount = "123456789012"
-
-// pseudoOf is what CloudFormation resolves the pseudo parameters to in
-// stack, deployed as d says.
-func pseudoOf(d deployed, stack string) map[string]string {
-	account := d.account[stack]
-	if account == "unknown-account" {
-		account = unknownAccount
-	}
-	return map[string]string{"AWS::Partition": d.partitionOfStack[stack], "AWS::Region": d.region[stack], "AWS::AccountId": account, "AWS::URLSuffix": "amazonaws.com"}
-}
-
 // TestProbeMetricContract proves that every reader of the probe's metrics
 // reads what the client writes, for one client and for three in two
 // accounts. The real client binary runs under the Lambda Runtime Interface
