@@ -110,6 +110,21 @@ func deployedFrom(t *testing.T, outdir string) deployed {
 	return d
 }
 
+// unknownAccount stands for the account of a stack that names none (the
+// default app, deployed with the caller's credentials): one account for
+// every such stack, as one `cdk deploy` deploys them.
+const unknownAccount = "123456789012"
+
+// pseudoOf is what CloudFormation resolves the pseudo parameters to in
+// stack, deployed as d says.
+func pseudoOf(d deployed, stack string) map[string]string {
+	account := d.account[stack]
+	if account == "unknown-account" {
+		account = unknownAccount
+	}
+	return map[string]string{"AWS::Partition": d.partitionOfStack[stack], "AWS::Region": d.region[stack], "AWS::AccountId": account, "AWS::URLSuffix": "amazonaws.com"}
+}
+
 // TestInvariants checks, over every configuration of invariantConfigs, what
 // must hold whatever the configuration:
 //   - every physical name is unique where AWS requires it: SSM parameters,

@@ -5,6 +5,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -329,5 +330,107 @@ func TestPrivateLinkNoChangeNoDiff(t *testing.T) {
 		if !bytes.Equal(before, after) {
 			t.Errorf("%s.template.json differs", name)
 		}
+	}
+}
+
+// defaultLinkShared is the default app (no account set) over PrivateLink.
+var defaultLinkShared shared
+
+func init() { allShared = append(allShared, &defaultLinkShared) }
+
+// defaultLinkApp is cdk.json's context with transport=privatelink,
+// synthesized once.
+func defaultLinkApp(t *testing.T) *synthResult {
+	t.Helper()
+	ctx := cdkJSONContext(t)
+	ctx["transport"] = config.TransportPrivateLink
+	return defaultLinkShared.get(t, "the default app over PrivateLink", ctx)
+}
+
+var rootPrincipalRe = regexp.MustCompile(`^arn:aws(-cn|-us-gov)?:iam::\d{12}:root$`)
+
+// The endpoint service admits accounts, each a root principal of a real
+// account, the API's own among them, whether or not the configuration
+// names an account: with none (the default), the API's account is the one
+// it is deployed to, never an empty one (arn:aws:iam:::root is no account
+// at all, and CloudFormation rejects it).
+func TestPrivateLinkAdmitsRealAccounts(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		res  func(*testing.T) *synthResult
+	}{{"the default app", defaultLinkApp}, {"three clients in two accounts", linkApp}} {
+		t.Run(tc.name, func(t *testing.T) {
+			d := deployedFrom(t, tc.res(t).outdir)
+			for name, tmpl := range d.templates {
+				if !strings.HasSuffix(name, "-"+config.RoleApi) {
+					continue
+				}
+				pseudo := pseudoOf(d, name)
+				_, perms := onlyProps(t, tmpl, "AWS::EC2::VPCEndpointServicePermissions")
+				principals, _ := cdktest.Resolve(perms["AllowedPrincipals"], pseudo).([]any)
+				if len(principals) == 0 {
+					t.Fatalf("allowed principals %s, want the API's account and the clients'", cdktest.JSON(perms["AllowedPrincipals"]))
+				}
+				var own bool
+				for _, p := range principals {
+					s, _ := p.(string)
+					if !rootPrincipalRe.MatchString(s) {
+						t.Errorf("allowed principal %s is not the root of an account (arn:aws:iam::<12 digits>:root)", cdktest.JSON(p))
+					}
+					own = own || s == "arn:aws:iam::"+pseudo["AWS::AccountId"]+":root"
+				}
+				if !own {
+					t.Errorf("allowed principals %s do not admit the API's own account %s", cdktest.JSON(principals), pseudo["AWS::AccountId"])
+				}
+			}
+		})
+	}
+}
+
+// Every PrivateLink client's function may invoke the API's method in the
+// API's account and Region, from whichever account and Region the client
+// runs in: an ARN of the client's own account names an API that is not
+// there, and every call is refused (403).
+func TestPrivateLinkClientInvokesTheApisAccount(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		res        func(*testing.T) *synthResult
+		apiAccount string
+	}{{"the default app", defaultLinkApp, unknownAccount}, {"three clients in two accounts", linkApp, "111111111111"}} {
+		t.Run(tc.name, func(t *testing.T) {
+			d := deployedFrom(t, tc.res(t).outdir)
+			var clients int
+			for name, tmpl := range d.templates {
+				if !strings.Contains(name, "-"+config.RoleClient) {
+					continue
+				}
+				clients++
+				var resources []string
+				for _, p := range cdktest.Props(tmpl, "AWS::IAM::Policy") {
+					doc := cdktest.Resolve(p["PolicyDocument"], pseudoOf(d, name)).(map[string]any)
+					for _, st := range asList(doc["Statement"]) {
+						st := st.(map[string]any)
+						if st["Action"] == "execute-api:Invoke" || slices.Contains(asList(st["Action"]), any("execute-api:Invoke")) {
+							rs := asList(st["Resource"])
+							if rs == nil {
+								rs = []any{st["Resource"]}
+							}
+							for _, r := range rs {
+								// The API's id is another stack's output:
+								// joined renders it as JSON in the text.
+								resources = append(resources, joined(r))
+							}
+						}
+					}
+				}
+				want := regexp.MustCompile(`^arn:aws:execute-api:us-east-1:` + tc.apiAccount + `:\{.*"StackName":"CrossRegionApi-Api".*\}/v1/GET/hello$`)
+				if len(resources) != 1 || !want.MatchString(resources[0]) {
+					t.Errorf("%s (account %s): execute-api:Invoke on %q, want only the demo method of the API in us-east-1 of %s", name, d.account[name], resources, tc.apiAccount)
+				}
+			}
+			if clients == 0 {
+				t.Fatal("no client stack")
+			}
+		})
 	}
 }

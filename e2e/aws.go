@@ -48,7 +48,13 @@ func NewAWS(ctx context.Context) (*AWS, error) {
 	if err != nil {
 		return nil, fmt.Errorf("loading the AWS configuration: %w", err)
 	}
-	return &AWS{cfg: cfg, http: &http.Client{Timeout: 30 * time.Second}}, nil
+	return NewAWSFromConfig(cfg), nil
+}
+
+// NewAWSFromConfig is an AWS on cfg as it is, such as one whose
+// BaseEndpoint and credentials point at a local fake.
+func NewAWSFromConfig(cfg aws.Config) *AWS {
+	return &AWS{cfg: cfg, http: &http.Client{Timeout: 30 * time.Second}}
 }
 
 func (a *AWS) in(region string) aws.Config {

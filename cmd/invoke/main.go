@@ -60,7 +60,7 @@ func run(ctx context.Context, args []string, newCloud func(context.Context) (e2e
 		fmt.Fprintf(stderr, "invoke: %s\n", awscreds.Problem(err))
 		return 1
 	}
-	deploy := deployCommand(args)
+	deploy := cdkcontext.DeployCommand(args)
 	code := 0
 	for _, cl := range cfg.ClientList() {
 		stack := cfg.ClientStackName(config.RoleClient, cl)
@@ -129,22 +129,4 @@ func notDeployed(stack, region, account string, exists bool, status, deploy stri
 	default:
 		return fmt.Sprintf("%s: it has no output FunctionName; deploy it with %s", what, deploy)
 	}
-}
-
-// deployCommand is the command that deploys what invoke looks for: the
-// same -c values, quoted for a POSIX shell where they need it (a clients
-// list is JSON), so it can be pasted as it is.
-func deployCommand(args []string) string {
-	cmd := "npx cdk deploy --all"
-	for _, a := range args {
-		if a == "" || strings.ContainsFunc(a, func(r rune) bool { return !isShellSafe(r) }) {
-			a = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
-		}
-		cmd += " " + a
-	}
-	return cmd
-}
-
-func isShellSafe(r rune) bool {
-	return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_=.,:/@%+", r)
 }

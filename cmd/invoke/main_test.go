@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"os/exec"
 	"slices"
 	"strings"
 	"testing"
@@ -261,5 +262,28 @@ func TestSomeClientsNotDeployed(t *testing.T) {
 		if !strings.Contains(stderr.String(), want) {
 			t.Errorf("stderr:\n%s\nwant %q", stderr.String(), want)
 		}
+	}
+}
+
+// The deploy command invoke prints, pasted into a POSIX shell, passes the
+// CLI exactly the -c values invoke was given, a quote or JSON in them
+// included.
+func TestNotDeployedPrintsAPasteableCommand(t *testing.T) {
+	args := []string{"-c", "appName=Demo", "-c", `clients=[{"region":"eu-west-1","cidr":"10.1.0.0/16"}]`, "-c", "alarmEmail=o'brien@example.com"}
+	c := cloud{stacks: map[string]map[string]string{}, payload: good}
+	var stdout, stderr bytes.Buffer
+	run(context.Background(), args, func(context.Context) (e2e.Cloud, error) { return &c, nil }, &stdout, &stderr)
+	_, cmd, found := strings.Cut(stderr.String(), "deploy it with ")
+	cmd, _, _ = strings.Cut(cmd, ", or pass the -c values")
+	if !found {
+		t.Fatalf("stderr:\n%s\nwant a command to deploy with", stderr.String())
+	}
+	out, err := exec.Command("/bin/sh", "-c", `printf '%s\0' `+cmd).Output()
+	if err != nil {
+		t.Fatalf("/bin/sh -c %q: %v", cmd, err)
+	}
+	got := strings.Split(strings.TrimSuffix(string(out), "\x00"), "\x00")
+	if want := append([]string{"npx", "cdk", "deploy", "--all"}, args...); !slices.Equal(got, want) {
+		t.Errorf("%s\nreads in /bin/sh as %q, want %q", cmd, got, want)
 	}
 }

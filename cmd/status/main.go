@@ -101,6 +101,7 @@ func run(ctx context.Context, args []string, newCloud func(context.Context) (Clo
 	}
 	interval := time.Duration(cfg.ProbeIntervalMinutes) * time.Minute
 	window := 2*interval + slack
+	deploy := cdkcontext.DeployCommand(args)
 	var failing, unchecked []string
 	for _, cl := range cfg.ClientList() {
 		account := clientAccount(cfg, cl, caller)
@@ -113,7 +114,7 @@ func run(ctx context.Context, args []string, newCloud func(context.Context) (Clo
 			unchecked = append(unchecked, label)
 			continue
 		}
-		line, ok := clientStatus(ctx, cloud, cfg, cl, account, now(), window)
+		line, ok := clientStatus(ctx, cloud, cfg, cl, account, now(), window, deploy)
 		fmt.Fprintf(stdout, "%s: %s\n", label, line)
 		if !ok {
 			failing = append(failing, label)
@@ -143,8 +144,9 @@ func clientAccount(cfg config.Config, cl config.Client, caller string) string {
 }
 
 // clientStatus is one client's line after its name, and whether the client
-// is healthy.
-func clientStatus(ctx context.Context, cloud Cloud, cfg config.Config, cl config.Client, account string, now time.Time, window time.Duration) (string, bool) {
+// is healthy: its alarm exists and is not in ALARM, and its last probe
+// succeeded. deploy is the command that deploys this configuration.
+func clientStatus(ctx context.Context, cloud Cloud, cfg config.Config, cl config.Client, account string, now time.Time, window time.Duration, deploy string) (string, bool) {
 	name := probe.AlarmName(cfg.AppName, cfg.ClientID(cl))
 	state, exists, err := cloud.AlarmState(ctx, cl.Region, name)
 	if err != nil {
@@ -161,7 +163,7 @@ func clientStatus(ctx context.Context, cloud Cloud, cfg config.Config, cl config
 	latest, reported := data.Latest()
 	switch {
 	case !reported && !exists:
-		return fmt.Sprintf("%s, no probe in the last %s; deploy with npx cdk deploy --all and the -c values of this configuration, or pass the -c values you deployed with", alarm, window), false
+		return fmt.Sprintf("%s, no probe in the last %s; deploy with %s, or pass the -c values you deployed with", alarm, window, deploy), false
 	case !reported:
 		return fmt.Sprintf("%s, no probe in the last %s; check the client stack's probe schedule (every %d minute(s)) and the client function's logs in %s",
 			alarm, window, cfg.ProbeIntervalMinutes, cl.Region), false

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"slices"
 	"strings"
 	"testing"
@@ -175,7 +176,12 @@ func TestStatus(t *testing.T) {
 		{"alarm missing", two, fakeCloud{
 			alarms: map[string]string{"us-west-2/Demo-probe-us-west-2": "OK"},
 			data:   map[e2e.ProbeKey]e2e.ProbeData{key("us-west-2"): good("11:57", 38)},
-		}, 1, okWest + "eu-west-1 (account 123456789012): alarm Demo-probe-eu-west-1 missing (the client stack is not deployed, or was deployed with probeIntervalMinutes = 0), no probe in the last 15m0s; deploy with npx cdk deploy --all and the -c values of this configuration, or pass the -c values you deployed with\n",
+		}, 1, okWest + "eu-west-1 (account 123456789012): alarm Demo-probe-eu-west-1 missing (the client stack is not deployed, or was deployed with probeIntervalMinutes = 0), no probe in the last 15m0s; deploy with npx cdk deploy --all -c appName=Demo -c '" + twoClients + "', or pass the -c values you deployed with\n",
+			"status: 1 of 2 clients failing: eu-west-1 (account 123456789012)\n"},
+		{"alarm missing, though a probe reported: nothing watches the probe", two, fakeCloud{
+			alarms: map[string]string{"us-west-2/Demo-probe-us-west-2": "OK"},
+			data:   map[e2e.ProbeKey]e2e.ProbeData{key("us-west-2"): good("11:57", 38), key("eu-west-1"): good("11:58", 41)},
+		}, 1, okWest + "eu-west-1 (account 123456789012): alarm Demo-probe-eu-west-1 missing (the client stack is not deployed, or was deployed with probeIntervalMinutes = 0), last probe ok in 41 ms at 2026-05-04T11:58:00Z (2m0s ago)\n",
 			"status: 1 of 2 clients failing: eu-west-1 (account 123456789012)\n"},
 		{"no probe while the alarm exists", two, fakeCloud{
 			alarms: map[string]string{"us-west-2/Demo-probe-us-west-2": "OK", "eu-west-1/Demo-probe-eu-west-1": "INSUFFICIENT_DATA"},
@@ -315,5 +321,26 @@ func TestEveryKindHasAHint(t *testing.T) {
 				t.Errorf("no hint for %s over %s", k, transport)
 			}
 		}
+	}
+}
+
+// The command status prints for a client not deployed, pasted into a POSIX
+// shell, passes the CLI exactly the -c values status was given, a quote or
+// JSON in them included.
+func TestStatusPrintsAPasteableCommand(t *testing.T) {
+	args := []string{"-c", "appName=Demo", "-c", twoClients, "-c", "alarmEmail=o'brien@example.com", "--context", "probeIntervalMinutes=5"}
+	_, stdout, _ := runStatus(t, args, &fakeCloud{})
+	_, cmd, found := strings.Cut(stdout, "; deploy with ")
+	cmd, _, _ = strings.Cut(cmd, ", or pass the -c values")
+	if !found {
+		t.Fatalf("stdout:\n%s\nwant a command to deploy with", stdout)
+	}
+	out, err := exec.Command("/bin/sh", "-c", `printf '%s\0' `+cmd).Output()
+	if err != nil {
+		t.Fatalf("/bin/sh -c %q: %v", cmd, err)
+	}
+	got := strings.Split(strings.TrimSuffix(string(out), "\x00"), "\x00")
+	if diff := cmp.Diff(append([]string{"npx", "cdk", "deploy", "--all"}, args...), got); diff != "" {
+		t.Errorf("%s\nreads in /bin/sh as (-want +got):\n%s", cmd, diff)
 	}
 }

@@ -146,9 +146,12 @@ func TestSecurityProperties(t *testing.T) {
 	for _, tc := range []struct {
 		name          string
 		account, role *string
+		// stage and path are the API's; nil for the defaults, v1 and hello.
+		stage, path *string
 	}{
-		{"the API in another account", jsii.String("111111111111"), jsii.String("arn:aws:iam::111111111111:role/accepter")},
-		{"the API in this account", nil, nil},
+		{"the API in another account", jsii.String("111111111111"), jsii.String("arn:aws:iam::111111111111:role/accepter"), nil, nil},
+		{"the API in this account", nil, nil, nil, nil},
+		{"another stage and resource", jsii.String("111111111111"), jsii.String("arn:aws:iam::111111111111:role/accepter"), jsii.String("prod"), jsii.String("ping")},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			app := awscdk.NewApp(nil)
@@ -157,9 +160,24 @@ func TestSecurityProperties(t *testing.T) {
 				Cidr: jsii.String("192.168.10.0/24"), PeerVpcId: jsii.String("vpc-0123456789abcdef0"), PeerRegion: jsii.String("us-east-2"),
 				PeerAccount: tc.account, PeerRoleArn: tc.role, PeerCidr: jsii.String("10.20.0.0/16"), ApiId: jsii.String("a1b2c3d4e5"),
 				EndpointDnsName: jsii.String("vpce-0abc-xyz.execute-api.us-east-2.vpce.amazonaws.com"), EndpointHostedZoneId: jsii.String("ZC8PG0KIFKBRI"),
-				Code: cdktest.FakeCode(t),
+				StageName: tc.stage, ResourcePath: tc.path, Code: cdktest.FakeCode(t),
 			})
 			tmpl := cdktest.Template(t, stack)
+			stage, path := "v1", "hello"
+			if tc.stage != nil {
+				stage, path = *tc.stage, *tc.path
+			}
+			// The function calls the API's URL, signed for the API's Region.
+			var fn map[string]any
+			for _, p := range cdktest.Props(tmpl, "AWS::Lambda::Function") {
+				if p["Runtime"] == "provided.al2023" {
+					fn = p
+				}
+			}
+			env := fn["Environment"].(map[string]any)["Variables"].(map[string]any)
+			if env["API_URL"] != "https://a1b2c3d4e5.execute-api.us-east-2.amazonaws.com/"+stage || env["API_REGION"] != "us-east-2" || env["API_RESOURCE"] != path {
+				t.Errorf("environment %s, want the API's URL (stage %s), Region us-east-2 and resource %s", cdktest.JSON(env), stage, path)
+			}
 			peering := cdktest.Props(tmpl, "AWS::EC2::VPCPeeringConnection")[0]
 			if tc.account != nil && (peering["PeerOwnerId"] != *tc.account || peering["PeerRoleArn"] != *tc.role) {
 				t.Errorf("peering %s, want PeerOwnerId %s and PeerRoleArn %s", cdktest.JSON(peering), *tc.account, *tc.role)
@@ -182,7 +200,7 @@ func TestSecurityProperties(t *testing.T) {
 					}
 				}
 			}
-			want := `{"Action":"execute-api:Invoke","Effect":"Allow","Resource":{"Fn::Join":["",["arn:",{"Ref":"AWS::Partition"},":execute-api:us-east-2:` + apiAccount + `:a1b2c3d4e5/v1/GET/hello"]]}}`
+			want := `{"Action":"execute-api:Invoke","Effect":"Allow","Resource":{"Fn::Join":["",["arn:",{"Ref":"AWS::Partition"},":execute-api:us-east-2:` + apiAccount + `:a1b2c3d4e5/` + stage + `/GET/` + path + `"]]}}`
 			if len(invoke) != 1 || invoke[0] != want {
 				t.Errorf("execute-api statements %v, want only %s", invoke, want)
 			}

@@ -22,7 +22,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 
 	"crossregionapi/functions/apiclient/handler"
-	"crossregionapi/functions/apiclient/internal/apitest"
+	"crossregionapi/internal/apitest"
 )
 
 // figure is one row of the table printed after the benchmarks.
@@ -115,12 +115,12 @@ func BenchmarkColdInit(b *testing.B) {
 	env := functionEnv(b, srv.URL+"/v1", srv.CertPEM())
 
 	coldInit := func(bin string) float64 {
-		e := startEmulator(b, bin, env)
-		defer e.stop()
-		if status, body := e.call(b, `{}`); status != http.StatusOK {
+		e := apitest.StartEmulator(b, bin, env)
+		defer e.Stop()
+		if status, body := e.Call(b, `{}`); status != http.StatusOK {
 			b.Fatalf("cold invocation of %s: HTTP %d %s", bin, status, body)
 		}
-		return float64(e.initDuration(b)) / float64(time.Millisecond)
+		return float64(e.InitDuration(b)) / float64(time.Millisecond)
 	}
 	var bootMs, helloMs []float64
 	// Alternating keeps drift in the machine's load from favouring either.
@@ -145,16 +145,16 @@ func BenchmarkWarmInvoke(b *testing.B) {
 
 	// The function through the emulator: the emulator's HTTP hop, its
 	// Runtime API hop, and the function's own work.
-	fn := startEmulator(b, boot, env)
+	fn := apitest.StartEmulator(b, boot, env)
 	viaEmulator := func() {
-		if status, body := fn.call(b, `{}`); status != http.StatusOK || !json.Valid(body) {
+		if status, body := fn.Call(b, `{}`); status != http.StatusOK || !json.Valid(body) {
 			b.Fatalf("invocation: HTTP %d %s", status, body)
 		}
 	}
 	// hello through the emulator: the same hops, no work.
-	hi := startEmulator(b, hello, env)
+	hi := apitest.StartEmulator(b, hello, env)
 	helloViaEmulator := func() {
-		if status, body := hi.call(b, `{}`); status != http.StatusOK {
+		if status, body := hi.Call(b, `{}`); status != http.StatusOK {
 			b.Fatalf("hello invocation: HTTP %d %s", status, body)
 		}
 	}
@@ -224,9 +224,9 @@ func BenchmarkConnections(b *testing.B) {
 	const n = 100
 	boot := build(b, ".", runtime.GOOS, runtime.GOARCH)
 	srv := apitest.NewServer(b)
-	e := startEmulator(b, boot, functionEnv(b, srv.URL+"/v1", srv.CertPEM()))
+	e := apitest.StartEmulator(b, boot, functionEnv(b, srv.URL+"/v1", srv.CertPEM()))
 	for range n + 1 { // one cold, n warm
-		if status, body := e.call(b, `{}`); status != http.StatusOK {
+		if status, body := e.Call(b, `{}`); status != http.StatusOK {
 			b.Fatalf("invocation: HTTP %d %s", status, body)
 		}
 	}

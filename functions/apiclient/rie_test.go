@@ -3,34 +3,27 @@
 package main_test
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"runtime"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 
 	"crossregionapi/functions/apiclient/handler"
-	"crossregionapi/functions/apiclient/internal/apitest"
 	"crossregionapi/gobundle"
+	"crossregionapi/internal/apitest"
 	"crossregionapi/internal/probe"
 )
-
-const rieInstall = "go install github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@v0.0.0-20261030222936-bef5c4ba774d"
 
 // binDir holds the binaries the tests build, once per test binary.
 var binDir string
@@ -85,209 +78,6 @@ func buildTo(tb testing.TB, pkg, goos, goarch, out string) {
 	}
 }
 
-// rieBinary finds the emulator. It is a tool, not a dependency of the
-// module, so it is installed with go install rather than listed in go.mod.
-func rieBinary(tb testing.TB) string {
-	tb.Helper()
-	if testing.Short() {
-		tb.Skip("starts the Lambda Runtime Interface Emulator; skipped with -short")
-	}
-	if p, err := exec.LookPath("aws-lambda-rie"); err == nil {
-		return p
-	}
-	out, err := exec.Command("go", "env", "GOPATH").Output()
-	if err != nil {
-		tb.Fatalf("go env GOPATH: %v", err)
-	}
-	var tried []string
-	for _, dir := range filepath.SplitList(strings.TrimSpace(string(out))) {
-		p := filepath.Join(dir, "bin", "aws-lambda-rie")
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-		tried = append(tried, p)
-	}
-	tb.Fatalf("aws-lambda-rie is not on PATH nor at %s; install it with:\n\t%s", strings.Join(tried, ", "), rieInstall)
-	return ""
-}
-
-// emulator is one aws-lambda-rie process running one function.
-type emulator struct {
-	cmd     *exec.Cmd
-	invoke  string // the invocations URL
-	out     *syncBuffer
-	exited  chan struct{}
-	client  *http.Client
-	stopped sync.Once
-}
-
-// startEmulator runs bootstrap under the emulator with exactly env (plus
-// PATH and a private HOME) and waits until it accepts invocations. The
-// process group is killed when the test ends.
-func startEmulator(tb testing.TB, bootstrap string, env map[string]string) *emulator {
-	tb.Helper()
-	rie := rieBinary(tb)
-	// The free ports are found by closing a listener, so another process
-	// may take one first; a few tries ride that out.
-	for try := 1; ; try++ {
-		e, err := tryEmulator(tb, rie, bootstrap, env)
-		if err == nil {
-			return e
-		}
-		if try == 3 {
-			tb.Fatal(err)
-		}
-	}
-}
-
-func tryEmulator(tb testing.TB, rie, bootstrap string, env map[string]string) (*emulator, error) {
-	addr, runtimeAddr := freeAddr(tb), freeAddr(tb)
-	e := &emulator{
-		invoke: "http://" + addr + "/2015-03-31/functions/function/invocations",
-		out:    &syncBuffer{},
-		exited: make(chan struct{}),
-		client: &http.Client{Timeout: 30 * time.Second},
-	}
-	// The emulator also serves the Runtime API, by default on 127.0.0.1:9001;
-	// a free port of its own keeps it clear of any other emulator.
-	e.cmd = exec.Command(rie, "--runtime-interface-emulator-address", addr, "--runtime-api-address", runtimeAddr, bootstrap)
-	e.cmd.Dir = filepath.Dir(bootstrap)
-	// The emulator passes its whole environment to the function; the test
-	// runner's (AWS_CA_BUNDLE, AWS_PROFILE, proxies) must not leak in.
-	e.cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + tb.TempDir()}
-	for k, v := range env {
-		e.cmd.Env = append(e.cmd.Env, k+"="+v)
-	}
-	e.cmd.Stdout, e.cmd.Stderr = e.out, e.out
-	e.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := e.cmd.Start(); err != nil {
-		return nil, fmt.Errorf("starting %s: %v", rie, err)
-	}
-	go func() {
-		_ = e.cmd.Wait()
-		close(e.exited)
-	}()
-	tb.Cleanup(e.stop)
-
-	// Both listeners must be up before the first invocation: the emulator
-	// starts the function as soon as it is invoked, and a function that
-	// finds no Runtime API exits.
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		if listening(addr) && listening(runtimeAddr) {
-			return e, nil
-		}
-		select {
-		case <-e.exited:
-			return nil, fmt.Errorf("aws-lambda-rie exited before listening on %s:\n%s", addr, e.out)
-		case <-time.After(10 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			e.stop()
-			return nil, fmt.Errorf("aws-lambda-rie did not listen on %s and %s within 10 s:\n%s", addr, runtimeAddr, e.out)
-		}
-	}
-}
-
-// listening reports whether something accepts TCP connections on addr.
-func listening(addr string) bool {
-	conn, err := net.DialTimeout("tcp", addr, 100*time.Millisecond)
-	if err != nil {
-		return false
-	}
-	conn.Close()
-	return true
-}
-
-// stop ends the emulator and the function it started, gently first.
-func (e *emulator) stop() {
-	e.stopped.Do(func() {
-		e.client.CloseIdleConnections()
-		pgid := -e.cmd.Process.Pid
-		_ = syscall.Kill(pgid, syscall.SIGTERM)
-		select {
-		case <-e.exited:
-		case <-time.After(3 * time.Second):
-			_ = syscall.Kill(pgid, syscall.SIGKILL)
-			<-e.exited
-		}
-		// The function may outlive the emulator that started it.
-		_ = syscall.Kill(pgid, syscall.SIGKILL)
-	})
-}
-
-// waitForOutput returns the emulator's output once it contains want, or
-// as it is when timeout passes.
-func (e *emulator) waitForOutput(want string, timeout time.Duration) string {
-	deadline := time.Now().Add(timeout)
-	for {
-		out := e.out.String()
-		if strings.Contains(out, want) || time.Now().After(deadline) {
-			return out
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
-// call invokes the function with event and returns the emulator's answer.
-func (e *emulator) call(tb testing.TB, event string) (int, []byte) {
-	tb.Helper()
-	resp, err := e.client.Post(e.invoke, "application/json", strings.NewReader(event))
-	if err != nil {
-		tb.Fatalf("invoking through the emulator: %v\nemulator output:\n%s", err, e.out)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		tb.Fatalf("reading the emulator's answer: %v", err)
-	}
-	return resp.StatusCode, body
-}
-
-var initReportRe = regexp.MustCompile(`INIT REPORT\(durationMs: ([0-9.]+)\)`)
-
-// initDuration is the init phase the emulator reported: from starting the
-// function's process to its first request for an event.
-func (e *emulator) initDuration(tb testing.TB) time.Duration {
-	tb.Helper()
-	m := initReportRe.FindStringSubmatch(e.waitForOutput("INIT REPORT", 5*time.Second))
-	if m == nil {
-		tb.Fatalf("no INIT REPORT in the emulator's output:\n%s", e.out)
-	}
-	ms, err := strconv.ParseFloat(m[1], 64)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return time.Duration(ms * float64(time.Millisecond))
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-func freeAddr(tb testing.TB) string {
-	tb.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
-
 const (
 	sessionToken   = "dummy-session-token"
 	functionRegion = "us-west-2"
@@ -336,7 +126,7 @@ type invocation struct {
 }
 
 func TestEmulator(t *testing.T) {
-	rieBinary(t)
+	apitest.RIEBinary(t)
 	bootstrap := build(t, ".", runtime.GOOS, runtime.GOARCH)
 
 	type setup struct {
@@ -362,19 +152,19 @@ func TestEmulator(t *testing.T) {
 		// wantHTTP is the emulator's status when the function cannot answer.
 		wantHTTP  int
 		wantConns int
-		check     func(t *testing.T, s setup, e *emulator)
+		check     func(t *testing.T, s setup, e *apitest.Emulator)
 	}{
 		{name: "200", setup: server(200), wantAttempts: 1, wantConns: 1},
 		{
 			name: "403 is not retried", setup: server(403), wantAttempts: 1, wantConns: 1,
 			wantErr: []string{"/v1/hello", "HTTP 403", "1 attempt", "aws:SourceVpce", "execute-api:Invoke", "API_REGION=us-east-1"},
-			check: func(t *testing.T, _ setup, e *emulator) {
+			check: func(t *testing.T, _ setup, e *apitest.Emulator) {
 				// The function's log reaches the emulator's output after the
 				// answer to the invocation, not before.
-				out := e.waitForOutput(`"kind":"forbidden"`, 5*time.Second)
+				out := e.WaitForOutput(`"kind":"forbidden"`, 5*time.Second)
 				if !strings.Contains(out, `"level":"ERROR","msg":"API call failed"`) ||
 					!strings.Contains(out, `"kind":"forbidden"`) {
-					t.Errorf("function log: got\n%s\nwant a JSON ERROR record with kind forbidden", e.out)
+					t.Errorf("function log: got\n%s\nwant a JSON ERROR record with kind forbidden", e.Output())
 				}
 			},
 		},
@@ -417,7 +207,7 @@ func TestEmulator(t *testing.T) {
 		{name: "five warm invocations share one connection", setup: server(200), invokes: 4, wantAttempts: 1, wantConns: 1},
 		{
 			name: "signed for API_REGION, not AWS_REGION", setup: server(200), wantAttempts: 1, wantConns: 1,
-			check: func(t *testing.T, s setup, _ *emulator) {
+			check: func(t *testing.T, s setup, _ *apitest.Emulator) {
 				h := s.api.Header()
 				auth := h.Get("Authorization")
 				re := regexp.MustCompile(`^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/\d{8}/([a-z0-9-]+)/([a-z-]+)/aws4_request, SignedHeaders=([a-z0-9;-]+), Signature=[0-9a-f]{64}$`)
@@ -438,9 +228,9 @@ func TestEmulator(t *testing.T) {
 				return setup{apiURL: "http://plain.example/v1", trustPEM: apitest.NewServer(t).CertPEM()}
 			},
 			wantHTTP: http.StatusBadGateway,
-			check: func(t *testing.T, _ setup, e *emulator) {
+			check: func(t *testing.T, _ setup, e *apitest.Emulator) {
 				// The emulator may answer before it logs the exit.
-				out := e.waitForOutput("exit status 1", 5*time.Second)
+				out := e.WaitForOutput("exit status 1", 5*time.Second)
 				if !strings.Contains(out, `"level":"ERROR","msg":"invalid configuration","error":"invalid API_URL \"http://plain.example/v1\"`) {
 					t.Errorf("function log: got\n%s\nwant a JSON record naming API_URL and its value", out)
 				}
@@ -452,8 +242,8 @@ func TestEmulator(t *testing.T) {
 		{
 			name: "an unknown API_TRANSPORT stops the function", setup: server(200), env: []string{"API_TRANSPORT", "vpn"},
 			wantHTTP: http.StatusBadGateway,
-			check: func(t *testing.T, s setup, e *emulator) {
-				out := e.waitForOutput("exit status 1", 5*time.Second)
+			check: func(t *testing.T, s setup, e *apitest.Emulator) {
+				out := e.WaitForOutput("exit status 1", 5*time.Second)
 				if !strings.Contains(out, `"msg":"invalid configuration","error":"invalid API_TRANSPORT \"vpn\": must be peering or privatelink`) {
 					t.Errorf("function log: got\n%s\nwant a JSON record naming API_TRANSPORT and its value", out)
 				}
@@ -466,10 +256,10 @@ func TestEmulator(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := tt.setup(t)
-			e := startEmulator(t, bootstrap, functionEnv(t, s.apiURL, s.trustPEM, tt.env...))
+			e := apitest.StartEmulator(t, bootstrap, functionEnv(t, s.apiURL, s.trustPEM, tt.env...))
 
 			for i := 0; i <= tt.invokes; i++ {
-				status, body := e.call(t, `{}`)
+				status, body := e.Call(t, `{}`)
 				if tt.wantHTTP != 0 {
 					if status != tt.wantHTTP {
 						t.Fatalf("invocation %d: got HTTP %d %s, want HTTP %d", i+1, status, body, tt.wantHTTP)
@@ -478,17 +268,17 @@ func TestEmulator(t *testing.T) {
 				}
 				var got invocation
 				if err := json.Unmarshal(body, &got); err != nil {
-					t.Fatalf("invocation %d: HTTP %d, body %q is not JSON: %v\nemulator output:\n%s", i+1, status, body, err, e.out)
+					t.Fatalf("invocation %d: HTTP %d, body %q is not JSON: %v\nemulator output:\n%s", i+1, status, body, err, e.Output())
 				}
 				if len(tt.wantErr) == 0 {
 					want := invocation{StatusCode: 200, Body: apitest.HelloBody, Attempts: tt.wantAttempts, URL: s.apiURL + "/hello"}
 					if diff := cmp.Diff(want, got); diff != "" {
-						t.Fatalf("invocation %d (-want +got):\n%s\nemulator output:\n%s", i+1, diff, e.out)
+						t.Fatalf("invocation %d (-want +got):\n%s\nemulator output:\n%s", i+1, diff, e.Output())
 					}
 					continue
 				}
 				if got.ErrorMessage == "" {
-					t.Fatalf("invocation %d: got %s, want an error\nemulator output:\n%s", i+1, body, e.out)
+					t.Fatalf("invocation %d: got %s, want an error\nemulator output:\n%s", i+1, body, e.Output())
 				}
 				for _, part := range tt.wantErr {
 					if !strings.Contains(got.ErrorMessage, part) {
@@ -520,7 +310,7 @@ var finalLogs = regexp.MustCompile(`"msg":"API call (succeeded|failed)"`)
 // and reads the metric record from the function's stdout, as CloudWatch
 // Logs would.
 func TestEmulatorProbe(t *testing.T) {
-	rieBinary(t)
+	apitest.RIEBinary(t)
 	bootstrap := build(t, ".", runtime.GOOS, runtime.GOARCH)
 
 	ev := probe.Event{Probe: true, App: "crossregion-demo", ClientRegion: functionRegion, ClientAccount: "111122223333"}
@@ -535,6 +325,9 @@ func TestEmulatorProbe(t *testing.T) {
 		success  int
 		attempts int
 		kind     handler.Kind // "" for success
+		// minMs is the least Latency: a failed probe's includes its
+		// attempts' timeouts (ATTEMPT_TIMEOUT_MS is 300).
+		minMs int64
 	}
 	tests := []struct {
 		name     string
@@ -551,7 +344,7 @@ func TestEmulatorProbe(t *testing.T) {
 		},
 		{
 			name: "stalled server times out", statuses: []int{apitest.Stall}, env: []string{"MAX_ATTEMPTS", "2"},
-			events: []string{probeEvent}, want: []want{{success: 0, attempts: 2, kind: handler.KindTimeout}},
+			events: []string{probeEvent}, want: []want{{success: 0, attempts: 2, kind: handler.KindTimeout, minMs: 600}},
 		},
 		{name: "500, 500, 200", statuses: []int{500, 500, 200}, events: []string{probeEvent}, want: []want{{success: 1, attempts: 3}}},
 		{
@@ -564,29 +357,29 @@ func TestEmulatorProbe(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			api := apitest.NewServer(t, tt.statuses...)
-			e := startEmulator(t, bootstrap, functionEnv(t, api.URL+"/v1", api.CertPEM(), tt.env...))
+			e := apitest.StartEmulator(t, bootstrap, functionEnv(t, api.URL+"/v1", api.CertPEM(), tt.env...))
 
 			// A last {} is the fence: the function writes to one stdout in
 			// order, so once its final log line is out, every record of the
 			// invocations before it is too.
 			events := append(append([]string(nil), tt.events...), `{}`)
 			for i, event := range events {
-				status, body := e.call(t, event)
+				status, body := e.Call(t, event)
 				var got invocation
 				if err := json.Unmarshal(body, &got); err != nil {
-					t.Fatalf("invocation %d: HTTP %d, body %q is not JSON: %v\nemulator output:\n%s", i+1, status, body, err, e.out)
+					t.Fatalf("invocation %d: HTTP %d, body %q is not JSON: %v\nemulator output:\n%s", i+1, status, body, err, e.Output())
 				}
 				// The probe does not change the invocation's answer.
 				failed := tt.want[0].kind != ""
 				if failed != (got.ErrorMessage != "") || !failed && got.StatusCode != 200 {
-					t.Fatalf("invocation %d: got %s, want failed=%v\nemulator output:\n%s", i+1, body, failed, e.out)
+					t.Fatalf("invocation %d: got %s, want failed=%v\nemulator output:\n%s", i+1, body, failed, e.Output())
 				}
 			}
 			deadline := time.Now().Add(10 * time.Second)
-			out := e.out.String()
+			out := e.Output()
 			for len(finalLogs.FindAllString(out, -1)) < len(events) && time.Now().Before(deadline) {
 				time.Sleep(10 * time.Millisecond)
-				out = e.out.String()
+				out = e.Output()
 			}
 			if n := len(finalLogs.FindAllString(out, -1)); n != len(events) {
 				t.Fatalf("got %d final log records, want %d, one per invocation\nemulator output:\n%s", n, len(events), out)
@@ -601,7 +394,7 @@ func TestEmulatorProbe(t *testing.T) {
 			}
 			for i, rec := range recs {
 				w := tt.want[i]
-				checkProbeRecord(t, rec, ev, w.success, w.attempts, w.kind)
+				checkProbeRecord(t, rec, ev, w.success, w.attempts, w.kind, w.minMs)
 			}
 			for _, line := range strings.Split(out, "\n") {
 				if strings.Contains(line, "_aws") {
@@ -616,8 +409,8 @@ func TestEmulatorProbe(t *testing.T) {
 }
 
 // checkProbeRecord checks a probe's record against internal/probe's names
-// and the event's values.
-func checkProbeRecord(t *testing.T, rec apitest.EMF, ev probe.Event, success, attempts int, kind handler.Kind) {
+// and the event's values; its Latency is at least minMs.
+func checkProbeRecord(t *testing.T, rec apitest.EMF, ev probe.Event, success, attempts int, kind handler.Kind, minMs int64) {
 	t.Helper()
 	type directive struct {
 		Namespace  string
@@ -660,8 +453,9 @@ func checkProbeRecord(t *testing.T, rec apitest.EMF, ev probe.Event, success, at
 	for k, v := range rec.Members {
 		members[k] = v
 	}
-	if _, ok := members[probe.MetricLatency].(json.Number); !ok {
-		t.Errorf("%s: got %#v, want a number", probe.MetricLatency, members[probe.MetricLatency])
+	latency, _ := members[probe.MetricLatency].(json.Number)
+	if ms, err := latency.Int64(); err != nil || ms < minMs {
+		t.Errorf("%s: got %#v, want a number of milliseconds, at least %d", probe.MetricLatency, members[probe.MetricLatency], minMs)
 	}
 	delete(members, probe.MetricLatency)
 	if diff := cmp.Diff(wantMembers, members); diff != "" {

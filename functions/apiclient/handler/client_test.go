@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"crossregionapi/functions/apiclient/internal/apitest"
+	"crossregionapi/internal/apitest"
 )
 
 // proxyChildEnv marks the process TestHandleIgnoresProxyEnvironment

@@ -24,7 +24,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/google/go-cmp/cmp"
 
-	"crossregionapi/functions/apiclient/internal/apitest"
+	"crossregionapi/internal/apitest"
 )
 
 const (

@@ -16,7 +16,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"crossregionapi/functions/apiclient/internal/apitest"
+	"crossregionapi/internal/apitest"
 	"crossregionapi/internal/probe"
 )
 
@@ -150,6 +150,16 @@ func TestProbeRecord(t *testing.T) {
 			if !ok || lerr != nil || ms < 0 || ms > th.Now().UnixMilli()-before {
 				t.Errorf("%s: got %v, want the call's milliseconds, 0 to %d", probe.MetricLatency, latency, th.Now().UnixMilli()-before)
 			}
+			// A failed probe's latency is the time it took, its backoff
+			// waits and attempt timeouts included: a failure reported as
+			// 0 ms would pull p99 down exactly when the path is slowest.
+			minMs := th.slept.Milliseconds()
+			if tt.wantKind == KindTimeout {
+				minMs += int64(tt.wantAttempts) * cfg.AttemptTimeout.Milliseconds()
+			}
+			if ms < minMs {
+				t.Errorf("%s: got %d ms, want at least %d (the waits and timeouts of its %d attempts)", probe.MetricLatency, ms, minMs, tt.wantAttempts)
+			}
 			if tt.wantKind == "" && ms != res.LatencyMs {
 				t.Errorf("%s: got %d, want the result's latencyMs %d", probe.MetricLatency, ms, res.LatencyMs)
 			}
@@ -232,20 +242,34 @@ func TestProbeRecordIsOneLine(t *testing.T) {
 	}
 }
 
+// A probe event without one of the dimension values still gets its call
+// made and its record written, but its metrics are not the ones its alarm
+// watches: the handler says so in a WARN record, whichever value is
+// missing, rather than leave the alarm to fire on missing data unexplained.
 func TestProbeWithoutDimensionValues(t *testing.T) {
-	srv := apitest.NewServer(t, 200)
-	th := newTestHandler(t, testConfig(srv.URL+"/v1"), srv.Server)
+	for _, event := range []string{
+		`{"probe":true}`,
+		`{"probe":true,"clientRegion":"us-west-2","clientAccount":"111122223333"}`,
+		`{"probe":true,"app":"crossregion-demo","clientAccount":"111122223333"}`,
+		`{"probe":true,"app":"crossregion-demo","clientRegion":"us-west-2"}`,
+		`{"probe":true,"app":"crossregion-demo","clientRegion":"","clientAccount":"111122223333"}`,
+	} {
+		t.Run(event, func(t *testing.T) {
+			srv := apitest.NewServer(t, 200)
+			th := newTestHandler(t, testConfig(srv.URL+"/v1"), srv.Server)
 
-	res, err := th.Handle(context.Background(), json.RawMessage(`{"probe":true}`))
+			res, err := th.Handle(context.Background(), json.RawMessage(event))
 
-	if err != nil || res.StatusCode != 200 {
-		t.Fatalf("Handle: got %+v, %v; want the call's result", res, err)
-	}
-	if out := th.metrics.String(); strings.Count(out, "\n") != 1 || !json.Valid([]byte(out)) {
-		t.Errorf("stdout: got %q, want one JSON record", out)
-	}
-	if !strings.Contains(th.logs.String(), `"level":"WARN","msg":"probe event lacks a dimension value`) {
-		t.Errorf("log: got\n%s\nwant a WARN record about the missing dimension values", th.logs)
+			if err != nil || res.StatusCode != 200 {
+				t.Fatalf("Handle: got %+v, %v; want the call's result", res, err)
+			}
+			if out := th.metrics.String(); strings.Count(out, "\n") != 1 || !json.Valid([]byte(out)) {
+				t.Errorf("stdout: got %q, want one JSON record", out)
+			}
+			if !strings.Contains(th.logs.String(), `"level":"WARN","msg":"probe event lacks a dimension value`) {
+				t.Errorf("log: got\n%s\nwant a WARN record about the missing dimension value", th.logs)
+			}
+		})
 	}
 }
 
