@@ -832,7 +832,7 @@ func TestCdkJSONListsEveryKeyWithItsDefault(t *testing.T) {
 			plain = append(plain, k)
 		}
 	}
-	optional := map[string]bool{"account": true, "apiAvailabilityZones": true, "clientAvailabilityZones": true, "clients": true, "alarmEmail": true, "organizationId": true}
+	optional := map[string]bool{"account": true, "apiAvailabilityZones": true, "clientAvailabilityZones": true, "clients": true, "alarmEmail": true, "organizationId": true, "secondaryApiRegion": true}
 	var want []string
 	for _, k := range config.Keys() {
 		if !optional[k] {

@@ -211,6 +211,7 @@ func (ch *checker) run() {
 	} else {
 		clientRegionOK = ch.singleClient(apiRegionOK, apiCidrOK)
 	}
+	ch.secondaryApi(apiRegionOK, apiCidrOK)
 	ch.text(keyStageName, c.StageName, (*checker).stageName)
 
 	apiZoneRegion, clientZoneRegion := "", ""
@@ -514,6 +515,13 @@ func (ch *checker) unsetHint(key string) string {
 		if key == keyAccount {
 			return "remove the key to deploy to the account of your credentials, or give a 12-digit account ID"
 		}
+		if key == keySecondaryApiRegion {
+			hint := "remove the key for one API Region, or give a Region"
+			if ex := ch.examples(key, 1, ch.exampleValues(key)...); ex != "" {
+				hint += " such as " + ex
+			}
+			return hint
+		}
 		if ch.valid(key, *p) {
 			return "remove the key to use the default " + quote(*p) + ", or give a value"
 		}
@@ -562,9 +570,9 @@ func (ch *checker) exampleValues(key string) []string {
 		out = append(out, "CrossRegionApi")
 	case keyAccount:
 		out = append(out, "123456789012")
-	case keyApiRegion, keyClientRegion:
+	case keyApiRegion, keyClientRegion, keySecondaryApiRegion:
 		out = append(append(out, regionCandidates...), cdkRegions().names...)
-	case keyApiVpcCidr, keyClientVpcCidr:
+	case keyApiVpcCidr, keyClientVpcCidr, keySecondaryApiVpcCidr:
 		out = append(out, cidrCandidates...)
 	case keyStageName:
 		out = append(out, "v1")

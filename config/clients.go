@@ -327,18 +327,24 @@ func (ch *checker) clientList(apiRegionOK, apiCidrOK bool) {
 func (ch *checker) quotas() {
 	c := ch.cfg
 	n := len(c.Clients)
+	// With secondaryApiRegion each API's VPC and endpoint meet the same
+	// quotas, with the same count: every client peers with both.
+	theVpc, theEndpoint := "the API's VPC", "the endpoint's security group"
+	if c.SecondaryApiRegion != "" {
+		theVpc, theEndpoint = "each API's VPC (apiRegion's and secondaryApiRegion's)", "each API endpoint's security group"
+	}
 	if ch.transport == TransportPeering {
 		if n > c.PeeringConnectionsQuota && !ch.skip[keyPeeringConnectionsQuota] {
 			ch.addBetween(keyClients, []string{keyTransport, keyPeeringConnectionsQuota}, missing{},
-				"lists %d clients, and the API's VPC would peer with each: over Amazon VPC's quota \"Active VPC peering connections per VPC\" of %s = %d; if your quota is higher (Service Quotas allows up to %d), set %s to it (the endpoint's %d inbound rules still bound peered clients to %d), or use %s = %s, which peers with nobody, or split the clients between copies of the app (appName)",
-				n, keyPeeringConnectionsQuota, c.PeeringConnectionsQuota, maxPeeringsQuota, keyPeeringConnectionsQuota, maxInboundRules, maxInboundRules-1, keyTransport, quote(TransportPrivateLink))
+				"lists %d clients, and %s would peer with each: over Amazon VPC's quota \"Active VPC peering connections per VPC\" of %s = %d; if your quota is higher (Service Quotas allows up to %d), set %s to it (the endpoint's %d inbound rules still bound peered clients to %d), or use %s = %s, which peers with nobody, or split the clients between copies of the app (appName)",
+				n, theVpc, keyPeeringConnectionsQuota, c.PeeringConnectionsQuota, maxPeeringsQuota, keyPeeringConnectionsQuota, maxInboundRules, maxInboundRules-1, keyTransport, quote(TransportPrivateLink))
 		}
 		// With PrivateLink the endpoint's group admits only the load
 		// balancer.
 		if rules := n + 1; rules > maxInboundRules {
 			ch.addBetween(keyClients, []string{keyTransport}, missing{},
-				"lists %d clients, and the endpoint's security group would need %d inbound rules (the API's VPC and each client), over Amazon VPC's quota \"Inbound rules per security group\" (%d by default, the bound the app checks): use %s = %s, whose endpoint admits the load balancer alone, or split the clients between copies of the app (appName)",
-				n, rules, maxInboundRules, keyTransport, quote(TransportPrivateLink))
+				"lists %d clients, and %s would need %d inbound rules (the API's VPC and each client), over Amazon VPC's quota \"Inbound rules per security group\" (%d by default, the bound the app checks): use %s = %s, whose endpoint admits the load balancer alone, or split the clients between copies of the app (appName)",
+				n, theEndpoint, rules, maxInboundRules, keyTransport, quote(TransportPrivateLink))
 		}
 	}
 	// With PrivateLink no quota grows with the clients: the AWS
@@ -350,10 +356,11 @@ func (ch *checker) quotas() {
 	// Load Balancer's targets are the execute-api endpoint's interfaces,
 	// one per zone, whatever the number of clients.
 
-	if widgets := n * probe.DashboardWidgetsPerClient; c.ProbeIntervalMinutes > 0 && widgets > probe.MaxDashboardWidgets {
+	perClient := probe.DashboardWidgets(len(c.ApiRegions()))
+	if widgets := n * perClient; c.ProbeIntervalMinutes > 0 && widgets > probe.MaxDashboardWidgets {
 		ch.add(keyClients, missing{},
 			"lists %d clients, and the probe dashboard would hold %d widgets (%d per client), over CloudWatch's %d widgets per dashboard; set %s to 0 to leave the probes and their dashboard out, or split the clients between copies of the app (appName)",
-			n, widgets, probe.DashboardWidgetsPerClient, probe.MaxDashboardWidgets, keyProbeIntervalMinutes)
+			n, widgets, perClient, probe.MaxDashboardWidgets, keyProbeIntervalMinutes)
 	}
 	// With an organization the policy names it, not the accounts.
 	if accounts := len(c.ClientAccounts()) + 1; c.OrganizationId == "" && ResourcePolicyChars(accounts) > maxResourcePolicy {

@@ -21,6 +21,8 @@ const (
 	keyAccount                  = "account"
 	keyApiRegion                = "apiRegion"
 	keyApiVpcCidr               = "apiVpcCidr"
+	keySecondaryApiRegion       = "secondaryApiRegion"
+	keySecondaryApiVpcCidr      = "secondaryApiVpcCidr"
 	keyClientRegion             = "clientRegion"
 	keyClientVpcCidr            = "clientVpcCidr"
 	keyStageName                = "stageName"
@@ -48,6 +50,8 @@ var keyOrder = []string{
 	keyAccount,
 	keyApiRegion,
 	keyApiVpcCidr,
+	keySecondaryApiRegion,
+	keySecondaryApiVpcCidr,
 	keyClientRegion,
 	keyClientVpcCidr,
 	keyClients,
@@ -133,6 +137,16 @@ type Config struct {
 	ApiVpcCidr    string
 	ClientRegion  string
 	ClientVpcCidr string
+	// SecondaryApiRegion, when set, holds a second, full copy of the API
+	// side (VPC, execute-api endpoint, private API; over PrivateLink its
+	// own endpoint service), and every client gets a path to both, so
+	// that a client can fail over when one Region's API or path fails;
+	// "" leaves the app with one API Region. Read both with ApiRegions.
+	SecondaryApiRegion string
+	// SecondaryApiVpcCidr is the range of the secondary API's VPC; over
+	// peering, every client routes to it as well as to ApiVpcCidr, so it
+	// must be disjoint from both. Ignored without SecondaryApiRegion.
+	SecondaryApiVpcCidr string
 	// StageName is the API Gateway stage, and so part of the invoke URL.
 	StageName string
 	// ApiAvailabilityZones and ClientAvailabilityZones pin the two zones
@@ -219,6 +233,9 @@ func Defaults() Config {
 		Transport:                TransportPeering,
 		PeeringConnectionsQuota:  50,
 		ProbeIntervalMinutes:     5,
+		// Beside the primary's range, and outside both the client default
+		// and the 10.1-10.99 ranges examples give clients.
+		SecondaryApiVpcCidr: "10.100.0.0/16",
 	}
 }
 
@@ -321,9 +338,9 @@ func load(lookup func(key string) (value any, ok bool)) (Config, []string, error
 	for _, key := range keyOrder {
 		switch p := field(&c, key).(type) {
 		case *string:
-			// Only account and alarmEmail have no default, so only there
-			// does "" mean unset.
-			l.str(key, p, key == keyAccount || key == keyAlarmEmail || key == keyOrganizationId)
+			// Only these keys have no default, so only there does ""
+			// mean unset.
+			l.str(key, p, key == keyAccount || key == keyAlarmEmail || key == keyOrganizationId || key == keySecondaryApiRegion)
 		case *int:
 			l.int(key, p)
 		case *[]string:
@@ -389,6 +406,10 @@ func field(c *Config, key string) any {
 		return &c.ApiRegion
 	case keyApiVpcCidr:
 		return &c.ApiVpcCidr
+	case keySecondaryApiRegion:
+		return &c.SecondaryApiRegion
+	case keySecondaryApiVpcCidr:
+		return &c.SecondaryApiVpcCidr
 	case keyClientRegion:
 		return &c.ClientRegion
 	case keyClientVpcCidr:

@@ -109,6 +109,8 @@ func TestLoadOverrides(t *testing.T) {
 				"account":                  "012345678901",
 				"apiRegion":                "eu-west-1",
 				"apiVpcCidr":               "10.1.0.0/16",
+				"secondaryApiRegion":       "eu-north-1",
+				"secondaryApiVpcCidr":      "10.3.0.0/16",
 				"clientRegion":             "eu-central-1",
 				"clientVpcCidr":            "10.2.0.0/24",
 				"stageName":                "prod_2-a",
@@ -133,6 +135,8 @@ func TestLoadOverrides(t *testing.T) {
 					Account:                 "012345678901",
 					ApiRegion:               "eu-west-1",
 					ApiVpcCidr:              "10.1.0.0/16",
+					SecondaryApiRegion:      "eu-north-1",
+					SecondaryApiVpcCidr:     "10.3.0.0/16",
 					ClientRegion:            "eu-central-1",
 					ClientVpcCidr:           "10.2.0.0/24",
 					StageName:               "prod_2-a",
@@ -593,7 +597,7 @@ func TestValidate(t *testing.T) {
 	}{
 		{"defaults", func(*Config) {}, nil},
 		{"zero Config", func(c *Config) { *c = Config{} }, []string{
-			"appName", "apiRegion", "apiVpcCidr", "clientRegion", "clientVpcCidr", "transport", "peeringConnectionsQuota", "stageName",
+			"appName", "apiRegion", "apiVpcCidr", "secondaryApiVpcCidr", "clientRegion", "clientVpcCidr", "transport", "peeringConnectionsQuota", "stageName",
 			"logRetentionDays", "throttleRateLimit", "throttleBurstLimit", "clientMaxAttempts",
 			"clientBackoffBaseMs", "clientBackoffMaxMs", "apiGatewayCloudWatchRole", "logEncryption",
 		}},
@@ -841,6 +845,14 @@ var auditContexts = []map[string]any{
 	{"transport": "privatelink", "apiRegion": "ap-northeast-2", "apiAvailabilityZones": "apne2-az4,apne2-az2", "clientVpcCidr": "10.0.0.0/16"},
 	{"transport": "Peering", "clientVpcCidr": "10.0.0.0/16"},
 	{"transport": " privatelink", "clientVpcCidr": "10.0.0.0/16"},
+	{"secondaryApiRegion": "us-east-1"},
+	{"secondaryApiRegion": "us-west-2"},
+	{"secondaryApiRegion": "cn-north-1"},
+	{"secondaryApiRegion": "us-east-2", "secondaryApiVpcCidr": "10.0.0.0/16"},
+	{"secondaryApiRegion": "us-east-2", "secondaryApiVpcCidr": "192.168.128.0/17"},
+	{"secondaryApiRegion": "us-east-2", "secondaryApiVpcCidr": "10.100.0.1/16"},
+	{"secondaryApiRegion": "us-east-2", "clients": []any{map[string]any{"region": "eu-west-1", "cidr": "10.100.0.0/16"}}},
+	{"secondaryApiRegion": "eu-west-1", "clients": []any{map[string]any{"region": "eu-west-1", "cidr": "10.1.0.0/16"}}},
 }
 
 // TestSuggestionsAreValid puts every value a message offers in place of the

@@ -49,12 +49,23 @@ const (
 	// DimensionFailureKind is the handler's classification of a failure
 	// (handler.Kind: forbidden, timeout, dns, ...).
 	DimensionFailureKind = "FailureKind"
+	// DimensionAPIRegion is the API Region a probe called. Only a client
+	// with a failover Region writes it: it probes each Region on its own,
+	// and its records have Dimensions() and ApiRegion. A client of one
+	// Region writes the records it always has, without it.
+	DimensionAPIRegion = "ApiRegion"
 )
 
 // Dimensions are the dimensions of every probe metric, in the order the
 // record and the alarm list them.
 func Dimensions() []string {
 	return []string{DimensionApp, DimensionClientRegion, DimensionClientAccount}
+}
+
+// RegionDimensions are the dimensions of every probe metric of a client
+// with a failover Region: Dimensions() and DimensionAPIRegion.
+func RegionDimensions() []string {
+	return append(Dimensions(), DimensionAPIRegion)
 }
 
 // Event is the payload the schedule sends: Probe marks the invocation as a
@@ -83,4 +94,24 @@ func nonEmpty(parts ...string) []string {
 		}
 	}
 	return out
+}
+
+// DashboardWidgets is how many widgets the dashboard holds per client of
+// an app with apiRegions API Regions: DashboardWidgetsPerClient with one;
+// with more, a row with the heading and the client's composite alarm, and
+// a row of four per API Region (success, latency, failures by kind, the
+// path's alarm).
+func DashboardWidgets(apiRegions int) int {
+	if apiRegions <= 1 {
+		return DashboardWidgetsPerClient
+	}
+	return 2 + 4*apiRegions
+}
+
+// PathAlarmName is the name of the alarm on one path of a client of an app
+// with several API Regions: the path to the API of apiRegion. The client's
+// AlarmName is then its composite alarm's, which fires only when no path
+// answers.
+func PathAlarmName(app, clientID, apiRegion string) string {
+	return AlarmName(app, clientID) + "-" + apiRegion
 }
