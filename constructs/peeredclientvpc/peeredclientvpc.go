@@ -14,11 +14,10 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsroute53"
 	"github.com/aws/constructs-go/constructs/v10"
-	"github.com/aws/jsii-runtime-go"
 
+	"crossregionapi/constructs/clientvpc"
 	"crossregionapi/constructs/internal/apicaller"
-	"crossregionapi/constructs/internal/isolatedvpc"
-	"crossregionapi/constructs/internal/logging"
+	"crossregionapi/constructs/peeringpath"
 )
 
 // PeeredClientVpcProps configures a PeeredClientVpc. The peer and API
@@ -99,92 +98,51 @@ type PeeredClientVpc interface {
 }
 
 type peeredClientVpc struct {
-	constructs.Construct
-	vpc       awsec2.Vpc
-	peeringId *string
-	zone      awsroute53.IHostedZone
-	alias     awsroute53.CfnRecordSetGroup
-	fn        awslambda.IFunction
-	apiUrl    *string
+	clientvpc.ClientVpc
+	path peeringpath.PeeringPath
 }
 
 // NewPeeredClientVpc builds the client VPC, the peering connection and its
-// routes, the private hosted zone and the client function.
+// routes, the private hosted zone and the client function: a ClientVpc
+// with one PeeringPath, built in the client construct itself so that its
+// resources keep the ids they had before paths were constructs of their
+// own.
 func NewPeeredClientVpc(scope constructs.Construct, id string, props *PeeredClientVpcProps) PeeredClientVpc {
 	requireProps(id, props)
-	this := constructs.NewConstruct(scope, &id)
-	c := &peeredClientVpc{Construct: this}
-	logs := logging.Settings{Retention: props.LogRetention, Key: props.LogEncryptionKey}
-
-	api := apicaller.Api{Id: props.ApiId, Region: props.PeerRegion, Account: props.PeerAccount,
-		StageName: props.StageName, ResourcePath: props.ResourcePath}
-
-	c.vpc = isolatedvpc.New(this, "Vpc", props.Cidr, logs, props.RestrictDefaultSecurityGroup)
-	c.peeringId = c.peerWithApi(props)
-	c.resolveApiHost(api, props)
-	c.apiUrl = api.Url()
-	c.fn = c.newFunction(api, props, logs)
-	return c
-}
-
-// peerWithApi requests the peering connection to the API's VPC and routes
-// the API's range through it from every subnet.
-func (c *peeredClientVpc) peerWithApi(props *PeeredClientVpcProps) *string {
-	// L1: there is no L2 construct for VPC peering. In one account the
-	// cross-Region request is accepted without a role; from another, the
-	// API account's accepter role accepts it.
-	peering := awsec2.NewCfnVPCPeeringConnection(c.Construct, jsii.String("Peering"), &awsec2.CfnVPCPeeringConnectionProps{
-		VpcId:       c.vpc.VpcId(),
-		PeerVpcId:   props.PeerVpcId,
-		PeerRegion:  props.PeerRegion,
-		PeerOwnerId: props.PeerAccount,
-		PeerRoleArn: props.PeerRoleArn,
+	client := clientvpc.NewClientVpc(scope, id, &clientvpc.ClientVpcProps{
+		Cidr:                         props.Cidr,
+		Paths:                        []clientvpc.BuildPath{peeringpath.BuildInClient(pathProps(props))},
+		Code:                         props.Code,
+		FunctionTimeout:              props.FunctionTimeout,
+		LogRetention:                 props.LogRetention,
+		LogEncryptionKey:             props.LogEncryptionKey,
+		RestrictDefaultSecurityGroup: props.RestrictDefaultSecurityGroup,
+		MaxAttempts:                  props.MaxAttempts,
+		BackoffBase:                  props.BackoffBase,
+		BackoffMax:                   props.BackoffMax,
 	})
-	for i, subnet := range *c.vpc.IsolatedSubnets() {
-		// L1: the L2 subnet's AddRoute is not reachable through ISubnet.
-		awsec2.NewCfnRoute(c.Construct, jsii.String(fmt.Sprintf("PeerRoute%d", i)), &awsec2.CfnRouteProps{
-			RouteTableId:           subnet.RouteTable().RouteTableId(),
-			DestinationCidrBlock:   props.PeerCidr,
-			VpcPeeringConnectionId: peering.AttrId(),
-		})
-	}
-	return peering.AttrId()
+	return &peeredClientVpc{ClientVpc: client, path: client.Paths()[0].(peeringpath.PeeringPath)}
 }
 
-// resolveApiHost makes the API's hostname resolve, inside the VPC, to the
-// endpoint in the API's VPC, across the peering connection; the suffix is
-// the API Region's own (amazonaws.com.cn in China).
-func (c *peeredClientVpc) resolveApiHost(api apicaller.Api, props *PeeredClientVpcProps) {
-	c.zone, c.alias = apicaller.NewHostedZone(c.Construct, c.vpc, api,
-		&awsroute53.AliasRecordTargetConfig{DnsName: props.EndpointDnsName, HostedZoneId: props.EndpointHostedZoneId},
-		"Resolves one private API's hostname to its execute-api endpoint across the peering connection")
+// pathProps are the props of the client's one path.
+func pathProps(props *PeeredClientVpcProps) *peeringpath.PeeringPathProps {
+	return &peeringpath.PeeringPathProps{
+		PeerVpcId:            props.PeerVpcId,
+		PeerRegion:           props.PeerRegion,
+		PeerAccount:          props.PeerAccount,
+		PeerRoleArn:          props.PeerRoleArn,
+		PeerCidr:             props.PeerCidr,
+		ApiId:                props.ApiId,
+		EndpointDnsName:      props.EndpointDnsName,
+		EndpointHostedZoneId: props.EndpointHostedZoneId,
+		StageName:            props.StageName,
+		ResourcePath:         props.ResourcePath,
+	}
 }
 
 // DomainSuffix is the DNS suffix of AWS service hostnames in region, as the
 // AWS CDK knows it: amazonaws.com, amazonaws.com.cn, and so on.
 func DomainSuffix(region string) string { return apicaller.DomainSuffix(region) }
-
-// newFunction adds the client function, its role, security group and log
-// group; the function may only open HTTPS connections to the API's VPC.
-func (c *peeredClientVpc) newFunction(api apicaller.Api, props *PeeredClientVpcProps, logs logging.Settings) awslambda.Function {
-	return apicaller.NewFunction(c.Construct, &apicaller.FunctionProps{
-		Vpc:                      c.vpc,
-		Api:                      api,
-		Description:              "Calls the private API in " + *props.PeerRegion + " across VPC peering",
-		SecurityGroupDescription: "API client: no ingress; egress HTTPS to the private API VPC only",
-		AllowEgress: func(sg awsec2.SecurityGroup) {
-			sg.AddEgressRule(awsec2.Peer_Ipv4(props.PeerCidr), awsec2.Port_Tcp(jsii.Number(443)),
-				jsii.String("HTTPS to the private API endpoint"), jsii.Bool(false))
-		},
-		DependsOn:       []constructs.IDependable{c.zone, c.alias},
-		Code:            props.Code,
-		FunctionTimeout: props.FunctionTimeout,
-		Logs:            logs,
-		MaxAttempts:     props.MaxAttempts,
-		BackoffBase:     props.BackoffBase,
-		BackoffMax:      props.BackoffMax,
-	})
-}
 
 func requireProps(id string, p *PeeredClientVpcProps) {
 	if p == nil {
@@ -206,8 +164,5 @@ func requireProps(id string, p *PeeredClientVpcProps) {
 	}
 }
 
-func (c *peeredClientVpc) Vpc() awsec2.IVpc                   { return c.vpc }
-func (c *peeredClientVpc) PeeringConnectionId() *string       { return c.peeringId }
-func (c *peeredClientVpc) HostedZone() awsroute53.IHostedZone { return c.zone }
-func (c *peeredClientVpc) Function() awslambda.IFunction      { return c.fn }
-func (c *peeredClientVpc) ApiUrl() *string                    { return c.apiUrl }
+func (c *peeredClientVpc) PeeringConnectionId() *string       { return c.path.PeeringConnectionId() }
+func (c *peeredClientVpc) HostedZone() awsroute53.IHostedZone { return c.path.HostedZone() }

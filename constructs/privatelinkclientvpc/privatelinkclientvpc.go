@@ -17,11 +17,9 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsroute53"
 	"github.com/aws/constructs-go/constructs/v10"
-	"github.com/aws/jsii-runtime-go"
 
-	"crossregionapi/constructs/internal/apicaller"
-	"crossregionapi/constructs/internal/isolatedvpc"
-	"crossregionapi/constructs/internal/logging"
+	"crossregionapi/constructs/clientvpc"
+	"crossregionapi/constructs/privatelinkpath"
 )
 
 // PrivateLinkClientVpcProps configures a PrivateLinkClientVpc. The service
@@ -91,84 +89,43 @@ type PrivateLinkClientVpc interface {
 }
 
 type privateLinkClientVpc struct {
-	constructs.Construct
-	vpc      awsec2.Vpc
-	endpoint awsec2.InterfaceVpcEndpoint
-	zone     awsroute53.IHostedZone
-	alias    awsroute53.CfnRecordSetGroup
-	fn       awslambda.IFunction
-	apiUrl   *string
+	clientvpc.ClientVpc
+	path privatelinkpath.PrivateLinkPath
 }
 
 // NewPrivateLinkClientVpc builds the client VPC, the interface endpoint to
-// the API's service, the private hosted zone and the client function.
+// the API's service, the private hosted zone and the client function: a
+// ClientVpc with one PrivateLinkPath, built in the client construct itself
+// so that its resources keep the ids they had before paths were constructs
+// of their own.
 func NewPrivateLinkClientVpc(scope constructs.Construct, id string, props *PrivateLinkClientVpcProps) PrivateLinkClientVpc {
 	requireProps(id, props)
-	this := constructs.NewConstruct(scope, &id)
-	c := &privateLinkClientVpc{Construct: this}
-	logs := logging.Settings{Retention: props.LogRetention, Key: props.LogEncryptionKey}
-	api := apicaller.Api{Id: props.ApiId, Region: props.ApiRegion, Account: props.ApiAccount,
-		StageName: props.StageName, ResourcePath: props.ResourcePath}
-
-	c.vpc = isolatedvpc.New(this, "Vpc", props.Cidr, logs, props.RestrictDefaultSecurityGroup)
-	c.endpoint = c.newEndpoint(props)
-	c.zone, c.alias = apicaller.NewHostedZone(this, c.vpc, api, apicaller.EndpointAlias(c.endpoint),
-		"Resolves one private API's hostname to the local PrivateLink endpoint of its endpoint service")
-	c.apiUrl = api.Url()
-	c.fn = c.newFunction(api, props, logs)
-	return c
+	client := clientvpc.NewClientVpc(scope, id, &clientvpc.ClientVpcProps{
+		Cidr:                         props.Cidr,
+		Paths:                        []clientvpc.BuildPath{privatelinkpath.BuildInClient(pathProps(props))},
+		Code:                         props.Code,
+		FunctionTimeout:              props.FunctionTimeout,
+		LogRetention:                 props.LogRetention,
+		LogEncryptionKey:             props.LogEncryptionKey,
+		RestrictDefaultSecurityGroup: props.RestrictDefaultSecurityGroup,
+		MaxAttempts:                  props.MaxAttempts,
+		BackoffBase:                  props.BackoffBase,
+		BackoffMax:                   props.BackoffMax,
+	})
+	return &privateLinkClientVpc{ClientVpc: client, path: client.Paths()[0].(privatelinkpath.PrivateLinkPath)}
 }
 
-// newEndpoint adds the interface endpoint to the API's endpoint service in
-// the API's Region. Its security group admits HTTPS from this VPC and
-// nothing else. The service has no private DNS name of its own: the
-// hosted zone answers for the API's hostname instead.
-func (c *privateLinkClientVpc) newEndpoint(props *PrivateLinkClientVpcProps) awsec2.InterfaceVpcEndpoint {
-	sg := awsec2.NewSecurityGroup(c.Construct, jsii.String("EndpointSecurityGroup"), &awsec2.SecurityGroupProps{
-		Vpc:              c.vpc,
-		Description:      jsii.String("PrivateLink endpoint to the private API: HTTPS from this VPC only"),
-		AllowAllOutbound: jsii.Bool(false),
-	})
-	sg.AddIngressRule(awsec2.Peer_Ipv4(props.Cidr), awsec2.Port_Tcp(jsii.Number(443)),
-		jsii.String("HTTPS from this VPC"), jsii.Bool(false))
-	var serviceRegion *string
-	if *props.ApiRegion != *awscdk.Stack_Of(c.Construct).Region() {
-		serviceRegion = props.ApiRegion
+// pathProps are the props of the client's one path.
+func pathProps(props *PrivateLinkClientVpcProps) *privatelinkpath.PrivateLinkPathProps {
+	return &privatelinkpath.PrivateLinkPathProps{
+		VpcCidr:      props.Cidr,
+		ServiceName:  props.ServiceName,
+		ApiRegion:    props.ApiRegion,
+		ApiAccount:   props.ApiAccount,
+		ApiId:        props.ApiId,
+		StageName:    props.StageName,
+		ResourcePath: props.ResourcePath,
 	}
-	return awsec2.NewInterfaceVpcEndpoint(c.Construct, jsii.String("ApiEndpoint"), &awsec2.InterfaceVpcEndpointProps{
-		Vpc:               c.vpc,
-		Service:           awsec2.NewInterfaceVpcEndpointService(props.ServiceName, jsii.Number(443)),
-		ServiceRegion:     serviceRegion,
-		PrivateDnsEnabled: jsii.Bool(false),
-		Subnets:           isolatedvpc.Subnets(),
-		SecurityGroups:    &[]awsec2.ISecurityGroup{sg},
-		// Open would admit the VPC on the service's port; the rule above
-		// says the same, by name.
-		Open: jsii.Bool(false),
-	})
-}
-
-// newFunction adds the client function, which may only open HTTPS
-// connections to the local endpoint.
-func (c *privateLinkClientVpc) newFunction(api apicaller.Api, props *PrivateLinkClientVpcProps, logs logging.Settings) awslambda.Function {
-	return apicaller.NewFunction(c.Construct, &apicaller.FunctionProps{
-		Vpc:                      c.vpc,
-		Api:                      api,
-		Description:              "Calls the private API in " + *props.ApiRegion + " through cross-Region PrivateLink",
-		SecurityGroupDescription: "API client: no ingress; egress HTTPS to the local PrivateLink endpoint only",
-		AllowEgress: func(sg awsec2.SecurityGroup) {
-			c.endpoint.Connections().AllowFrom(sg, awsec2.Port_Tcp(jsii.Number(443)), jsii.String("HTTPS from the API client"))
-		},
-		DependsOn:       []constructs.IDependable{c.zone, c.alias},
-		Code:            props.Code,
-		FunctionTimeout: props.FunctionTimeout,
-		Logs:            logs,
-		MaxAttempts:     props.MaxAttempts,
-		BackoffBase:     props.BackoffBase,
-		BackoffMax:      props.BackoffMax,
-		// Its failure hints name the PrivateLink path, not peering.
-		Transport: apicaller.TransportPrivateLink,
-	})
 }
 
 func requireProps(id string, p *PrivateLinkClientVpcProps) {
@@ -187,8 +144,5 @@ func requireProps(id string, p *PrivateLinkClientVpcProps) {
 	}
 }
 
-func (c *privateLinkClientVpc) Vpc() awsec2.IVpc                      { return c.vpc }
-func (c *privateLinkClientVpc) Endpoint() awsec2.InterfaceVpcEndpoint { return c.endpoint }
-func (c *privateLinkClientVpc) HostedZone() awsroute53.IHostedZone    { return c.zone }
-func (c *privateLinkClientVpc) Function() awslambda.IFunction         { return c.fn }
-func (c *privateLinkClientVpc) ApiUrl() *string                       { return c.apiUrl }
+func (c *privateLinkClientVpc) Endpoint() awsec2.InterfaceVpcEndpoint { return c.path.Endpoint() }
+func (c *privateLinkClientVpc) HostedZone() awsroute53.IHostedZone    { return c.path.HostedZone() }

@@ -113,6 +113,10 @@ type FunctionProps struct {
 	Vpc awsec2.IVpc
 	// Api the function calls. Required.
 	Api Api
+	// Failover is the API the function calls when Api fails, in another
+	// Region (FAILOVER_API_URL and FAILOVER_API_REGION), or nil for none.
+	// Default: none.
+	Failover *Api
 	// Description of the function. Required.
 	Description string
 	// SecurityGroupDescription says where the function may connect.
@@ -148,6 +152,10 @@ const (
 	// EnvTransport is the function's variable that names a transport
 	// other than peering.
 	EnvTransport = "API_TRANSPORT"
+	// EnvFailoverURL and EnvFailoverRegion are the failover API's base
+	// URL and Region, set only with FunctionProps.Failover.
+	EnvFailoverURL    = "FAILOVER_API_URL"
+	EnvFailoverRegion = "FAILOVER_API_REGION"
 )
 
 // NewFunction adds the client function, its role, security group and log
@@ -165,7 +173,7 @@ func NewFunction(scope constructs.Construct, props *FunctionProps) awslambda.Fun
 	props.AllowEgress(sg)
 
 	logGroup := logging.NewLogGroup(scope, "FunctionLogs", props.Logs)
-	role := newRole(scope, props.Api, logGroup)
+	role := newRole(scope, props.apis(), logGroup)
 	fn := awslambda.NewFunction(scope, jsii.String("Function"), &awslambda.FunctionProps{
 		Description:           jsii.String(props.Description),
 		Runtime:               awslambda.Runtime_PROVIDED_AL2023(),
@@ -200,6 +208,14 @@ func NewFunction(scope constructs.Construct, props *FunctionProps) awslambda.Fun
 	return fn
 }
 
+// apis are the APIs the function calls: Api, then Failover.
+func (props *FunctionProps) apis() []Api {
+	if props.Failover == nil {
+		return []Api{props.Api}
+	}
+	return []Api{props.Api, *props.Failover}
+}
+
 // environment is the function's configuration (handler.ConfigFromEnv).
 func environment(props *FunctionProps, timeout awscdk.Duration) *map[string]*string {
 	env := map[string]*string{
@@ -210,6 +226,9 @@ func environment(props *FunctionProps, timeout awscdk.Duration) *map[string]*str
 		"MAX_ATTEMPTS":       jsii.String(fmt.Sprint(int(*defaults.Number(props.MaxAttempts, 3)))),
 		"BACKOFF_BASE_MS":    jsii.String(fmt.Sprint(millis(props.BackoffBase, 100))),
 		"BACKOFF_MAX_MS":     jsii.String(fmt.Sprint(millis(props.BackoffMax, 2000))),
+	}
+	if f := props.Failover; f != nil {
+		env[EnvFailoverURL], env[EnvFailoverRegion] = f.Url(), f.Region
 	}
 	switch props.Transport {
 	case "", TransportPeering:
@@ -225,12 +244,16 @@ func environment(props *FunctionProps, timeout awscdk.Duration) *map[string]*str
 // newRole is the function's own role instead of the Lambda defaults: the
 // managed policies AWSLambdaBasicExecutionRole and
 // AWSLambdaVPCAccessExecutionRole allow writing to every log group of the
-// account; this role writes to its own log group only, and may invoke the
-// API's one method and nothing else.
-func newRole(scope constructs.Construct, api Api, logGroup awslogs.ILogGroup) awsiam.Role {
+// account; this role writes to its own log group only, and may invoke one
+// method of each API it calls and nothing else.
+func newRole(scope constructs.Construct, apis []Api, logGroup awslogs.ILogGroup) awsiam.Role {
+	description := "API client: its own logs, its VPC network interfaces, X-Ray, and execute-api:Invoke on one method"
+	if len(apis) > 1 {
+		description += " of each API"
+	}
 	role := awsiam.NewRole(scope, jsii.String("FunctionRole"), &awsiam.RoleProps{
 		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
-		Description: jsii.String("API client: its own logs, its VPC network interfaces, X-Ray, and execute-api:Invoke on one method"),
+		Description: jsii.String(description),
 	})
 	logGroup.GrantWrite(role)
 	// Lambda creates and deletes the function's network interfaces with
@@ -249,19 +272,23 @@ func newRole(scope constructs.Construct, api Api, logGroup awslogs.ILogGroup) aw
 		AppliesTo: &[]interface{}{"Resource::*"},
 	}}, jsii.Bool(false))
 
-	// The grant lands on the role, in the client's stack, so the API stack
-	// (deployed first) never refers to it.
-	awsiam.Grant_AddToPrincipal(&awsiam.GrantOnPrincipalOptions{
-		Grantee: role,
-		Actions: jsii.Strings("execute-api:Invoke"),
-		ResourceArns: jsii.Strings(*awscdk.Stack_Of(scope).FormatArn(&awscdk.ArnComponents{
+	// The grant lands on the role, in the client's stack, so the API stacks
+	// (deployed first) never refer to it.
+	var methods []*string
+	for _, api := range apis {
+		methods = append(methods, awscdk.Stack_Of(scope).FormatArn(&awscdk.ArnComponents{
 			Service:      jsii.String("execute-api"),
 			Region:       api.Region,
 			Account:      api.Account,
 			Resource:     api.Id,
 			ResourceName: jsii.String(*defaults.String(api.StageName, "v1") + "/GET/" + *defaults.String(api.ResourcePath, demo.ResourcePath)),
 			ArnFormat:    awscdk.ArnFormat_SLASH_RESOURCE_NAME,
-		})),
+		}))
+	}
+	awsiam.Grant_AddToPrincipal(&awsiam.GrantOnPrincipalOptions{
+		Grantee:      role,
+		Actions:      jsii.Strings("execute-api:Invoke"),
+		ResourceArns: &methods,
 	})
 	return role
 }
