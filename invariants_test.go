@@ -23,13 +23,7 @@ var invariantConfigs = []struct {
 	context map[string]any
 }{
 	{"default", nil},
-	{"five clients in two accounts", map[string]any{"account": "111111111111", "clients": []any{
-		map[string]any{"region": "us-west-2", "cidr": "10.11.0.0/16"},
-		map[string]any{"region": "eu-west-1", "cidr": "10.12.0.0/16"},
-		map[string]any{"region": "ap-southeast-2", "cidr": "10.13.0.0/16"},
-		map[string]any{"region": "us-west-2", "cidr": "10.14.0.0/16", "account": "222222222222"},
-		map[string]any{"region": "eu-west-1", "cidr": "10.15.0.0/16", "account": "222222222222"},
-	}}},
+	{"five clients in two accounts", fiveClients},
 	{"logEncryption=kms, zone IDs", map[string]any{"logEncryption": "kms", "logRetentionDays": 365, "apiAvailabilityZones": "use1-az1,use1-az2"}},
 	{"China, a client in another account", map[string]any{"account": "111111111111", "apiRegion": "cn-north-1", "clients": []any{
 		map[string]any{"region": "cn-northwest-1", "cidr": "10.21.0.0/16", "account": "222222222222"},
@@ -46,6 +40,15 @@ var invariantConfigs = []struct {
 		}}},
 }
 
+// fiveClients is five clients in two accounts, three Regions.
+var fiveClients = map[string]any{"account": "111111111111", "clients": []any{
+	map[string]any{"region": "us-west-2", "cidr": "10.11.0.0/16"},
+	map[string]any{"region": "eu-west-1", "cidr": "10.12.0.0/16"},
+	map[string]any{"region": "ap-southeast-2", "cidr": "10.13.0.0/16"},
+	map[string]any{"region": "us-west-2", "cidr": "10.14.0.0/16", "account": "222222222222"},
+	map[string]any{"region": "eu-west-1", "cidr": "10.15.0.0/16", "account": "222222222222"},
+}}
+
 // configSynthesis is one configuration of the invariants, synthesized once
 // per test binary: TestInvariants and TestPolicySizes read the same
 // syntheses.
@@ -53,6 +56,8 @@ type configSynthesis struct {
 	deployed
 	// cfg is the configuration the app was built from.
 	cfg config.Config
+	// outdir holds the cloud assembly.
+	outdir string
 }
 
 // syntheses are the configurations synthesized so far, by name.
@@ -80,7 +85,7 @@ func synthesizedConfig(t *testing.T, name string, context map[string]any) config
 	if err != nil {
 		t.Fatalf("%s: %v", name, err)
 	}
-	return configSynthesis{deployed: deployedFrom(t, res.outdir), cfg: cfg}
+	return configSynthesis{deployed: deployedFrom(t, res.outdir), cfg: cfg, outdir: res.outdir}
 }
 
 // deployed is one synthesized configuration as the invariants read it:

@@ -3,6 +3,7 @@ package stacks
 import (
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
@@ -34,7 +35,11 @@ type AppProps struct {
 
 // App holds the stacks, for tests and for callers that add to them.
 type App struct {
+	// Api is the primary API's stack, the first of Apis.
 	Api *ApiStack
+	// Apis are the API stacks, one per API Region: the primary's, then
+	// the secondary's with secondaryApiRegion.
+	Apis []*ApiStack
 	// Spokes are the clients, in the order of the configuration.
 	Spokes []*Spoke
 	// Client and PeeringRoute are the first spoke's stacks: with one
@@ -53,6 +58,9 @@ type Spoke struct {
 	Stack  *ClientStack
 	// Route is nil over PrivateLink.
 	Route awscdk.Stack
+	// Routes are the return-route stacks, one per API Region in the order
+	// of App.Apis (Route is the first); nil over PrivateLink.
+	Routes []awscdk.Stack
 }
 
 // NewApp adds the API stack and, per client, a client stack and, over
@@ -83,54 +91,69 @@ func NewApp(scope constructs.Construct, props *AppProps) (*App, error) {
 	clients := cfg.ClientList()
 	privateLink := !cfg.UsesPeering()
 	var clientCidrs []string
-	var service *EndpointServiceSettings
+	// service is the endpoint service of each API stack over PrivateLink,
+	// with a Code of its own: an asset belongs to one stack.
+	service := func() *EndpointServiceSettings { return nil }
 	if privateLink {
-		service = endpointServiceSettings(cfg)
 		// Built only for this transport: peering has no use for it.
 		handler, err := gobundle.NewBundle(&gobundle.Props{ModuleRoot: props.ModuleRoot, Package: EndpointServicePackage})
 		if err != nil {
 			return nil, err
 		}
-		service.Code = handler.Code()
+		service = func() *EndpointServiceSettings {
+			s := endpointServiceSettings(cfg)
+			s.Code = handler.Code()
+			return s
+		}
 	} else {
 		for _, cl := range clients {
 			clientCidrs = append(clientCidrs, cl.Cidr)
 		}
 	}
 
-	api := NewApiStack(scope, cfg.StackName(config.RoleApi), &ApiStackProps{
-		StackProps:         stackProps(cfg.ApiRegion, cfg.Account, "Private REST API, its VPC and execute-api endpoint"),
-		VpcCidr:            cfg.ApiVpcCidr,
-		ClientCidrs:        clientCidrs,
-		ClientAccounts:     cfg.ClientAccounts(),
-		OrganizationId:     cfg.OrganizationId,
-		StageName:          cfg.StageName,
-		ParameterPrefix:    cfg.SSMPrefix() + "/api",
-		Logs:               logs,
-		ThrottleRateLimit:  cfg.ThrottleRateLimit,
-		ThrottleBurstLimit: cfg.ThrottleBurstLimit,
-		AvailabilityZones:  cfg.ApiZones(),
-		CloudWatchRole:     cfg.ApiGatewayCloudWatchRole == config.CloudWatchRoleCreate,
-		EndpointService:    service,
-	})
-	app := &App{Api: api}
+	app := &App{}
+	for _, region := range cfg.ApiRegions() {
+		description := "Private REST API, its VPC and execute-api endpoint"
+		if region != cfg.ApiRegion {
+			description += fmt.Sprintf(": the copy in a second Region, which the clients fail over to from %s", cfg.ApiRegion)
+		}
+		app.Apis = append(app.Apis, NewApiStack(scope, cfg.ApiStackName(region), &ApiStackProps{
+			StackProps:         stackProps(region, cfg.Account, description),
+			VpcCidr:            cfg.ApiVpcCidrOf(region),
+			ClientCidrs:        clientCidrs,
+			ClientAccounts:     cfg.ClientAccounts(),
+			OrganizationId:     cfg.OrganizationId,
+			StageName:          cfg.StageName,
+			ParameterPrefix:    cfg.SSMPrefix() + "/api",
+			Logs:               logs,
+			ThrottleRateLimit:  cfg.ThrottleRateLimit,
+			ThrottleBurstLimit: cfg.ThrottleBurstLimit,
+			AvailabilityZones:  cfg.ApiZonesOf(region),
+			CloudWatchRole:     cfg.ApiGatewayCloudWatchRole == config.CloudWatchRoleCreate,
+			EndpointService:    service(),
+		}))
+	}
+	app.Api = app.Apis[0]
+	api := app.Api
 	for _, cl := range clients {
 		account, apiAccount := cfg.Account, ""
 		if cl.Account != "" && cl.Account != cfg.Account {
 			account, apiAccount = cl.Account, cfg.Account
 		}
-		description := fmt.Sprintf("Client VPC peered with %s, DNS for the private API, and the Lambda client", cfg.ApiRegion)
+		regions := strings.Join(cfg.ApiRegions(), " and ")
+		description := fmt.Sprintf("Client VPC peered with %s, DNS for the private API, and the Lambda client", regions)
 		if privateLink {
-			description = fmt.Sprintf("Client VPC with a PrivateLink endpoint to the API's service in %s, DNS for the private API, and the Lambda client", cfg.ApiRegion)
+			description = fmt.Sprintf("Client VPC with a PrivateLink endpoint to the API's service in %s, DNS for the private API, and the Lambda client", regions)
+		}
+		var sides []ApiSide
+		for _, a := range app.Apis {
+			region := *a.Stack.Region()
+			sides = append(sides, ApiSide{Network: a.Network, Service: a.Service, Region: region, VpcCidr: cfg.ApiVpcCidrOf(region), Account: apiAccount})
 		}
 		client := NewClientStack(scope, cfg.ClientStackName(config.RoleClient, cl), &ClientStackProps{
 			StackProps:        stackProps(cl.Region, account, description),
 			VpcCidr:           cl.Cidr,
-			Api:               api.Network,
-			Service:           api.Service,
-			ApiRegion:         cfg.ApiRegion,
-			ApiAccount:        apiAccount,
-			ApiVpcCidr:        cfg.ApiVpcCidr,
+			Apis:              sides,
 			Code:              bundle.Code(),
 			Logs:              logs,
 			MaxAttempts:       cfg.ClientMaxAttempts,
@@ -140,20 +163,28 @@ func NewApp(scope constructs.Construct, props *AppProps) (*App, error) {
 			Probe:             probeSettings(cfg, cl),
 		})
 		spoke := &Spoke{Client: cl, Stack: client}
-		if privateLink {
-			// CDK does not order stacks of two accounts, whose weak
-			// references it leaves unordered.
-			client.Stack.AddStackDependency(api.Stack, jsii.String("connects to the API's endpoint service and resolves the API's hostname"))
-		} else {
-			spoke.Route = newReturnRoute(scope, cfg, cl, api, client, stackProps(cfg.ApiRegion, cfg.Account,
-				fmt.Sprintf("Route from the API's VPC back to the client VPC in %s", cl.Region)))
-			client.Stack.AddStackDependency(api.Stack, jsii.String("peers with the API's VPC and resolves the API's hostname"))
+		for i, a := range app.Apis {
+			if privateLink {
+				// CDK does not order stacks of two accounts, whose weak
+				// references it leaves unordered.
+				client.Stack.AddStackDependency(a.Stack, jsii.String("connects to the API's endpoint service and resolves the API's hostname"))
+				continue
+			}
+			region := *a.Stack.Region()
+			spoke.Routes = append(spoke.Routes, newReturnRoute(scope, cfg.ReturnRouteStackName(cl, region), cl, a, client.PeeringIds[i],
+				client, stackProps(region, cfg.Account, fmt.Sprintf("Route from the API's VPC back to the client VPC in %s", cl.Region))))
+			client.Stack.AddStackDependency(a.Stack, jsii.String("peers with the API's VPC and resolves the API's hostname"))
 		}
 		if apiAccount != "" {
-			trustReader(cfg, api.Stack, client.Stack)
-			if spoke.Route != nil {
-				trustReader(cfg, client.Stack, spoke.Route)
+			for _, a := range app.Apis {
+				trustReader(cfg, a.Stack, client.Stack)
 			}
+			for _, route := range spoke.Routes {
+				trustReader(cfg, client.Stack, route)
+			}
+		}
+		if len(spoke.Routes) > 0 {
+			spoke.Route = spoke.Routes[0]
 		}
 		app.Spokes = append(app.Spokes, spoke)
 	}
@@ -187,11 +218,12 @@ func trustReader(cfg config.Config, producer, consumer awscdk.Stack) {
 	p.TrustReader(consumer)
 }
 
-// newReturnRoute adds a client's return-route stack, in the API's Region.
-func newReturnRoute(scope constructs.Construct, cfg config.Config, cl config.Client, api *ApiStack, client *ClientStack, props awscdk.StackProps) awscdk.Stack {
-	route := NewPeeringRouteStack(scope, cfg.ClientStackName(config.RolePeeringRoute, cl), &PeeringRouteStackProps{
+// newReturnRoute adds a client's return-route stack, in the Region of api,
+// through the client's peering connection to it.
+func newReturnRoute(scope constructs.Construct, name string, cl config.Client, api *ApiStack, peeringId *string, client *ClientStack, props awscdk.StackProps) awscdk.Stack {
+	route := NewPeeringRouteStack(scope, name, &PeeringRouteStackProps{
 		StackProps:               props,
-		PeeringConnectionId:      client.Peering.PeeringConnectionId(),
+		PeeringConnectionId:      peeringId,
 		ClientCidr:               cl.Cidr,
 		RouteTableParameterNames: api.Network.RouteTableParameterNames(),
 	})

@@ -6,7 +6,6 @@ package stacks
 
 import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
@@ -16,11 +15,12 @@ import (
 
 	"crossregionapi/config"
 	"crossregionapi/constructs/apiendpointservice"
+	"crossregionapi/constructs/clientvpc"
 	"crossregionapi/constructs/pathprobe"
-	"crossregionapi/constructs/peeredclientvpc"
+	"crossregionapi/constructs/peeringpath"
 	"crossregionapi/constructs/peeringroute"
 	"crossregionapi/constructs/privateapivpc"
-	"crossregionapi/constructs/privatelinkclientvpc"
+	"crossregionapi/constructs/privatelinkpath"
 )
 
 // ApiStackProps configures the API stack.
@@ -163,21 +163,10 @@ type ClientStackProps struct {
 	awscdk.StackProps
 	// VpcCidr is the client VPC's range. Required.
 	VpcCidr string
-	// Api is the API side, from the API stack; its deploy-time values
-	// (VPC id, API id, endpoint DNS) cross Regions as stack references.
-	// Required.
-	Api privateapivpc.PrivateApiVpc
-	// Service, when set, is the API's endpoint service: the client reaches
-	// the API through an interface endpoint to it instead of peering with
-	// the API's VPC. Default: peering.
-	Service apiendpointservice.ApiEndpointService
-	// ApiRegion and ApiVpcCidr describe the API side at synth time. Required.
-	ApiRegion  string
-	ApiVpcCidr string
-	// ApiAccount is the API's account when it is not the stack's own;
-	// the peering request then names the API's accepter role.
-	// Default: the stack's account.
-	ApiAccount string
+	// Apis are the API sides the client has a path to, in the order its
+	// function calls them: the primary, then the one it fails over to.
+	// Required: one, or two in two Regions.
+	Apis []ApiSide
 	// Code of the client function. Required.
 	Code awslambda.Code
 	// Logs is how the stack keeps its logs.
@@ -192,102 +181,142 @@ type ClientStackProps struct {
 	Probe *ProbeSettings
 }
 
-// ClientStack holds the client VPC, its path to the API (a peering
-// connection or a PrivateLink endpoint), the DNS and the client function,
+// ApiSide is one API Region's side as a client stack reaches it.
+type ApiSide struct {
+	// Network is the API, from its stack; its deploy-time values (VPC id,
+	// API id, endpoint DNS) cross Regions as stack references. Required.
+	Network privateapivpc.PrivateApiVpc
+	// Service, when set, is the API's endpoint service: the client reaches
+	// the API through an interface endpoint to it instead of peering with
+	// the API's VPC. Default: peering. Every side of a client has one
+	// transport.
+	Service apiendpointservice.ApiEndpointService
+	// Region and VpcCidr describe the API side at synth time. Required.
+	Region, VpcCidr string
+	// Account is the API's account when it is not the stack's own; a
+	// peering request then names the API's accepter role.
+	// Default: the stack's account.
+	Account string
+}
+
+// ClientStack holds the client VPC, its paths to the APIs (peering
+// connections or PrivateLink endpoints), their DNS, the client function,
 // and its probe.
 type ClientStack struct {
 	Stack  awscdk.Stack
-	Client ClientSide
-	// Peering is the client over VPC peering, or nil over PrivateLink.
-	Peering peeredclientvpc.PeeredClientVpc
+	Client clientvpc.ClientVpc
+	// PeeringIds are the ids of the peering connections to each API side,
+	// in the order of ClientStackProps.Apis; nil over PrivateLink.
+	PeeringIds []*string
 	// Probe is nil without ClientStackProps.Probe.
 	Probe pathprobe.PathProbe
 }
 
-// ClientSide is what both client constructs offer.
-type ClientSide interface {
-	constructs.Construct
-	Vpc() awsec2.IVpc
-	Function() awslambda.IFunction
-	ApiUrl() *string
-}
-
-// NewClientStack builds the client side.
+// NewClientStack builds the client side: a ClientVpc with a path to each
+// API side. The first path is built in the client construct itself, where
+// the one path of a client has always been, so that a client's resources
+// keep their logical ids when a second API Region is added; the second in
+// a construct named by its Region.
 func NewClientStack(scope constructs.Construct, id string, props *ClientStackProps) *ClientStack {
 	stack := newAzStack(scope, id, &props.StackProps, props.AvailabilityZones)
 	c := &ClientStack{Stack: stack}
-	if props.Service != nil {
-		c.Client = newPrivateLinkClient(stack, props)
-	} else {
-		c.Peering = newPeeredClient(stack, props)
-		c.Client = c.Peering
+	var paths []clientvpc.BuildPath
+	for i, api := range props.Apis {
+		paths = append(paths, buildPath(i, api, props.VpcCidr))
 	}
+	c.Client = clientvpc.NewClientVpc(stack, "Client", &clientvpc.ClientVpcProps{
+		Cidr:                         jsii.String(props.VpcCidr),
+		Paths:                        paths,
+		Code:                         props.Code,
+		FunctionTimeout:              awscdk.Duration_Seconds(jsii.Number(config.ClientFunctionTimeoutSeconds)),
+		LogRetention:                 props.Logs.Retention,
+		LogEncryptionKey:             props.Logs.logKey(stack),
+		RestrictDefaultSecurityGroup: props.Logs.restrictDefaultSG(),
+		MaxAttempts:                  jsii.Number(float64(props.MaxAttempts)),
+		BackoffBase:                  awscdk.Duration_Millis(jsii.Number(float64(props.BackoffBaseMs))),
+		BackoffMax:                   awscdk.Duration_Millis(jsii.Number(float64(props.BackoffMaxMs))),
+	})
+	c.outputPaths(props.Apis)
 	output(stack, "FunctionName", c.Client.Function().FunctionName(), "Name of the client function: invoke it to call the API")
 	output(stack, "ApiUrl", c.Client.ApiUrl(), "Base URL the client calls")
+	if len(props.Apis) > 1 {
+		output(stack, "FailoverApiUrl", c.Client.Paths()[1].Api().Url(), "Base URL the client calls when the first fails, in "+props.Apis[1].Region)
+	}
 	if props.Probe != nil {
 		c.Probe = addProbe(c, props.Probe)
 	}
 	return c
 }
 
-// newPrivateLinkClient is the client of an endpoint service.
-func newPrivateLinkClient(stack awscdk.Stack, props *ClientStackProps) privatelinkclientvpc.PrivateLinkClientVpc {
-	api := props.Api
-	var apiAccount *string
-	if props.ApiAccount != "" {
-		apiAccount = jsii.String(props.ApiAccount)
+// buildPath builds the client's path to api, the i-th API side, from the
+// client VPC of range cidr.
+func buildPath(i int, api ApiSide, cidr string) clientvpc.BuildPath {
+	id := "Path-" + api.Region
+	if api.Service != nil {
+		props := privateLinkPath(api, cidr)
+		if i == 0 {
+			return privatelinkpath.BuildInClient(props)
+		}
+		return privatelinkpath.Build(id, props)
 	}
-	client := privatelinkclientvpc.NewPrivateLinkClientVpc(stack, "Client", &privatelinkclientvpc.PrivateLinkClientVpcProps{
-		Cidr:                         jsii.String(props.VpcCidr),
-		ServiceName:                  props.Service.ServiceName(),
-		ApiRegion:                    jsii.String(props.ApiRegion),
-		ApiAccount:                   apiAccount,
-		ApiId:                        api.Api().RestApiId(),
-		StageName:                    api.StageName(),
-		ResourcePath:                 api.ResourcePath(),
-		Code:                         props.Code,
-		FunctionTimeout:              awscdk.Duration_Seconds(jsii.Number(config.ClientFunctionTimeoutSeconds)),
-		LogRetention:                 props.Logs.Retention,
-		LogEncryptionKey:             props.Logs.logKey(stack),
-		RestrictDefaultSecurityGroup: props.Logs.restrictDefaultSG(),
-		MaxAttempts:                  jsii.Number(float64(props.MaxAttempts)),
-		BackoffBase:                  awscdk.Duration_Millis(jsii.Number(float64(props.BackoffBaseMs))),
-		BackoffMax:                   awscdk.Duration_Millis(jsii.Number(float64(props.BackoffMaxMs))),
-	})
-	output(stack, "EndpointId", client.Endpoint().VpcEndpointId(), "Id of the PrivateLink endpoint to the API's endpoint service")
-	return client
+	props := peeringPath(api)
+	if i == 0 {
+		return peeringpath.BuildInClient(props)
+	}
+	return peeringpath.Build(id, props)
 }
 
-// newPeeredClient is the client over VPC peering.
-func newPeeredClient(stack awscdk.Stack, props *ClientStackProps) peeredclientvpc.PeeredClientVpc {
-	api := props.Api
-	var peerAccount, peerRole *string
-	if props.ApiAccount != "" {
-		peerAccount, peerRole = jsii.String(props.ApiAccount), api.PeeringAccepterRole().RoleArn()
+// privateLinkPath is the path to an endpoint service from the client VPC
+// of range cidr.
+func privateLinkPath(api ApiSide, cidr string) *privatelinkpath.PrivateLinkPathProps {
+	return &privatelinkpath.PrivateLinkPathProps{
+		VpcCidr:      jsii.String(cidr),
+		ServiceName:  api.Service.ServiceName(),
+		ApiRegion:    jsii.String(api.Region),
+		ApiAccount:   optional(api.Account),
+		ApiId:        api.Network.Api().RestApiId(),
+		StageName:    api.Network.StageName(),
+		ResourcePath: api.Network.ResourcePath(),
 	}
-	client := peeredclientvpc.NewPeeredClientVpc(stack, "Client", &peeredclientvpc.PeeredClientVpcProps{
-		Cidr:                         jsii.String(props.VpcCidr),
-		PeerVpcId:                    api.Vpc().VpcId(),
-		PeerRegion:                   jsii.String(props.ApiRegion),
-		PeerAccount:                  peerAccount,
-		PeerRoleArn:                  peerRole,
-		PeerCidr:                     jsii.String(props.ApiVpcCidr),
-		ApiId:                        api.Api().RestApiId(),
-		StageName:                    api.StageName(),
-		ResourcePath:                 api.ResourcePath(),
-		EndpointDnsName:              api.EndpointDnsName(),
-		EndpointHostedZoneId:         api.EndpointHostedZoneId(),
-		Code:                         props.Code,
-		FunctionTimeout:              awscdk.Duration_Seconds(jsii.Number(config.ClientFunctionTimeoutSeconds)),
-		LogRetention:                 props.Logs.Retention,
-		LogEncryptionKey:             props.Logs.logKey(stack),
-		RestrictDefaultSecurityGroup: props.Logs.restrictDefaultSG(),
-		MaxAttempts:                  jsii.Number(float64(props.MaxAttempts)),
-		BackoffBase:                  awscdk.Duration_Millis(jsii.Number(float64(props.BackoffBaseMs))),
-		BackoffMax:                   awscdk.Duration_Millis(jsii.Number(float64(props.BackoffMaxMs))),
-	})
-	output(stack, "PeeringConnectionId", client.PeeringConnectionId(), "Id of the VPC peering connection to the API's VPC")
-	return client
+}
+
+// peeringPath is the path over VPC peering.
+func peeringPath(api ApiSide) *peeringpath.PeeringPathProps {
+	n := api.Network
+	var peerRole *string
+	if api.Account != "" {
+		peerRole = n.PeeringAccepterRole().RoleArn()
+	}
+	return &peeringpath.PeeringPathProps{
+		PeerVpcId:            n.Vpc().VpcId(),
+		PeerRegion:           jsii.String(api.Region),
+		PeerAccount:          optional(api.Account),
+		PeerRoleArn:          peerRole,
+		PeerCidr:             jsii.String(api.VpcCidr),
+		ApiId:                n.Api().RestApiId(),
+		StageName:            n.StageName(),
+		ResourcePath:         n.ResourcePath(),
+		EndpointDnsName:      n.EndpointDnsName(),
+		EndpointHostedZoneId: n.EndpointHostedZoneId(),
+	}
+}
+
+// outputPaths outputs the id of each path's peering connection or
+// endpoint, and keeps the peering connections' ids for the return routes.
+func (c *ClientStack) outputPaths(apis []ApiSide) {
+	for i, p := range c.Client.Paths() {
+		id, secondary := "", ""
+		if i > 0 {
+			id, secondary = "Failover", " in "+apis[i].Region+", which the client fails over to"
+		}
+		switch p := p.(type) {
+		case peeringpath.PeeringPath:
+			c.PeeringIds = append(c.PeeringIds, p.PeeringConnectionId())
+			output(c.Stack, id+"PeeringConnectionId", p.PeeringConnectionId(), "Id of the VPC peering connection to the API's VPC"+secondary)
+		case privatelinkpath.PrivateLinkPath:
+			output(c.Stack, id+"EndpointId", p.Endpoint().VpcEndpointId(), "Id of the PrivateLink endpoint to the API's endpoint service"+secondary)
+		}
+	}
 }
 
 // PeeringRouteStackProps configures the return-route stack.
