@@ -216,7 +216,11 @@ func (e *RegionsError) Error() string {
 		}
 		fmt.Fprintf(&b, "%s (%s)", f.Region, f.Kind)
 	}
-	fmt.Fprintf(&b, ", %d attempts in all", e.Attempts())
+	fmt.Fprintf(&b, ", %d attempt", e.Attempts())
+	if e.Attempts() != 1 {
+		b.WriteByte('s')
+	}
+	b.WriteString(" in all")
 	for _, f := range e.Failures {
 		b.WriteString(" | ")
 		b.WriteString(f.Error())
