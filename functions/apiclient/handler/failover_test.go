@@ -583,3 +583,47 @@ func TestResultJSON(t *testing.T) {
 		}
 	}
 }
+
+// TestSingleRegionUnchanged: without a failover Region the error text and
+// every log record are what they were before there could be one: no
+// Region in the text, no apiRegion in any record, the same keys.
+func TestSingleRegionUnchanged(t *testing.T) {
+	srv := apitest.NewServer(t, 503, 503, 200)
+	cfg := testConfig(srv.URL + "/v1")
+	cfg.MaxAttempts = 2
+	th := newTestHandler(t, cfg, srv.Server)
+
+	_, err := th.Handle(context.Background(), json.RawMessage(`{}`))
+	if _, serr := th.Handle(context.Background(), json.RawMessage(`{}`)); serr != nil {
+		t.Fatalf("second call: %v", serr)
+	}
+
+	wantPrefix := "GET " + srv.URL + "/v1/hello failed after 2 attempts: HTTP 503 (server_error): Service Unavailable"
+	if err == nil || !strings.HasPrefix(err.Error(), wantPrefix) {
+		t.Errorf("error text: got %v, want it to start %q", err, wantPrefix)
+	}
+	wantKeys := map[string][]string{
+		"API call failed, retrying": {"attempt", "error", "kind", "level", "msg", "status", "time", "url", "waitMs"},
+		"API call failed":           {"attempts", "error", "hint", "kind", "level", "msg", "status", "time", "url"},
+		"API call succeeded":        {"attempts", "latencyMs", "level", "msg", "status", "time", "url"},
+	}
+	var msgs []string
+	for _, line := range strings.Split(strings.TrimSpace(th.logs.String()), "\n") {
+		var rec map[string]any
+		if err := json.Unmarshal([]byte(line), &rec); err != nil {
+			t.Fatal(err)
+		}
+		msg, _ := rec["msg"].(string)
+		msgs = append(msgs, msg)
+		var keys []string
+		for k := range rec {
+			keys = append(keys, k)
+		}
+		if diff := cmp.Diff(wantKeys[msg], keys, cmpSorted); diff != "" {
+			t.Errorf("keys of %q (-want +got):\n%s", msg, diff)
+		}
+	}
+	if diff := cmp.Diff([]string{"API call failed, retrying", "API call failed", "API call succeeded"}, msgs); diff != "" {
+		t.Errorf("log messages (-want +got):\n%s", diff)
+	}
+}
