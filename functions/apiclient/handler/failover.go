@@ -81,10 +81,13 @@ func (t target) logAttrs() []any {
 //     error names the 403 of each Region. The per-Region probe (no
 //     failover) keeps a 403 in one Region from going unseen.
 //
-// A 429 (throttled) is not in the list: API Gateway throttles "all APIs in
-// your account, per Region" (API Gateway Developer Guide, "Throttling
-// requests to your HTTP API"; REST APIs alike) and each stage by its own
-// limits, so the Region is healthy but busy. The handler backs off and
+// A 429 (throttled) is not in the list: "API Gateway examines the rate and
+// a burst of request submissions against all APIs in your account, per
+// Region", and stages and methods have target limits of their own (API
+// Gateway Developer Guide, "Throttle requests to your REST APIs for better
+// throughput in API Gateway",
+// https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-request-throttling.html),
+// so the Region is healthy but busy. The handler backs off and
 // retries it there, as with one Region, and only when it throttled every
 // attempt (or the next wait would pass the deadline) tries the other
 // Region, whose limits are its own. Throttling never opens the Region's
