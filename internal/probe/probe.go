@@ -49,12 +49,23 @@ const (
 	// DimensionFailureKind is the handler's classification of a failure
 	// (handler.Kind: forbidden, timeout, dns, ...).
 	DimensionFailureKind = "FailureKind"
+	// DimensionAPIRegion is the API Region a probe called. Only a client
+	// with a failover Region writes it: it probes each Region on its own,
+	// and its records have Dimensions() and ApiRegion. A client of one
+	// Region writes the records it always has, without it.
+	DimensionAPIRegion = "ApiRegion"
 )
 
 // Dimensions are the dimensions of every probe metric, in the order the
 // record and the alarm list them.
 func Dimensions() []string {
 	return []string{DimensionApp, DimensionClientRegion, DimensionClientAccount}
+}
+
+// RegionDimensions are the dimensions of every probe metric of a client
+// with a failover Region: Dimensions() and DimensionAPIRegion.
+func RegionDimensions() []string {
+	return append(Dimensions(), DimensionAPIRegion)
 }
 
 // Event is the payload the schedule sends: Probe marks the invocation as a
