@@ -14,6 +14,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+
+	"crossregionapi/internal/ctxsleep"
 )
 
 const (
@@ -80,19 +82,8 @@ func New(cfg Config, client *http.Client, creds aws.CredentialsProvider, logger 
 		Logger:      logger,
 		Metrics:     os.Stdout,
 		Now:         time.Now,
-		Sleep:       sleep,
+		Sleep:       ctxsleep.Sleep,
 		RandInt64N:  rand.Int64N,
-	}
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
 	}
 }
 
