@@ -36,6 +36,15 @@ func TestProbePerClient(t *testing.T) {
 						t.Fatalf("%s: %d dashboards, want 1", name, len(boards))
 					}
 					dashboard = cdktest.JSON(boards[0]["DashboardBody"])
+					// A dashboard's Ref is its name.
+					outputs, _ := tmpl["Outputs"].(map[string]any)
+					var board string
+					for id := range cdktest.Resources(tmpl, "AWS::CloudWatch::Dashboard") {
+						board = id
+					}
+					if got, _ := outputs["ProbeDashboardName"].(map[string]any); got == nil || cdktest.JSON(got["Value"]) != cdktest.JSON(map[string]any{"Ref": board}) {
+						t.Errorf("%s: output ProbeDashboardName %v, want the dashboard's name (Ref %s)", name, got, board)
+					}
 				}
 			}
 			var clients int
@@ -48,6 +57,15 @@ func TestProbePerClient(t *testing.T) {
 				}
 				clients++
 				checkProbe(t, name, tmpl, d.region[name])
+				outputs, _ := tmpl["Outputs"].(map[string]any)
+				topic, _ := outputs["ProbeAlarmTopicArn"].(map[string]any)
+				var topics []string
+				for id := range cdktest.Resources(tmpl, "AWS::SNS::Topic") {
+					topics = append(topics, id)
+				}
+				if len(topics) != 1 || topic == nil || cdktest.JSON(topic["Value"]) != cdktest.JSON(map[string]any{"Ref": topics[0]}) {
+					t.Errorf("%s: output ProbeAlarmTopicArn %v, want the alarm topic %v", name, topic, topics)
+				}
 				alarm := cdktest.Props(tmpl, "AWS::CloudWatch::Alarm")[0]
 				if !strings.Contains(dashboard, alarm["AlarmName"].(string)) || !strings.Contains(dashboard, `\"region\":\"`+d.region[name]+`\"`) {
 					t.Errorf("the dashboard does not show the client of %s (alarm %s)", name, alarm["AlarmName"])

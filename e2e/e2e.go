@@ -30,6 +30,7 @@ import (
 
 	"crossregionapi/config"
 	"crossregionapi/functions/apiclient/handler"
+	"crossregionapi/internal/ctxsleep"
 	"crossregionapi/internal/demo"
 	"crossregionapi/internal/probe"
 )
@@ -1131,14 +1132,7 @@ func (r *runner) wait(ctx context.Context, d time.Duration) error {
 	if r.sleep != nil {
 		return r.sleep(ctx, d)
 	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return ctxsleep.Sleep(ctx, d)
 }
 
 // waitFor looks with check every poll until it says done, for at most

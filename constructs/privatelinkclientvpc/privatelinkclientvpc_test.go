@@ -1,6 +1,7 @@
 package privatelinkclientvpc_test
 
 import (
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -77,9 +78,14 @@ func TestEndpointAndDns(t *testing.T) {
 	if got, want := zone["Name"], apiID+".execute-api.us-east-2.amazonaws.com."; got != want {
 		t.Errorf("zone: got %v, want %v", got, want)
 	}
+	// The endpoint's first DNS entry, its Regional name, is
+	// "{hosted zone id}:{DNS name}".
 	alias := cdktest.JSON(cdktest.Props(tmpl, "AWS::Route53::RecordSetGroup")[0]["RecordSets"].([]any)[0].(map[string]any)["AliasTarget"])
-	if !strings.Contains(alias, `"Fn::GetAtt":["`+endpointID+`","DnsEntries"]`) {
-		t.Errorf("alias target %s, want the local endpoint's DNS entry", alias)
+	part := func(i int) string {
+		return `{"Fn::Select":[` + fmt.Sprint(i) + `,{"Fn::Split":[":",{"Fn::Select":[0,{"Fn::GetAtt":["` + endpointID + `","DnsEntries"]}]}]}]}`
+	}
+	if want := `{"DNSName":` + part(1) + `,"HostedZoneId":` + part(0) + `}`; alias != want {
+		t.Errorf("alias target %s, want the name and zone of the local endpoint's Regional DNS entry, %s", alias, want)
 	}
 	for _, typ := range []string{"AWS::EC2::VPCPeeringConnection", "AWS::EC2::Route", "AWS::EC2::InternetGateway", "AWS::EC2::NatGateway"} {
 		if n := len(cdktest.Resources(tmpl, typ)); n != 0 {

@@ -15,13 +15,22 @@ import (
 // the call must leave through the VPC peering connection, or the API's
 // aws:SourceVpce condition denies it. It follows no redirect: a redirected
 // request would go out with a signature made for another URL.
+//
+// With a failover Region, the TCP connection and the TLS handshake each
+// have Config.ConnectTimeout rather than the whole attempt's timeout: an
+// API Region that accepts no connection, or accepts and never answers,
+// then costs about that before the handler fails over.
 func NewHTTPClient(cfg Config) *http.Client {
-	dialer := &net.Dialer{Timeout: cfg.AttemptTimeout, KeepAlive: 30 * time.Second}
+	connect := cfg.AttemptTimeout
+	if cfg.hasFailover() {
+		connect = cfg.ConnectTimeout
+	}
+	dialer := &net.Dialer{Timeout: connect, KeepAlive: 30 * time.Second}
 	transport := &http.Transport{
 		Proxy:                 nil,
 		DialContext:           dialer.DialContext,
 		TLSClientConfig:       &tls.Config{MinVersion: tls.VersionTLS12},
-		TLSHandshakeTimeout:   cfg.AttemptTimeout,
+		TLSHandshakeTimeout:   connect,
 		ResponseHeaderTimeout: cfg.AttemptTimeout,
 		ForceAttemptHTTP2:     true,
 		MaxIdleConns:          4,

@@ -24,6 +24,13 @@ const (
 	EnvBackoffBase    = "BACKOFF_BASE_MS"
 	EnvBackoffMax     = "BACKOFF_MAX_MS"
 	EnvAPITransport   = "API_TRANSPORT"
+
+	// The failover Region's variables (failover.go): both of the first two
+	// or neither; the other two only with them.
+	EnvFailoverAPIURL    = "FAILOVER_API_URL"
+	EnvFailoverAPIRegion = "FAILOVER_API_REGION"
+	EnvConnectTimeout    = "CONNECT_TIMEOUT_MS"
+	EnvFailoverCooldown  = "FAILOVER_COOLDOWN_MS"
 )
 
 // Values of API_TRANSPORT: what carries the calls to the API's VPC, which
@@ -46,6 +53,12 @@ const (
 	DefaultMaxAttempts    = 3
 	DefaultBackoffBase    = 100 * time.Millisecond
 	DefaultBackoffMax     = 2000 * time.Millisecond
+	// DefaultConnectTimeout bounds the TCP connection and TLS handshake to
+	// an API Region when there is another to fail over to.
+	DefaultConnectTimeout = 1000 * time.Millisecond
+	// DefaultFailoverCooldown is how long a warm function skips an API
+	// Region that just failed before it tries it first again.
+	DefaultFailoverCooldown = 30 * time.Second
 )
 
 // Config is the function's configuration, read once per execution
@@ -73,6 +86,20 @@ type Config struct {
 	// Transport is TransportPeering or TransportPrivateLink; "" counts as
 	// TransportPeering.
 	Transport string
+
+	// FailoverAPIURL and FailoverAPIRegion are the second API, in another
+	// Region, the handler fails over to (failover.go); both "" without
+	// one. The remaining fields are set only with them.
+	FailoverAPIURL    string
+	FailoverAPIRegion string
+	// ConnectTimeout bounds the TCP connection and the TLS handshake of an
+	// attempt, so an API Region that does not answer costs this, not
+	// AttemptTimeout, before the handler fails over. At most
+	// AttemptTimeout.
+	ConnectTimeout time.Duration
+	// FailoverCooldown is how long a Region that failed is tried only
+	// after the other one.
+	FailoverCooldown time.Duration
 }
 
 // TargetURL is the URL the handler GETs.
@@ -92,18 +119,16 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 
 	cfg := Config{APIRegion: get(EnvAPIRegion)}
 
-	const urlAllowed = "must be an absolute https URL with the stage and no query, such as https://abc123.execute-api.us-east-1.amazonaws.com/v1"
 	switch raw := get(EnvAPIURL); {
 	case raw == "":
 		errs = append(errs, fmt.Errorf("%s is required: %s", EnvAPIURL, urlAllowed))
 	default:
-		u, err := url.Parse(raw)
-		if err != nil || u.Scheme != "https" || u.Host == "" || u.Hostname() == "" ||
-			u.User != nil || u.RawQuery != "" || u.Fragment != "" || u.Opaque != "" {
+		u, ok := apiURL(raw)
+		if !ok {
 			bad(EnvAPIURL, raw, urlAllowed)
 			break
 		}
-		cfg.APIURL = strings.TrimRight(raw, "/")
+		cfg.APIURL = u
 	}
 
 	if cfg.APIRegion == "" {
@@ -162,10 +187,79 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		bad(EnvAPITransport, raw, fmt.Sprintf("must be %s or %s (unset means %s)", TransportPeering, TransportPrivateLink, TransportPeering))
 	}
 
+	failoverFromEnv(get, ms, &cfg, &errs)
+
 	if len(errs) > 0 {
 		return Config{}, errors.Join(errs...)
 	}
 	return cfg, nil
+}
+
+// failoverFromEnv reads the failover Region's variables into cfg, once
+// the primary's are read, and appends their problems to errs. ms reads a
+// variable in milliseconds, or appends its problem to errs and returns
+// its default.
+func failoverFromEnv(get func(string) string, ms func(name string, def time.Duration, lo, hi int) time.Duration, cfg *Config, errs *[]error) {
+	add := func(format string, a ...any) { *errs = append(*errs, fmt.Errorf(format, a...)) }
+	rawURL, region := get(EnvFailoverAPIURL), get(EnvFailoverAPIRegion)
+	const unsetBoth = "unset both for a single API Region"
+	switch {
+	case rawURL == "" && region == "":
+		for _, name := range []string{EnvConnectTimeout, EnvFailoverCooldown} {
+			if raw := get(name); raw != "" {
+				add("invalid %s %q: applies only with %s and %s; unset it, or set both", name, raw, EnvFailoverAPIURL, EnvFailoverAPIRegion)
+			}
+		}
+		return
+	case region == "":
+		add("%s is required with %s=%s: the failover API's Region, such as us-west-2; or %s",
+			EnvFailoverAPIRegion, EnvFailoverAPIURL, rawURL, unsetBoth)
+	case rawURL == "":
+		add("%s is required with %s=%s: the failover API's URL, such as https://def456.execute-api.%s.amazonaws.com/v1; or %s",
+			EnvFailoverAPIURL, EnvFailoverAPIRegion, region, region, unsetBoth)
+	}
+
+	if rawURL != "" {
+		if u, ok := apiURL(rawURL); !ok {
+			add("invalid %s %q: %s", EnvFailoverAPIURL, rawURL, urlAllowed)
+		} else if u == cfg.APIURL {
+			add("invalid %s %q: the same API as %s; it must be the API in %s", EnvFailoverAPIURL, rawURL, EnvAPIURL, EnvFailoverAPIRegion)
+		} else {
+			cfg.FailoverAPIURL = u
+		}
+	}
+	if region != "" {
+		switch {
+		case !validRegion(region):
+			add("invalid %s %q: must be a Region name such as us-west-2", EnvFailoverAPIRegion, region)
+		case region == cfg.APIRegion:
+			add("invalid %s %q: must differ from %s (%s), since a failover in the same Region fails with it; %s",
+				EnvFailoverAPIRegion, region, EnvAPIRegion, cfg.APIRegion, unsetBoth)
+		default:
+			cfg.FailoverAPIRegion = region
+		}
+	}
+
+	before := len(*errs)
+	cfg.ConnectTimeout = ms(EnvConnectTimeout, DefaultConnectTimeout, 1, 900_000)
+	cfg.FailoverCooldown = ms(EnvFailoverCooldown, DefaultFailoverCooldown, 1, 3_600_000)
+	if len(*errs) == before && cfg.ConnectTimeout > cfg.AttemptTimeout {
+		add("invalid %s %d ms: must be at most %s (%d ms), which bounds the whole attempt",
+			EnvConnectTimeout, cfg.ConnectTimeout.Milliseconds(), EnvAttemptTimeout, cfg.AttemptTimeout.Milliseconds())
+	}
+}
+
+// urlAllowed says what API_URL and FAILOVER_API_URL must be.
+const urlAllowed = "must be an absolute https URL with the stage and no query, such as https://abc123.execute-api.us-east-1.amazonaws.com/v1"
+
+// apiURL checks an API's base URL and returns it without a trailing slash.
+func apiURL(raw string) (string, bool) {
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme != "https" || u.Host == "" || u.Hostname() == "" ||
+		u.User != nil || u.RawQuery != "" || u.Fragment != "" || u.Opaque != "" {
+		return "", false
+	}
+	return strings.TrimRight(raw, "/"), true
 }
 
 // validRegion accepts names such as us-east-1, us-gov-west-1 and

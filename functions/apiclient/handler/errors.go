@@ -35,6 +35,9 @@ const (
 // where to look.
 type CallError struct {
 	URL string
+	// Region is the API Region called, set only when the handler has a
+	// failover Region (Config.FailoverAPIRegion), so the text names it.
+	Region string
 	// Status is the last HTTP status, 0 when no response arrived.
 	Status   int
 	Attempts int
@@ -45,7 +48,11 @@ type CallError struct {
 
 func (e *CallError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "GET %s failed after %d attempt", e.URL, e.Attempts)
+	fmt.Fprintf(&b, "GET %s", e.URL)
+	if e.Region != "" {
+		fmt.Fprintf(&b, " in %s", e.Region)
+	}
+	fmt.Fprintf(&b, " failed after %d attempt", e.Attempts)
 	if e.Attempts != 1 {
 		b.WriteByte('s')
 	}
@@ -82,35 +89,41 @@ const privateLinkNetworkHint = "the PrivateLink path: security groups (the clien
 // fixed. transport is Config.Transport: the network kinds name the path it
 // carries calls on.
 func hint(k Kind, status int, region, transport string) string {
+	return hintFor(k, status, region, transport, EnvAPIURL, EnvAPIRegion)
+}
+
+// hintFor is hint for the API whose URL and Region the variables urlVar
+// and regionVar set: API_URL and API_REGION, or the failover Region's.
+func hintFor(k Kind, status int, region, transport, urlVar, regionVar string) string {
 	privateLink := transport == TransportPrivateLink
 	switch k {
 	case KindForbidden:
 		return "the API's resource policy (aws:SourceVpce must be the execute-api interface endpoint the call comes through, in the API's VPC), " +
 			"the function role's execute-api:Invoke grant for this method and stage, " +
-			"and the signing Region (API_REGION=" + region + " must be the API's Region)"
+			"and the signing Region (" + regionVar + "=" + region + " must be the API's Region)"
 	case KindThrottled:
 		return "the API stage's throttling limits and usage plan; the API throttled every attempt"
 	case KindServer:
 		return "the API's integration and the stage's execution logs in " + region + "; the API failed every attempt"
 	case KindStatus:
 		if status == http.StatusNotFound || status/100 == 3 {
-			return "API_URL (host and stage) and API_RESOURCE: they must name a deployed stage and method"
+			return urlVar + " (host and stage) and API_RESOURCE: they must name a deployed stage and method"
 		}
-		return "the request the API expects from this method (API_URL, API_RESOURCE)"
+		return "the request the API expects from this method (" + urlVar + ", API_RESOURCE)"
 	case KindDNS:
 		if privateLink {
 			return "the Route 53 private hosted zone for the API's hostname, its association with the client VPC " +
-				"and its alias record to the client VPC's PrivateLink endpoint, and that API_URL uses the API's execute-api hostname"
+				"and its alias record to the client VPC's PrivateLink endpoint, and that " + urlVar + " uses the API's execute-api hostname"
 		}
 		return "the Route 53 private hosted zone for the API's hostname and its association with the client VPC, " +
-			"and that API_URL uses the API's execute-api hostname"
+			"and that " + urlVar + " uses the API's execute-api hostname"
 	case KindTimeout, KindConnection:
 		if privateLink {
 			return privateLinkNetworkHint
 		}
 		return networkHint
 	case KindTLS:
-		h := "that API_URL uses the API's own execute-api hostname ({api-id}.execute-api." + region +
+		h := "that " + urlVar + " uses the API's own execute-api hostname ({api-id}.execute-api." + region +
 			".amazonaws.com), so the endpoint's certificate matches it"
 		if privateLink {
 			h += ", and that the endpoint service's load balancer passes TLS through to the execute-api endpoint (a TCP listener on 443)"

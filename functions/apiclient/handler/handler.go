@@ -14,6 +14,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+
+	"crossregionapi/internal/ctxsleep"
 )
 
 const (
@@ -39,6 +41,10 @@ type Result struct {
 	// LatencyMs spans every attempt and wait of the invocation.
 	LatencyMs int64  `json:"latencyMs"`
 	URL       string `json:"url"`
+	// APIRegion is the Region of the API that answered, set only when the
+	// handler has a failover Region, so the result of a single Region is
+	// what it always was.
+	APIRegion string `json:"apiRegion,omitempty"`
 }
 
 // Handler calls the API once per invocation. Its fields are its
@@ -59,6 +65,11 @@ type Handler struct {
 	Sleep func(ctx context.Context, d time.Duration) error
 	// RandInt64N returns a number in [0, n) for the backoff's jitter.
 	RandInt64N func(n int64) int64
+
+	// breaker remembers the API Regions that failed recently, across the
+	// invocations of one execution environment; used only with a failover
+	// Region.
+	breaker breaker
 }
 
 // New returns a Handler that uses the real clock, timers and randomness.
@@ -71,19 +82,8 @@ func New(cfg Config, client *http.Client, creds aws.CredentialsProvider, logger 
 		Logger:      logger,
 		Metrics:     os.Stdout,
 		Now:         time.Now,
-		Sleep:       sleep,
+		Sleep:       ctxsleep.Sleep,
 		RandInt64N:  rand.Int64N,
-	}
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
 	}
 }
 
@@ -91,8 +91,17 @@ func sleep(ctx context.Context, d time.Duration) error {
 // *CallError unless the API answers 2xx. When the event is the schedule's
 // probe.Event, it also writes the call's metrics, failed or not, as one
 // Embedded Metric Format record to Metrics before it returns.
+//
+// With a failover Region (Config.FailoverAPIURL), the call fails over to
+// it and a probe probes each Region: see failover.go.
 func (h *Handler) Handle(ctx context.Context, event json.RawMessage) (Result, error) {
 	ev, isProbe := probeEvent(event)
+	if h.Config.hasFailover() {
+		if isProbe {
+			return h.probeEachRegion(ctx, ev)
+		}
+		return h.callWithFailover(ctx, h.Now())
+	}
 	start := h.Now()
 	res, err := h.call(ctx, start)
 	if isProbe {
@@ -103,25 +112,42 @@ func (h *Handler) Handle(ctx context.Context, event json.RawMessage) (Result, er
 
 // call makes the GET, with its retries, that Handle started at start.
 func (h *Handler) call(ctx context.Context, start time.Time) (Result, error) {
-	url := h.Config.TargetURL()
-	deadline, hasDeadline := ctx.Deadline()
-	if hasDeadline {
+	res, fail, _ := h.callTarget(ctx, start, h.Config.primary(), false)
+	if fail != nil {
+		h.logFailure(ctx, fail)
+		return Result{}, fail
+	}
+	h.logSuccess(ctx, res)
+	return res, nil
+}
+
+// budget is the time the invocation's attempts and waits must end by, if
+// it has a deadline: the deadline less the reserve.
+func budget(ctx context.Context) (time.Time, bool) {
+	deadline, ok := ctx.Deadline()
+	if ok {
 		deadline = deadline.Add(-reserve)
 	}
+	return deadline, ok
+}
 
+// callTarget makes the GET to t, with its retries, and returns its result
+// or its failure, completed but not logged. With canFailOver, a failure
+// that another Region may not share (failsOver) ends it at once rather
+// than being retried here, and failover reports whether the caller should
+// try the other Region.
+func (h *Handler) callTarget(ctx context.Context, start time.Time, t target, canFailOver bool) (res Result, fail *CallError, failover bool) {
+	deadline, hasDeadline := budget(ctx)
 	for attempt := 1; ; attempt++ {
-		status, body, err := h.attempt(ctx, url, deadline, hasDeadline)
+		status, body, err := h.attempt(ctx, t, deadline, hasDeadline)
 		if err == nil && status/100 == 2 {
-			res := Result{StatusCode: status, Body: string(body), Attempts: attempt,
-				LatencyMs: h.Now().Sub(start).Milliseconds(), URL: url}
-			h.Logger.InfoContext(ctx, "API call succeeded",
-				"url", url, "status", status, "attempts", attempt, "latencyMs", res.LatencyMs)
-			return res, nil
+			return Result{StatusCode: status, Body: string(body), Attempts: attempt,
+				LatencyMs: h.Now().Sub(start).Milliseconds(), URL: t.URL}, nil, false
 		}
 
 		var final *CallError
 		if errors.As(err, &final) {
-			return Result{}, h.fail(ctx, final, url, attempt)
+			return Result{}, h.complete(final, t, attempt), false
 		}
 		var kind Kind
 		var retry bool
@@ -134,31 +160,38 @@ func (h *Handler) call(ctx context.Context, start time.Time) (Result, error) {
 		if ctx.Err() != nil {
 			retry = false
 		}
-		fail := &CallError{URL: url, Status: status, Kind: kind, Cause: err}
+		fail := &CallError{URL: t.URL, Status: status, Kind: kind, Cause: err}
+		if canFailOver && failsOver(kind) {
+			return Result{}, h.complete(fail, t, attempt), true
+		}
+		// A Region that throttled every attempt is tried no more this
+		// invocation; the other has a stage and account limits of its own.
+		exhausted := canFailOver && kind == KindThrottled
 		if !retry || attempt >= h.Config.MaxAttempts {
-			return Result{}, h.fail(ctx, fail, url, attempt)
+			return Result{}, h.complete(fail, t, attempt), exhausted
 		}
 
 		wait := backoff(h.Config.BackoffBase, h.Config.BackoffMax, attempt, h.RandInt64N)
 		if hasDeadline && h.Now().Add(wait+min(minAttempt, h.Config.AttemptTimeout)).After(deadline) {
 			fail.Cause = fmt.Errorf("%w; not retried: waiting %v and trying again would pass the invocation's deadline", err, wait)
-			return Result{}, h.fail(ctx, fail, url, attempt)
+			return Result{}, h.complete(fail, t, attempt), exhausted
 		}
-		h.Logger.WarnContext(ctx, "API call failed, retrying",
-			"url", url, "status", status, "attempt", attempt, "kind", string(kind),
-			"waitMs", wait.Milliseconds(), "error", oneLine(err.Error()))
+		h.Logger.WarnContext(ctx, "API call failed, retrying", append([]any{
+			"url", t.URL, "status", status, "attempt", attempt, "kind", string(kind),
+			"waitMs", wait.Milliseconds(), "error", oneLine(err.Error())}, t.logAttrs()...)...)
 		if serr := h.Sleep(ctx, wait); serr != nil {
 			fail.Cause = fmt.Errorf("%w; not retried: %v", err, serr)
-			return Result{}, h.fail(ctx, fail, url, attempt)
+			return Result{}, h.complete(fail, t, attempt), false
 		}
 	}
 }
 
-// attempt makes one signed GET. It returns a *CallError for failures that
-// are not about the API or the network. It reads every body to its end and
-// closes it, so the connection can serve the next attempt or invocation;
-// only a body over maxBody costs the connection.
-func (h *Handler) attempt(ctx context.Context, url string, deadline time.Time, hasDeadline bool) (int, []byte, error) {
+// attempt makes one GET to t, signed for t's Region. It returns a
+// *CallError for failures that are not about the API or the network. It
+// reads every body to its end and closes it, so the connection can serve
+// the next attempt or invocation; only a body over maxBody costs the
+// connection.
+func (h *Handler) attempt(ctx context.Context, t target, deadline time.Time, hasDeadline bool) (int, []byte, error) {
 	var cancel context.CancelFunc
 	if hasDeadline && deadline.Before(h.Now().Add(h.Config.AttemptTimeout)) {
 		ctx, cancel = context.WithDeadline(ctx, deadline)
@@ -167,7 +200,7 @@ func (h *Handler) attempt(ctx context.Context, url string, deadline time.Time, h
 	}
 	defer cancel()
 
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, t.URL, nil)
 	if err != nil {
 		return 0, nil, &CallError{Kind: KindTransport, Cause: err}
 	}
@@ -175,7 +208,7 @@ func (h *Handler) attempt(ctx context.Context, url string, deadline time.Time, h
 	if err != nil {
 		return 0, nil, &CallError{Kind: KindCredentials, Cause: fmt.Errorf("retrieving AWS credentials: %w", err)}
 	}
-	if err := h.Signer.SignHTTP(ctx, creds, req, emptyPayloadHash, signingService, h.Config.APIRegion, h.Now()); err != nil {
+	if err := h.Signer.SignHTTP(ctx, creds, req, emptyPayloadHash, signingService, t.Region, h.Now()); err != nil {
 		return 0, nil, &CallError{Kind: KindCredentials, Cause: fmt.Errorf("signing the request: %w", err)}
 	}
 
@@ -195,14 +228,27 @@ func (h *Handler) attempt(ctx context.Context, url string, deadline time.Time, h
 	return resp.StatusCode, body, nil
 }
 
-// fail completes, logs and returns the error of a failed invocation.
-func (h *Handler) fail(ctx context.Context, e *CallError, url string, attempts int) error {
-	e.URL, e.Attempts = url, attempts
-	e.Hint = hint(e.Kind, e.Status, h.Config.APIRegion, h.Config.Transport)
-	h.Logger.ErrorContext(ctx, "API call failed",
-		"url", e.URL, "status", e.Status, "attempts", e.Attempts, "kind", string(e.Kind),
-		"hint", e.Hint, "error", oneLine(e.Cause.Error()))
+// complete fills in what a failed call to t says of itself.
+func (h *Handler) complete(e *CallError, t target, attempts int) *CallError {
+	e.URL, e.Attempts = t.URL, attempts
+	if t.named {
+		e.Region = t.Region
+	}
+	e.Hint = hintFor(e.Kind, e.Status, t.Region, h.Config.Transport, t.URLVar, t.RegionVar)
 	return e
+}
+
+// logSuccess logs the call that ended with res.
+func (h *Handler) logSuccess(ctx context.Context, res Result, attrs ...any) {
+	h.Logger.InfoContext(ctx, "API call succeeded", append([]any{
+		"url", res.URL, "status", res.StatusCode, "attempts", res.Attempts, "latencyMs", res.LatencyMs}, attrs...)...)
+}
+
+// logFailure logs the failure that ends a call.
+func (h *Handler) logFailure(ctx context.Context, e *CallError, attrs ...any) {
+	h.Logger.ErrorContext(ctx, "API call failed", append([]any{
+		"url", e.URL, "status", e.Status, "attempts", e.Attempts, "kind", string(e.Kind),
+		"hint", e.Hint, "error", oneLine(e.Cause.Error())}, attrs...)...)
 }
 
 // backoff is the full-jitter wait before retry n (1 for the first): a

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"os"
+	"slices"
 	"time"
 
 	"crossregionapi/internal/probe"
@@ -91,6 +92,9 @@ type probeOutcome struct {
 	Attempts int
 	// Kind is "" for a successful call.
 	Kind Kind
+	// APIRegion is the Region probed when the handler has a failover
+	// Region, which the record then has as a dimension; "" otherwise.
+	APIRegion string
 }
 
 // outcome is the probeOutcome of Handle's answer res, err to a call that
@@ -117,6 +121,10 @@ func probeRecord(ev probe.Event, o probeOutcome) ([]byte, error) {
 		probe.DimensionClientAccount: ev.ClientAccount,
 	}
 	dims := probe.Dimensions()
+	if o.APIRegion != "" {
+		dims = probe.RegionDimensions()
+		values[probe.DimensionAPIRegion] = o.APIRegion
+	}
 	rec := make(map[string]any, len(dims)+6)
 	for _, d := range dims {
 		rec[d] = values[d]
@@ -143,7 +151,7 @@ func probeRecord(ev probe.Event, o probeOutcome) ([]byte, error) {
 		rec[probe.MetricFailure] = 1
 		directives = append(directives, emfDirective{
 			Namespace:  probe.Namespace,
-			Dimensions: [][]string{append(probe.Dimensions(), probe.DimensionFailureKind)},
+			Dimensions: [][]string{append(slices.Clone(dims), probe.DimensionFailureKind)},
 			Metrics:    []emfMetric{{Name: probe.MetricFailure, Unit: unitCount}},
 		})
 	}

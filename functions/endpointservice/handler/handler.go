@@ -23,6 +23,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 
 	"crossregionapi/functions/endpointservice/resource"
+	"crossregionapi/internal/ctxsleep"
 )
 
 // The resource types and properties, as the construct writes them.
@@ -93,19 +94,8 @@ func New(client EC2, log *slog.Logger) *Handler {
 		RejectWait: DefaultRejectWait,
 		Poll:       DefaultPoll,
 		Now:        time.Now,
-		Sleep:      sleep,
+		Sleep:      ctxsleep.Sleep,
 		Log:        log,
-	}
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
 	}
 }
 
