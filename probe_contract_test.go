@@ -86,9 +86,10 @@ type probedClient struct {
 	tmpl                   map[string]any
 	pseudo                 map[string]string
 	event                  string
-	// healthy and failing are its records against an API answering 200,
-	// and one answering 403.
-	healthy, failing apitest.EMF
+	// healthy and failing are its records against APIs answering 200,
+	// and APIs answering 403: one record per API Region, in the order of
+	// the Regions.
+	healthy, failing []apitest.EMF
 }
 
 // TestProbeMetricContract proves that every reader of the probe's metrics
@@ -117,12 +118,17 @@ func TestProbeMetricContract(t *testing.T) {
 	apps := []struct {
 		name string
 		res  *synthResult
-	}{{"one client", defaultApp(t)}, {"three clients in two accounts", hubApp(t)}}
+	}{{"one client", defaultApp(t)}, {"three clients in two accounts", hubApp(t)},
+		{twoRegionsPeering.name, synthesizedConfig(t, twoRegionsPeering.name, twoRegionsPeering.context).res}}
 	var clients [][]*probedClient
-	var events []string
+	var events [][]string
+	// regions are each app's API Regions, as its client functions'
+	// environment names them: API_REGION, then FAILOVER_API_REGION.
+	var regions [][]string
 	for _, app := range apps {
 		d := deployedFrom(t, app.res.outdir)
 		var cs []*probedClient
+		var evs []string
 		for _, name := range slices.Sorted(maps.Keys(d.templates)) {
 			if !strings.Contains(name, "-"+config.RoleClient) {
 				continue
@@ -139,20 +145,18 @@ func TestProbeMetricContract(t *testing.T) {
 				t.Fatalf("%s: the schedule's input %s does not resolve to a string", name, cdktest.JSON(input))
 			}
 			c.event = event
-			events = append(events, event)
+			evs = append(evs, event)
 			cs = append(cs, c)
 		}
-		clients = append(clients, cs)
+		clients, events, regions = append(clients, cs), append(events, evs), append(regions, apiRegionsOf(t, cs[0]))
 	}
 
 	bootstrap := hostBootstrap(t)
-	healthy := probeRecords(t, bootstrap, apitest.NewServer(t, 200), events)
-	failing := probeRecords(t, bootstrap, apitest.NewServer(t, 403), events)
-	i := 0
-	for _, cs := range clients {
-		for _, c := range cs {
+	for a, cs := range clients {
+		healthy := probeRecords(t, bootstrap, regions[a], 200, events[a])
+		failing := probeRecords(t, bootstrap, regions[a], 403, events[a])
+		for i, c := range cs {
 			c.healthy, c.failing = healthy[i], failing[i]
-			i++
 		}
 	}
 
@@ -166,31 +170,79 @@ func TestProbeMetricContract(t *testing.T) {
 	}
 }
 
+// apiRegionsOf are the API Regions a client's function calls: API_REGION,
+// then FAILOVER_API_REGION when it has one.
+func apiRegionsOf(t *testing.T, c *probedClient) []string {
+	t.Helper()
+	for _, fn := range cdktest.Props(c.tmpl, "AWS::Lambda::Function") {
+		env, _ := fn["Environment"].(map[string]any)
+		vars, _ := env["Variables"].(map[string]any)
+		primary, ok := vars["API_REGION"].(string)
+		if !ok {
+			continue
+		}
+		if failover, ok := vars["FAILOVER_API_REGION"].(string); ok {
+			return []string{primary, failover}
+		}
+		return []string{primary}
+	}
+	t.Fatalf("%s: no client function with API_REGION", c.stack)
+	return nil
+}
+
+// alarmsReadTheRecords checks each metric alarm of each client against the
+// records, and that a client's composite alarm, when it has one, reads
+// exactly its metric alarms: one per API Region, each reading the records
+// of its Region.
 func alarmsReadTheRecords(t *testing.T, cs []*probedClient) {
 	for _, c := range cs {
-		alarms := cdktest.Props(c.tmpl, "AWS::CloudWatch::Alarm")
-		if len(alarms) != 1 {
-			t.Fatalf("%s: %d alarms, want 1", c.stack, len(alarms))
+		alarms := cdktest.Resources(c.tmpl, "AWS::CloudWatch::Alarm")
+		if len(alarms) != len(c.healthy) {
+			t.Fatalf("%s: %d alarms, want one per API Region (%d)", c.stack, len(alarms), len(c.healthy))
 		}
-		alarm := cdktest.Resolve(alarms[0], c.pseudo).(map[string]any)
-		dims := map[string]string{}
-		for _, d := range asList(alarm["Dimensions"]) {
-			d := d.(map[string]any)
-			name, _ := d["Name"].(string)
-			value, ok := d["Value"].(string)
-			if _, dup := dims[name]; dup || !ok {
-				t.Errorf("%s: alarm dimension %s", c.stack, cdktest.JSON(d))
+		composite := cdktest.Props(c.tmpl, "AWS::CloudWatch::CompositeAlarm")
+		if len(alarms) > 1 {
+			rule := cdktest.JSON(composite[0]["AlarmRule"])
+			for id := range alarms {
+				if !strings.Contains(rule, `{"Fn::GetAtt":["`+id+`","Arn"]}`) {
+					t.Errorf("%s: the composite alarm's rule %s does not read alarm %s", c.stack, rule, id)
+				}
 			}
-			dims[name] = value
+			if strings.Count(rule, "ALARM(") != len(alarms) {
+				t.Errorf("%s: the composite alarm's rule %s reads other than the %d alarms", c.stack, rule, len(alarms))
+			}
+		} else if len(composite) != 0 {
+			t.Errorf("%s: a composite alarm with one API Region", c.stack)
 		}
-		namespace, _ := alarm["Namespace"].(string)
-		name, _ := alarm["MetricName"].(string)
-		for what, rec := range map[string]apitest.EMF{"succeeded": c.healthy, "failed": c.failing} {
-			written := metricsOf(t, rec)
-			if _, ok := find(written, namespace, name, dims); !ok {
-				t.Errorf("%s: the alarm reads %s, which the probe that %s does not write; it writes:\n  %s",
-					c.stack, writtenMetric{namespace: namespace, name: name, dims: dims}, what, strings.Join(strs(written), "\n  "))
-			}
+		for _, r := range alarms {
+			alarmReadsTheRecords(t, c, cdktest.Resolve(r["Properties"], c.pseudo).(map[string]any))
+		}
+	}
+}
+
+// alarmReadsTheRecords checks that alarm reads a metric that a probe that
+// succeeded and one that failed both write.
+func alarmReadsTheRecords(t *testing.T, c *probedClient, alarm map[string]any) {
+	dims := map[string]string{}
+	for _, d := range asList(alarm["Dimensions"]) {
+		d := d.(map[string]any)
+		name, _ := d["Name"].(string)
+		value, ok := d["Value"].(string)
+		if _, dup := dims[name]; dup || !ok {
+			t.Errorf("%s: alarm dimension %s", c.stack, cdktest.JSON(d))
+		}
+		dims[name] = value
+	}
+	namespace, _ := alarm["Namespace"].(string)
+	name, _ := alarm["MetricName"].(string)
+	for what, recs := range map[string][]apitest.EMF{"succeeded": c.healthy, "failed": c.failing} {
+		var written []writtenMetric
+		for _, rec := range recs {
+			written = append(written, metricsOf(t, rec)...)
+		}
+		if _, ok := find(written, namespace, name, dims); !ok {
+			t.Errorf("%s: the alarm reads %s, which the probe that %s does not write; it writes:\n  %s",
+				c.stack, writtenMetric{namespace: namespace, name: name, dims: dims}, what, strings.Join(strs(written), "\n  "))
 		}
 	}
 }
@@ -236,7 +288,9 @@ func dashboardReadsTheRecords(t *testing.T, res *synthResult, cs []*probedClient
 	// Every metric the records wrote, by the client that wrote it.
 	written := map[*probedClient][]writtenMetric{}
 	for _, c := range cs {
-		written[c] = append(metricsOf(t, c.healthy), metricsOf(t, c.failing)...)
+		for _, rec := range slices.Concat(c.healthy, c.failing) {
+			written[c] = append(written[c], metricsOf(t, rec)...)
+		}
 	}
 	// A metric without an account is read in the dashboard's.
 	home := pseudoOf(d, api)["AWS::AccountId"]
@@ -272,9 +326,10 @@ func dashboardReadsTheRecords(t *testing.T, res *synthResult, cs []*probedClient
 		if alarms, ok := w.Properties["annotations"].(map[string]any); ok {
 			for _, arn := range asList(alarms["alarms"]) {
 				for _, c := range cs {
-					name := cdktest.Props(c.tmpl, "AWS::CloudWatch::Alarm")[0]["AlarmName"]
-					if arn == fmt.Sprintf("arn:%s:cloudwatch:%s:%s:alarm:%s", c.pseudo["AWS::Partition"], c.region, c.account, name) {
-						show(c, "alarm")
+					for _, a := range cdktest.Props(c.tmpl, "AWS::CloudWatch::Alarm") {
+						if arn == fmt.Sprintf("arn:%s:cloudwatch:%s:%s:alarm:%s", c.pseudo["AWS::Partition"], c.region, c.account, a["AlarmName"]) {
+							show(c, fmt.Sprint("alarm ", a["AlarmName"]))
+						}
 					}
 				}
 			}
@@ -305,11 +360,11 @@ func dashboardReadsTheRecords(t *testing.T, res *synthResult, cs []*probedClient
 				if a, ok := options["searchAccount"].(string); ok {
 					account = a
 				}
-				c, ok := searchFinds(t, title+" in "+region+" of "+account, expr, func(match func(writtenMetric) bool) (*probedClient, writtenMetric) {
+				c, m, ok := searchFinds(t, title+" in "+region+" of "+account, expr, func(match func(writtenMetric) bool) (*probedClient, writtenMetric) {
 					return owner(region, account, match)
 				})
 				if ok {
-					show(c, "failures")
+					show(c, "failures"+path(m.dims))
 				}
 				continue
 			}
@@ -336,21 +391,31 @@ func dashboardReadsTheRecords(t *testing.T, res *synthResult, cs []*probedClient
 				t.Errorf("widget %q graphs %s in %s of %s, which no probe writes there", title, writtenMetric{namespace: namespace, name: name, dims: dims}, region, account)
 				continue
 			}
-			show(c, name)
+			show(c, name+path(dims))
 		}
 	}
 	// Success and Latency are the names the records give the metric that
 	// is 1 or 0 and the one in milliseconds (their units say which).
+	// Each path of a client, one per API Region, has its row.
 	for _, c := range cs {
 		var want []string
-		for _, d := range c.healthy.AWS.CloudWatchMetrics {
-			for _, m := range d.Metrics {
-				if m.Unit == "Milliseconds" || m.Name == "Success" {
-					want = append(want, m.Name)
+		for _, rec := range c.healthy {
+			p := ""
+			if r, ok := rec.Members["ApiRegion"].(string); ok {
+				p = " to " + r
+			}
+			for _, d := range rec.AWS.CloudWatchMetrics {
+				for _, m := range d.Metrics {
+					if m.Unit == "Milliseconds" || m.Name == "Success" {
+						want = append(want, m.Name+p)
+					}
 				}
 			}
+			want = append(want, "failures"+p)
 		}
-		want = append(want, "failures", "alarm")
+		for _, a := range cdktest.Props(c.tmpl, "AWS::CloudWatch::Alarm") {
+			want = append(want, fmt.Sprint("alarm ", a["AlarmName"]))
+		}
 		for _, what := range want {
 			if !shown[c][what] {
 				t.Errorf("the dashboard does not show %s of the client in %s (%s)", what, c.region, c.stack)
@@ -359,15 +424,25 @@ func dashboardReadsTheRecords(t *testing.T, res *synthResult, cs []*probedClient
 	}
 }
 
+// path names the path of a metric of a client of several API Regions by
+// its ApiRegion, as " to {region}", or "" for the one API's metric.
+func path(dims map[string]string) string {
+	if r, ok := dims["ApiRegion"]; ok {
+		return " to " + r
+	}
+	return ""
+}
+
 // searchFinds checks that expr, a dashboard SEARCH, names a namespace, a
 // dimension set and a MetricName some record writes, with the dimension
-// values it asks for, and returns the client whose record that is.
-func searchFinds(t *testing.T, title, expr string, owner func(func(writtenMetric) bool) (*probedClient, writtenMetric)) (*probedClient, bool) {
+// values it asks for, and returns the client whose record that is and the
+// metric.
+func searchFinds(t *testing.T, title, expr string, owner func(func(writtenMetric) bool) (*probedClient, writtenMetric)) (*probedClient, writtenMetric, bool) {
 	t.Helper()
 	m := searchRe.FindStringSubmatch(expr)
 	if m == nil {
 		t.Errorf("widget %q: %q is not SEARCH('{namespace,dimension,...} terms', 'stat', period)", title, expr)
-		return nil, false
+		return nil, writtenMetric{}, false
 	}
 	schema := strings.Split(m[1], ",")
 	namespace, dimNames := strings.TrimSpace(schema[0]), map[string]bool{}
@@ -383,7 +458,7 @@ func searchFinds(t *testing.T, title, expr string, owner func(func(writtenMetric
 			values[term[1]] = term[2]
 		}
 	}
-	c, _ := owner(func(w writtenMetric) bool {
+	c, found := owner(func(w writtenMetric) bool {
 		if w.namespace != namespace || w.name != name || len(w.dims) != len(dimNames) {
 			return false
 		}
@@ -402,9 +477,9 @@ func searchFinds(t *testing.T, title, expr string, owner func(func(writtenMetric
 	if c == nil {
 		t.Errorf("widget %q: %s finds nothing the probes write (namespace %q, dimensions %v, MetricName %q, values %v)",
 			title, expr, namespace, slices.Sorted(maps.Keys(dimNames)), name, values)
-		return nil, false
+		return nil, writtenMetric{}, false
 	}
-	return c, true
+	return c, found, true
 }
 
 func probeDataReadsTheRecords(t *testing.T, cs []*probedClient) {
@@ -416,9 +491,11 @@ func probeDataReadsTheRecords(t *testing.T, cs []*probedClient) {
 	now := time.Now().UTC().Truncate(time.Minute)
 	okAt, failedAt := now.Add(-4*time.Minute), now.Add(-2*time.Minute)
 	for _, c := range cs {
-		for at, rec := range map[time.Time]apitest.EMF{okAt: c.healthy, failedAt: c.failing} {
-			for _, m := range metricsOf(t, rec) {
-				cw.put(fakeMetric{region: c.region, account: c.account, namespace: m.namespace, name: m.name, dims: m.dims}, at.Add(time.Duration(rec.AWS.Timestamp%1000)*time.Millisecond), m.value)
+		for at, recs := range map[time.Time][]apitest.EMF{okAt: c.healthy, failedAt: c.failing} {
+			for _, rec := range recs {
+				for _, m := range metricsOf(t, rec) {
+					cw.put(fakeMetric{region: c.region, account: c.account, namespace: m.namespace, name: m.name, dims: m.dims}, at.Add(time.Duration(rec.AWS.Timestamp%1000)*time.Millisecond), m.value)
+				}
 			}
 		}
 	}
@@ -430,36 +507,48 @@ func probeDataReadsTheRecords(t *testing.T, cs []*probedClient) {
 			BaseEndpoint:     aws.String(cw.URL),
 			RetryMaxAttempts: 1,
 		})
-		// make status and make e2e key a client's probe by the app's name,
-		// the client's Region and its account.
-		key := e2e.ProbeKey{App: app, ClientRegion: c.region, ClientAccount: c.account}
-		data, err := cloud.ProbeData(context.Background(), c.region, key, now.Add(-10*time.Minute), now.Add(time.Minute))
-		if err != nil {
-			t.Fatalf("%s: ProbeData: %v", c.stack, err)
-		}
-		latest, ok := data.Latest()
-		wantKind, _ := c.failing.Members["FailureKind"].(string)
-		wantMs, _ := c.failing.Members["Latency"].(json.Number).Float64()
-		if !ok || latest.Success || !latest.Time.Equal(failedAt) || !slices.Equal(latest.Kinds, []string{wantKind}) || !latest.HasLatency || latest.LatencyMs != wantMs {
-			t.Errorf("%s: ProbeData's latest probe %+v (found %v), want the failed one at %s: FAILED (%s) in %v ms; data %+v",
-				c.stack, latest, ok, failedAt, wantKind, wantMs, data)
-		}
-		okMs, _ := c.healthy.Members["Latency"].(json.Number).Float64()
-		has := func(pts []e2e.Point, v float64) bool {
-			return slices.ContainsFunc(pts, func(p e2e.Point) bool { return p.Time.Equal(okAt) && p.Value == v })
-		}
-		if !has(data.Success, 1) || !has(data.Latency, okMs) {
-			t.Errorf("%s: ProbeData success %v, latency %v; want the good probe at %s, 1 in %v ms", c.stack, data.Success, data.Latency, okAt, okMs)
-		}
-		// The fake holds a metric in its Region only: the same key read in
-		// another Region finds nothing, as in CloudWatch.
-		other := "eu-central-1"
-		if data, err := cloud.ProbeData(context.Background(), other, key, now.Add(-10*time.Minute), now.Add(time.Minute)); err != nil || len(data.Success) > 0 {
-			t.Errorf("%s: ProbeData in %s: %+v, %v; want nothing there", c.stack, other, data, err)
+		for i := range c.healthy {
+			// make status and make e2e key a client's probe by the app's
+			// name, the client's Region and its account, and a path of a
+			// client of several API Regions by its API Region.
+			key := e2e.ProbeKey{App: app, ClientRegion: c.region, ClientAccount: c.account}
+			key.ApiRegion, _ = c.healthy[i].Members["ApiRegion"].(string)
+			probeDataReadsPath(t, cloud, c.stack+" "+key.String(), c.region, key, c.healthy[i], c.failing[i], now, okAt, failedAt)
 		}
 	}
 	if cw.requests["GetMetricData"] == 0 || cw.requests["ListMetrics"] == 0 {
 		t.Errorf("requests %v, want ListMetrics and GetMetricData", cw.requests)
+	}
+}
+
+// probeDataReadsPath checks what ProbeData reads of one path's records:
+// the failed probe at failedAt last, with its kind and latency, and the
+// good one at okAt; and nothing in another Region.
+func probeDataReadsPath(t *testing.T, cloud *e2e.AWS, what, region string, key e2e.ProbeKey, healthy, failing apitest.EMF, now, okAt, failedAt time.Time) {
+	t.Helper()
+	data, err := cloud.ProbeData(context.Background(), region, key, now.Add(-10*time.Minute), now.Add(time.Minute))
+	if err != nil {
+		t.Fatalf("%s: ProbeData: %v", what, err)
+	}
+	latest, ok := data.Latest()
+	wantKind, _ := failing.Members["FailureKind"].(string)
+	wantMs, _ := failing.Members["Latency"].(json.Number).Float64()
+	if !ok || latest.Success || !latest.Time.Equal(failedAt) || !slices.Equal(latest.Kinds, []string{wantKind}) || !latest.HasLatency || latest.LatencyMs != wantMs {
+		t.Errorf("%s: ProbeData's latest probe %+v (found %v), want the failed one at %s: FAILED (%s) in %v ms; data %+v",
+			what, latest, ok, failedAt, wantKind, wantMs, data)
+	}
+	okMs, _ := healthy.Members["Latency"].(json.Number).Float64()
+	has := func(pts []e2e.Point, v float64) bool {
+		return slices.ContainsFunc(pts, func(p e2e.Point) bool { return p.Time.Equal(okAt) && p.Value == v })
+	}
+	if !has(data.Success, 1) || !has(data.Latency, okMs) {
+		t.Errorf("%s: ProbeData success %v, latency %v; want the good probe at %s, 1 in %v ms", what, data.Success, data.Latency, okAt, okMs)
+	}
+	// The fake holds a metric in its Region only: the same key read in
+	// another Region finds nothing, as in CloudWatch.
+	other := "eu-central-1"
+	if data, err := cloud.ProbeData(context.Background(), other, key, now.Add(-10*time.Minute), now.Add(time.Minute)); err != nil || len(data.Success) > 0 {
+		t.Errorf("%s: ProbeData in %s: %+v, %v; want nothing there", what, other, data, err)
 	}
 }
 
@@ -477,20 +566,28 @@ func hostBootstrap(t *testing.T) string {
 // finalLogs are the log records that end an invocation, one each.
 var finalLogs = regexp.MustCompile(`"msg":"API call (succeeded|failed)"`)
 
-// probeRecords runs bootstrap under the emulator against api, invokes it
-// with each event in turn and returns the EMF record each wrote.
-func probeRecords(t *testing.T, bootstrap string, api *apitest.Server, events []string) []apitest.EMF {
+// probeRecords runs bootstrap under the emulator against stand-in APIs
+// answering status, one per API Region of regions (API_REGION, then
+// FAILOVER_API_REGION and FAILOVER_API_URL), invokes it with each event in
+// turn and returns the records each wrote: one per API Region.
+func probeRecords(t *testing.T, bootstrap string, regions []string, status int, events []string) [][]apitest.EMF {
 	t.Helper()
+	api := apitest.NewServer(t, status)
 	trust := filepath.Join(t.TempDir(), "trust.pem")
+	// Every httptest server has the same certificate (apitest).
 	if err := os.WriteFile(trust, api.CertPEM(), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	e := apitest.StartEmulator(t, bootstrap, map[string]string{
+	env := map[string]string{
 		"AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "secret", "AWS_SESSION_TOKEN": "token",
 		"AWS_REGION": "us-west-2", "AWS_EC2_METADATA_DISABLED": "true", "AWS_LAMBDA_FUNCTION_TIMEOUT": "5",
-		"SSL_CERT_FILE": trust, "API_URL": api.URL + "/v1", "API_REGION": "us-east-1",
+		"SSL_CERT_FILE": trust, "API_URL": api.URL + "/v1", "API_REGION": regions[0],
 		"ATTEMPT_TIMEOUT_MS": "1000", "MAX_ATTEMPTS": "1",
-	})
+	}
+	if len(regions) > 1 {
+		env["FAILOVER_API_URL"], env["FAILOVER_API_REGION"] = apitest.NewServer(t, status).URL+"/v1", regions[1]
+	}
+	e := apitest.StartEmulator(t, bootstrap, env)
 	// The first invocation starts the function: a {}, which writes no
 	// record, retried if the emulator drops its connection (seen once under
 	// load), so that each probe event below is invoked exactly once.
@@ -513,7 +610,8 @@ func probeRecords(t *testing.T, bootstrap string, api *apitest.Server, events []
 			t.Fatalf("invoking with %s: HTTP %d %s\nemulator output:\n%s", event, status, body, e.Output())
 		}
 	}
-	want := base + len(events) + 1
+	// A probe logs the end of its call to each Region.
+	want := base + len(regions)*len(events) + 1
 	deadline := time.Now().Add(10 * time.Second)
 	out := e.Output()
 	for len(finalLogs.FindAllString(out, -1)) < want && time.Now().Before(deadline) {
@@ -524,8 +622,13 @@ func probeRecords(t *testing.T, bootstrap string, api *apitest.Server, events []
 	for _, err := range errs {
 		t.Errorf("not an EMF record: %v", err)
 	}
-	if len(recs) != len(events) {
-		t.Fatalf("%d EMF records for %d probe events\nemulator output:\n%s", len(recs), len(events), out)
+	if len(recs) != len(regions)*len(events) {
+		t.Fatalf("%d EMF records for %d probe events to %d API Regions\nemulator output:\n%s", len(recs), len(events), len(regions), out)
 	}
-	return recs
+	// Written in the Regions' order, each event's after the previous's.
+	var out2 [][]apitest.EMF
+	for i := range events {
+		out2 = append(out2, recs[i*len(regions):(i+1)*len(regions)])
+	}
+	return out2
 }

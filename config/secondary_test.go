@@ -185,8 +185,8 @@ func TestSecondaryApiQuotas(t *testing.T) {
 		{"50 clients", many(50, org), nil, []string{"peer with each"}},
 		{"51 clients", many(51, org), []string{"clients: lists 51 clients, and each API's VPC (apiRegion's and secondaryApiRegion's) would peer with each: over Amazon VPC's quota \"Active VPC peering connections per VPC\""}, nil},
 		{"60 clients", many(60, map[string]any{"organizationId": "o-abcdefghij", "peeringConnectionsQuota": 125}), []string{"clients: lists 60 clients, and each API endpoint's security group would need 61 inbound rules"}, nil},
-		{"50 clients over PrivateLink with probes", many(50, linkOrg), nil, []string{"widgets"}},
-		{"51 clients over PrivateLink with probes", many(51, linkOrg), []string{"clients: lists 51 clients, and the probe dashboard would hold 510 widgets (10 per client), over CloudWatch's 500 widgets per dashboard"}, nil},
+		{"55 clients over PrivateLink with probes", many(55, linkOrg), nil, []string{"widgets"}},
+		{"56 clients over PrivateLink with probes", many(56, linkOrg), []string{"clients: lists 56 clients, and the probe dashboard would hold 504 widgets (9 per client), over CloudWatch's 500 widgets per dashboard"}, nil},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -272,6 +272,9 @@ func (a *AWS) ProbeData(ctx context.Context, region string, key ProbeKey, start,
 		{Name: aws.String(probe.DimensionClientRegion), Value: aws.String(key.ClientRegion)},
 		{Name: aws.String(probe.DimensionClientAccount), Value: aws.String(key.ClientAccount)},
 	}
+	if key.ApiRegion != "" {
+		dims = append(dims, cwtypes.Dimension{Name: aws.String(probe.DimensionAPIRegion), Value: aws.String(key.ApiRegion)})
+	}
 	var filters []cwtypes.DimensionFilter
 	for _, d := range dims {
 		filters = append(filters, cwtypes.DimensionFilter{Name: d.Name, Value: d.Value})

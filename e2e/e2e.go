@@ -96,11 +96,20 @@ type Cloud interface {
 
 // ProbeKey names one client's probe metrics by their dimensions
 // (probe.Dimensions): the app, and the client's Region and account.
-type ProbeKey struct{ App, ClientRegion, ClientAccount string }
+type ProbeKey struct {
+	App, ClientRegion, ClientAccount string
+	// ApiRegion is the API Region of one path of a client of several, or
+	// "" for the one API's probe, whose metrics have no ApiRegion.
+	ApiRegion string
+}
 
 func (k ProbeKey) String() string {
-	return fmt.Sprintf("%s=%s, %s=%s, %s=%s", probe.DimensionApp, k.App, probe.DimensionClientRegion, k.ClientRegion,
+	s := fmt.Sprintf("%s=%s, %s=%s, %s=%s", probe.DimensionApp, k.App, probe.DimensionClientRegion, k.ClientRegion,
 		probe.DimensionClientAccount, k.ClientAccount)
+	if k.ApiRegion != "" {
+		s += fmt.Sprintf(", %s=%s", probe.DimensionAPIRegion, k.ApiRegion)
+	}
+	return s
 }
 
 // Point is one datapoint of a metric.

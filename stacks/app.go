@@ -193,6 +193,9 @@ func NewApp(scope constructs.Construct, props *AppProps) (*App, error) {
 		var views []spokeView
 		for _, s := range app.Spokes {
 			view := spokeView{region: s.Client.Region, account: *s.Stack.Stack.Account(), alarmName: probe.AlarmName(cfg.AppName, cfg.ClientID(s.Client))}
+			if settings := probeSettings(cfg, s.Client); len(settings.ApiRegions) > 1 {
+				view.alarmName, view.apiRegions, view.pathAlarmNames = settings.AlarmName, settings.ApiRegions, settings.PathAlarmNames
+			}
 			if s.Client.Account != "" && s.Client.Account != cfg.Account {
 				view.otherAccount = true
 			} else {
@@ -258,12 +261,20 @@ func probeSettings(cfg config.Config, cl config.Client) *ProbeSettings {
 	if cfg.ProbeIntervalMinutes == 0 {
 		return nil
 	}
-	return &ProbeSettings{
+	s := &ProbeSettings{
 		IntervalMinutes: cfg.ProbeIntervalMinutes,
 		App:             cfg.AppName,
 		AlarmName:       probe.AlarmName(cfg.AppName, cfg.ClientID(cl)),
 		AlarmEmail:      cfg.AlarmEmail,
 	}
+	if regions := cfg.ApiRegions(); len(regions) > 1 {
+		s.ApiRegions = regions
+		s.AlarmName = probe.CompositeAlarmName(cfg.AppName, cfg.ClientID(cl))
+		for _, r := range regions {
+			s.PathAlarmNames = append(s.PathAlarmNames, probe.PathAlarmName(cfg.AppName, cfg.ClientID(cl), r))
+		}
+	}
+	return s
 }
 
 // retentionDays maps the day counts CloudWatch Logs accepts to CDK's enum.

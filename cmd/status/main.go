@@ -145,16 +145,53 @@ func clientAccount(cfg config.Config, cl config.Client, caller string) string {
 
 // clientStatus is one client's line after its name, and whether the client
 // is healthy: its alarm exists and is not in ALARM, and its last probe
-// succeeded. deploy is the command that deploys this configuration.
+// succeeded; with several API Regions, the composite alarm's state and a
+// line per path, each healthy so. deploy is the command that deploys this
+// configuration.
 func clientStatus(ctx context.Context, cloud Cloud, cfg config.Config, cl config.Client, account string, now time.Time, window time.Duration, deploy string) (string, bool) {
-	name := probe.AlarmName(cfg.AppName, cfg.ClientID(cl))
+	id := cfg.ClientID(cl)
+	key := e2e.ProbeKey{App: cfg.AppName, ClientRegion: cl.Region, ClientAccount: account}
+	if len(cfg.ApiRegions()) == 1 {
+		return pathStatus(ctx, cloud, cfg, cl, probe.AlarmName(cfg.AppName, id), key, cfg.ApiRegion, now, window, deploy)
+	}
+	name := probe.CompositeAlarmName(cfg.AppName, id)
 	state, exists, err := cloud.AlarmState(ctx, cl.Region, name)
 	if err != nil {
 		return cannotRead(err, account, cl.Region), false
 	}
-	data, err := cloud.ProbeData(ctx, cl.Region, e2e.ProbeKey{App: cfg.AppName, ClientRegion: cl.Region, ClientAccount: account}, now.Add(-window), now)
+	line, ok := "alarm "+state+" (fires when no API Region answers)", exists && state != "ALARM"
+	if !exists {
+		line = "alarm " + name + " missing (the client stack is not deployed, or was deployed with probeIntervalMinutes = 0 or one API Region)"
+	}
+	var answering []string
+	lines := []string{}
+	for _, region := range cfg.ApiRegions() {
+		key.ApiRegion = region
+		l, pathOK := pathStatus(ctx, cloud, cfg, cl, probe.PathAlarmName(cfg.AppName, id, region), key, region, now, window, deploy)
+		lines = append(lines, "\n  to the API in "+region+": "+l)
+		ok = ok && pathOK
+		if pathOK {
+			answering = append(answering, region)
+		}
+	}
+	if !ok && len(answering) > 0 {
+		line += "; the client still answers through " + strings.Join(answering, " and ")
+	}
+	return line + strings.Join(lines, ""), ok
+}
+
+// pathStatus is the line of one path of a client, the path to the API of
+// apiRegion whose alarm is name and whose metrics key names, and whether
+// the path is healthy: its alarm exists and is not in ALARM, and its last
+// probe succeeded.
+func pathStatus(ctx context.Context, cloud Cloud, cfg config.Config, cl config.Client, name string, key e2e.ProbeKey, apiRegion string, now time.Time, window time.Duration, deploy string) (string, bool) {
+	state, exists, err := cloud.AlarmState(ctx, cl.Region, name)
 	if err != nil {
-		return cannotRead(err, account, cl.Region), false
+		return cannotRead(err, key.ClientAccount, cl.Region), false
+	}
+	data, err := cloud.ProbeData(ctx, cl.Region, key, now.Add(-window), now)
+	if err != nil {
+		return cannotRead(err, key.ClientAccount, cl.Region), false
 	}
 	alarm := "alarm " + state
 	if !exists {
@@ -168,7 +205,7 @@ func clientStatus(ctx context.Context, cloud Cloud, cfg config.Config, cl config
 		return fmt.Sprintf("%s, no probe in the last %s; check the client stack's probe schedule (every %d minute(s)) and the client function's logs in %s",
 			alarm, window, cfg.ProbeIntervalMinutes, cl.Region), false
 	case !latest.Success:
-		return fmt.Sprintf("%s, last probe %s; check %s", alarm, latest.Summary(now), failureHint(latest.Kinds, cfg.ApiRegion, cl.Region, cfg.Transport)), false
+		return fmt.Sprintf("%s, last probe %s; check %s", alarm, latest.Summary(now), failureHint(latest.Kinds, apiRegion, cl.Region, cfg.Transport)), false
 	}
 	return fmt.Sprintf("%s, last probe %s", alarm, latest.Summary(now)), exists && state != "ALARM"
 }

@@ -344,3 +344,60 @@ func TestStatusPrintsAPasteableCommand(t *testing.T) {
 		t.Errorf("%s\nreads in /bin/sh as (-want +got):\n%s", cmd, diff)
 	}
 }
+
+// With secondaryApiRegion, a client's line is its composite alarm's state,
+// then a line per path to an API Region with the path's alarm and last
+// probe, read under that Region's ApiRegion dimension, and a failing path
+// fails the client while saying which Regions still answer.
+func TestStatusTwoApiRegions(t *testing.T) {
+	args := []string{"-c", "appName=Demo", "-c", "clientRegion=us-west-2", "-c", "secondaryApiRegion=us-east-2"}
+	path := func(region string) e2e.ProbeKey {
+		k := key("us-west-2")
+		k.ApiRegion = region
+		return k
+	}
+	alarms := func(composite, east1, east2 string) map[string]string {
+		out := map[string]string{}
+		for name, state := range map[string]string{"Demo-probe-all-regions": composite, "Demo-probe-us-east-1": east1, "Demo-probe-us-east-2": east2} {
+			if state != "" {
+				out["us-west-2/"+name] = state
+			}
+		}
+		return out
+	}
+	timeout := kindHint(handler.KindTimeout, "us-east-1", config.TransportPeering)
+	const client = "us-west-2 (account 123456789012): "
+	const east1OK = "\n  to the API in us-east-1: alarm OK, last probe ok in 38 ms at 2026-05-04T11:57:00Z (3m0s ago)"
+	const east2OK = "\n  to the API in us-east-2: alarm OK, last probe ok in 52 ms at 2026-05-04T11:57:00Z (3m0s ago)"
+	east1Failed := "\n  to the API in us-east-1: alarm ALARM, last probe FAILED (timeout) in 1000 ms at 2026-05-04T11:58:00Z (2m0s ago); check " + timeout
+	cases := []struct {
+		name       string
+		cloud      fakeCloud
+		wantCode   int
+		wantStdout string
+	}{
+		{"both paths answer", fakeCloud{alarms: alarms("OK", "OK", "OK"),
+			data: map[e2e.ProbeKey]e2e.ProbeData{path("us-east-1"): good("11:57", 38), path("us-east-2"): good("11:57", 52)}},
+			0, client + "alarm OK (fires when no API Region answers)" + east1OK + east2OK + "\n"},
+		{"the primary path fails, the secondary answers", fakeCloud{alarms: alarms("OK", "ALARM", "OK"),
+			data: map[e2e.ProbeKey]e2e.ProbeData{path("us-east-1"): failed("11:58", 1000, "timeout"), path("us-east-2"): good("11:57", 52)}},
+			1, client + "alarm OK (fires when no API Region answers); the client still answers through us-east-2" + east1Failed + east2OK + "\n"},
+		{"the composite alarm is missing", fakeCloud{alarms: alarms("", "OK", "OK"),
+			data: map[e2e.ProbeKey]e2e.ProbeData{path("us-east-1"): good("11:57", 38), path("us-east-2"): good("11:57", 52)}},
+			1, client + "alarm Demo-probe-all-regions missing (the client stack is not deployed, or was deployed with probeIntervalMinutes = 0 or one API Region); the client still answers through us-east-1 and us-east-2" + east1OK + east2OK + "\n"},
+		{"the one API's metrics, without ApiRegion, are not a path's", fakeCloud{alarms: alarms("OK", "OK", "OK"),
+			data: map[e2e.ProbeKey]e2e.ProbeData{key("us-west-2"): good("11:57", 38), path("us-east-2"): good("11:57", 52)}},
+			1, client + "alarm OK (fires when no API Region answers); the client still answers through us-east-2\n  to the API in us-east-1: alarm OK, no probe in the last 15m0s; check the client stack's probe schedule (every 5 minute(s)) and the client function's logs in us-west-2" + east2OK + "\n"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			code, stdout, _ := runStatus(t, args, &tc.cloud)
+			if code != tc.wantCode {
+				t.Errorf("exit %d, want %d", code, tc.wantCode)
+			}
+			if diff := cmp.Diff(tc.wantStdout, stdout); diff != "" {
+				t.Errorf("stdout (-want +got):\n%s", diff)
+			}
+		})
+	}
+}

@@ -46,36 +46,60 @@ type PathProbeProps struct {
 	// AlarmEmail is subscribed to the alarm's topic; its owner must confirm
 	// the subscription. Default: no subscription.
 	AlarmEmail *string
+	// ApiRegions are the API Regions a function with a failover Region
+	// probes, each on its own: its records then carry the dimension
+	// ApiRegion. With two or more, the construct adds one alarm per Region
+	// on App, ClientRegion, ClientAccount and ApiRegion, named by
+	// PathAlarmNames in the same order, which notifies nobody, and
+	// AlarmName names a composite alarm that fires when every path's alarm
+	// does (no API Region answers) and notifies the topic. Default: one
+	// API, whose records have no ApiRegion, and one alarm, AlarmName.
+	ApiRegions []*string
+	// PathAlarmNames name the alarms of ApiRegions, each unique in its
+	// account and Region and none AlarmName. Required with ApiRegions.
+	PathAlarmNames []*string
 }
 
 // PathProbe is what other constructs need from the probe.
 type PathProbe interface {
 	constructs.Construct
-	// Alarm fires after FailedProbesToAlarm failed or missing probes.
-	Alarm() awscloudwatch.Alarm
+	// Alarm is the alarm that notifies the topic: with one API, it fires
+	// after FailedProbesToAlarm failed or missing probes; with ApiRegions,
+	// it is the composite alarm that fires when every path's alarm does.
+	Alarm() awscloudwatch.IAlarm
+	// PathAlarms are the alarms of each of ApiRegions, in that order, or
+	// nil with one API.
+	PathAlarms() []awscloudwatch.Alarm
 	// Topic receives the alarm's state changes.
 	Topic() awssns.ITopic
 	// Metric is the probe's success (1 or 0) per interval, the minimum of
-	// its datapoints.
+	// its datapoints: with ApiRegions, that of the first Region.
 	Metric() awscloudwatch.Metric
 }
 
 type pathProbe struct {
 	constructs.Construct
-	alarm  awscloudwatch.Alarm
-	topic  awssns.Topic
-	metric awscloudwatch.Metric
+	alarm      awscloudwatch.IAlarm
+	pathAlarms []awscloudwatch.Alarm
+	topic      awssns.Topic
+	metric     awscloudwatch.Metric
 }
 
-// NewPathProbe adds the schedule, the alarm and its topic.
+// NewPathProbe adds the schedule, the alarms and the topic.
 func NewPathProbe(scope constructs.Construct, id string, props *PathProbeProps) PathProbe {
 	requireProps(id, props)
 	this := constructs.NewConstruct(scope, &id)
 	p := &pathProbe{Construct: this}
 	p.schedule(props)
-	p.metric = successMetric(props)
+	p.metric = successMetric(props, nil)
 	p.topic = p.newTopic(props)
-	p.alarm = p.newAlarm(props)
+	if len(props.ApiRegions) < 2 {
+		p.alarm = p.newAlarm(props)
+		return p
+	}
+	p.pathAlarms = p.newPathAlarms(props)
+	p.metric = successMetric(props, props.ApiRegions[0])
+	p.alarm = p.newCompositeAlarm(props)
 	return p
 }
 
@@ -100,18 +124,23 @@ func (p *pathProbe) schedule(props *PathProbeProps) {
 }
 
 // successMetric is the probe's Success metric under the event's
-// dimensions, one value per interval.
-func successMetric(props *PathProbeProps) awscloudwatch.Metric {
+// dimensions, one value per interval: of the path to apiRegion, or with
+// apiRegion nil, of the one API's, whose records have no ApiRegion.
+func successMetric(props *PathProbeProps, apiRegion *string) awscloudwatch.Metric {
+	dims := map[string]*string{
+		probe.DimensionApp:           jsii.String(props.Event.App),
+		probe.DimensionClientRegion:  jsii.String(props.Event.ClientRegion),
+		probe.DimensionClientAccount: jsii.String(props.Event.ClientAccount),
+	}
+	if apiRegion != nil {
+		dims[probe.DimensionAPIRegion] = apiRegion
+	}
 	return awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
-		Namespace:  jsii.String(probe.Namespace),
-		MetricName: jsii.String(probe.MetricSuccess),
-		DimensionsMap: &map[string]*string{
-			probe.DimensionApp:           jsii.String(props.Event.App),
-			probe.DimensionClientRegion:  jsii.String(props.Event.ClientRegion),
-			probe.DimensionClientAccount: jsii.String(props.Event.ClientAccount),
-		},
-		Statistic: jsii.String("Minimum"),
-		Period:    awscdk.Duration_Minutes(props.IntervalMinutes),
+		Namespace:     jsii.String(probe.Namespace),
+		MetricName:    jsii.String(probe.MetricSuccess),
+		DimensionsMap: &dims,
+		Statistic:     jsii.String("Minimum"),
+		Period:        awscdk.Duration_Minutes(props.IntervalMinutes),
 	})
 }
 
@@ -204,6 +233,53 @@ func (p *pathProbe) newAlarm(props *PathProbeProps) awscloudwatch.Alarm {
 	return alarm
 }
 
+// newPathAlarms adds an alarm per API Region, on its path's metric, with
+// the one API's rule (FailedProbesToAlarm failed or missing probes) and no
+// action: that one path fails while another answers is what the client's
+// failover is for, and worth a look (make status, the dashboard), not a
+// page.
+func (p *pathProbe) newPathAlarms(props *PathProbeProps) []awscloudwatch.Alarm {
+	var alarms []awscloudwatch.Alarm
+	for i, region := range props.ApiRegions {
+		alarms = append(alarms, awscloudwatch.NewAlarm(p.Construct, jsii.String("Alarm-"+*region), &awscloudwatch.AlarmProps{
+			AlarmName: props.PathAlarmNames[i],
+			AlarmDescription: jsii.String(fmt.Sprintf("The client in %s could not call the private API in %s, or did not try, %d times in a row; it fails over to another API Region, and make status says why",
+				props.Event.ClientRegion, *region, FailedProbesToAlarm)),
+			Metric:             successMetric(props, region),
+			Threshold:          jsii.Number(1),
+			ComparisonOperator: awscloudwatch.ComparisonOperator_LESS_THAN_THRESHOLD,
+			EvaluationPeriods:  jsii.Number(FailedProbesToAlarm),
+			DatapointsToAlarm:  jsii.Number(FailedProbesToAlarm),
+			TreatMissingData:   awscloudwatch.TreatMissingData_BREACHING,
+		}))
+	}
+	return alarms
+}
+
+// newCompositeAlarm fires when every path's alarm does: no API Region
+// answers the client. It notifies the topic when it fires and when it
+// clears; "the only alarm actions that can be taken by composite alarms
+// are notifying SNS topics" (AWS::CloudWatch::CompositeAlarm, CloudFormation
+// user guide), which is what it does. Its construct id is not the one
+// API's alarm's: CloudFormation refuses to change the type of a deployed
+// logical id.
+func (p *pathProbe) newCompositeAlarm(props *PathProbeProps) awscloudwatch.CompositeAlarm {
+	var paths []awscloudwatch.IAlarmRule
+	for _, a := range p.pathAlarms {
+		paths = append(paths, awscloudwatch.AlarmRule_FromAlarm(a, awscloudwatch.AlarmState_ALARM))
+	}
+	alarm := awscloudwatch.NewCompositeAlarm(p.Construct, jsii.String("CompositeAlarm"), &awscloudwatch.CompositeAlarmProps{
+		CompositeAlarmName: props.AlarmName,
+		AlarmDescription: jsii.String(fmt.Sprintf("The client in %s could call the private API in none of its %d Regions, or did not try, %d times in a row; make status says why",
+			props.Event.ClientRegion, len(props.ApiRegions), FailedProbesToAlarm)),
+		AlarmRule: awscloudwatch.AlarmRule_AllOf(paths...),
+	})
+	action := awscloudwatchactions.NewSnsAction(p.topic)
+	alarm.AddAlarmAction(action)
+	alarm.AddOkAction(action)
+	return alarm
+}
+
 func requireProps(id string, p *PathProbeProps) {
 	switch {
 	case p == nil:
@@ -216,9 +292,12 @@ func requireProps(id string, p *PathProbeProps) {
 		panic(fmt.Sprintf("PathProbe %q: AlarmName is required", id))
 	case p.Event.App == "" || p.Event.ClientRegion == "" || p.Event.ClientAccount == "":
 		panic(fmt.Sprintf("PathProbe %q: Event needs App, ClientRegion and ClientAccount, the metrics' dimensions", id))
+	case len(p.ApiRegions) > 1 && len(p.PathAlarmNames) != len(p.ApiRegions):
+		panic(fmt.Sprintf("PathProbe %q: %d PathAlarmNames for %d ApiRegions; name the alarm of each", id, len(p.PathAlarmNames), len(p.ApiRegions)))
 	}
 }
 
-func (p *pathProbe) Alarm() awscloudwatch.Alarm   { return p.alarm }
-func (p *pathProbe) Topic() awssns.ITopic         { return p.topic }
-func (p *pathProbe) Metric() awscloudwatch.Metric { return p.metric }
+func (p *pathProbe) Alarm() awscloudwatch.IAlarm       { return p.alarm }
+func (p *pathProbe) PathAlarms() []awscloudwatch.Alarm { return p.pathAlarms }
+func (p *pathProbe) Topic() awssns.ITopic              { return p.topic }
+func (p *pathProbe) Metric() awscloudwatch.Metric      { return p.metric }

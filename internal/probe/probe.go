@@ -97,15 +97,11 @@ func nonEmpty(parts ...string) []string {
 }
 
 // DashboardWidgets is how many widgets the dashboard holds per client of
-// an app with apiRegions API Regions: DashboardWidgetsPerClient with one;
-// with more, a row with the heading and the client's composite alarm, and
-// a row of four per API Region (success, latency, failures by kind, the
-// path's alarm).
+// an app with apiRegions API Regions: a heading, then a row of four per
+// API Region (success, latency, failures by kind, the path's alarm);
+// DashboardWidgetsPerClient with one.
 func DashboardWidgets(apiRegions int) int {
-	if apiRegions <= 1 {
-		return DashboardWidgetsPerClient
-	}
-	return 2 + 4*apiRegions
+	return 1 + (DashboardWidgetsPerClient-1)*max(apiRegions, 1)
 }
 
 // PathAlarmName is the name of the alarm on one path of a client of an app
@@ -114,4 +110,14 @@ func DashboardWidgets(apiRegions int) int {
 // answers.
 func PathAlarmName(app, clientID, apiRegion string) string {
 	return AlarmName(app, clientID) + "-" + apiRegion
+}
+
+// CompositeAlarmName is the name of the composite alarm of a client of an
+// app with several API Regions: the alarm that notifies, when no path
+// answers. It is not the client's AlarmName, which its one alarm had
+// before a second Region: CloudFormation creates a replacing resource
+// before it deletes the one replaced, and alarm names are unique in an
+// account and Region.
+func CompositeAlarmName(app, clientID string) string {
+	return AlarmName(app, clientID) + "-all-regions"
 }
