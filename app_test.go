@@ -859,6 +859,7 @@ func TestCdkJSONListsEveryKeyWithItsDefault(t *testing.T) {
 // ~/.cdk.json holds a user's defaults for every CDK app. Only a key of the
 // project's cdk.json, or one given with -c, stops synthesis.
 func TestContextKeysByWhereTheyComeFrom(t *testing.T) {
+	t.Parallel() // the app runs in a process of its own
 	dir, home := t.TempDir(), t.TempDir()
 	write := func(path string, v any) {
 		raw, _ := json.Marshal(v)

@@ -36,6 +36,9 @@ func TestCLIAndGoRunMergeContextAlike(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the CDK CLI and go run")
 	}
+	// Its work is in other processes: it runs beside this binary's other
+	// such tests, on the other core.
+	t.Parallel()
 	cdk := pinnedCDK(t)
 	proj, home := t.TempDir(), t.TempDir()
 	copyModuleSource(t, ".", proj)

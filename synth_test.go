@@ -137,6 +137,11 @@ func TestCLISynthWithoutCredentials(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the CDK CLI")
 	}
+	// The CLI runs the app in processes of its own, beside this binary's
+	// other such tests; the shared synthesis it compares with is made
+	// first, in this one.
+	local := defaultApp(t)
+	t.Parallel()
 	cdk := pinnedCDK(t)
 	out := t.TempDir()
 	cmd := exec.Command(cdk, "synth", "--no-lookups", "--quiet", "--output", out,
@@ -170,7 +175,7 @@ func TestCLISynthWithoutCredentials(t *testing.T) {
 			cliKey = props["Code"].(map[string]any)["S3Key"].(string)
 		}
 	}
-	_, fn := clientFunction(t, defaultApp(t))
+	_, fn := clientFunction(t, local)
 	if want := fn["Code"].(map[string]any)["S3Key"]; cliKey != want {
 		t.Errorf("client asset: got %s from the CLI build, want %s as in the in-process build", cliKey, want)
 	}
