@@ -10,8 +10,11 @@
 // client's peering connection to the new API VPC; over PrivateLink, the
 // API's endpoint service with its load balancer in the API's VPC and each
 // client's interface endpoint to it, and after the update a new service in
-// the new VPC, the old one gone, and a new endpoint for every client. The
-// steps talk to AWS and to the CDK CLI
+// the new VPC, the old one gone, and a new endpoint for every client. With
+// secondaryApiRegion it deploys the secondary API too, proves each path's
+// probe and alarm and each client's composite alarm, and the drill breaks
+// the primary path alone: the client still answers, from the secondary.
+// The steps talk to AWS and to the CDK CLI
 // through two small interfaces, so their logic is tested offline with fakes;
 // only `make e2e` runs them against an account.
 package e2e
@@ -220,7 +223,10 @@ type Plan struct {
 	// Drill, when set (E2E_DRILL=1), breaks the path of the first client
 	// after the first deploy: it deletes the client's return route in the
 	// API's VPC, waits for the client's probe alarm to fire, puts the route
-	// back as it was and waits for the alarm to clear.
+	// back as it was and waits for the alarm to clear. With a secondary API
+	// Region it breaks the path to the primary API only, and proves that
+	// the client still answers, from the secondary, that the primary path's
+	// alarm fires and that the composite alarm, which notifies, stays OK.
 	Drill bool
 	// Waits bound the waits for the probes and their alarms.
 	Waits Waits
@@ -308,6 +314,9 @@ func NewPlan(base config.Config) (Plan, error) {
 	} else {
 		ctx["clientRegion"], ctx["clientVpcCidr"] = cfg.ClientRegion, cfg.ClientVpcCidr
 	}
+	if cfg.SecondaryApiRegion != "" {
+		ctx["secondaryApiRegion"], ctx["secondaryApiVpcCidr"] = cfg.SecondaryApiRegion, cfg.SecondaryApiVpcCidr
+	}
 	return Plan{Config: cfg, Context: ctx, NextApiVpcCidr: next, Waits: DefaultWaits}, nil
 }
 
@@ -362,15 +371,21 @@ func ClientsFor(regions []string) string {
 // stack is one stack of the copy and its Region.
 type stack struct{ name, region string }
 
-// stacks are the copy's stacks: 1 + 2N over peering, 1 + N over
-// PrivateLink, which has no return-route stacks.
+// stacks are the copy's stacks: per API Region, an API stack and over
+// peering a return-route stack per client, and a stack per client.
 func (p Plan) stacks() []stack {
 	c := p.Config
-	out := []stack{{c.StackName(config.RoleApi), c.ApiRegion}}
+	var out []stack
+	for _, r := range c.ApiRegions() {
+		out = append(out, stack{c.ApiStackName(r), r})
+	}
 	for _, cl := range c.ClientList() {
 		out = append(out, stack{c.ClientStackName(config.RoleClient, cl), cl.Region})
-		if c.UsesPeering() {
-			out = append(out, stack{c.ClientStackName(config.RolePeeringRoute, cl), c.ApiRegion})
+		if !c.UsesPeering() {
+			continue
+		}
+		for _, r := range c.ApiRegions() {
+			out = append(out, stack{c.ReturnRouteStackName(cl, r), r})
 		}
 	}
 	return out
@@ -474,7 +489,7 @@ func Run(ctx context.Context, p Plan, cloud Cloud, cdk CDK, out io.Writer) (err 
 		return err
 	}
 	if p.Drill {
-		if err := r.drill(ctx, p, cloud, account, first.vpcID); err != nil {
+		if err := r.drill(ctx, p, cloud, first); err != nil {
 			return err
 		}
 	}
@@ -536,6 +551,9 @@ func Run(ctx context.Context, p Plan, cloud Cloud, cdk CDK, out io.Writer) (err 
 // inventory is what of the copy the run has met, for the leftovers check.
 type inventory struct {
 	apiIDs, vpcIDs []string
+	// secondary are the secondary API's VPCs and, over PrivateLink, its
+	// endpoint services, in its Region.
+	secondary []regional
 	// Over PrivateLink: the endpoint services by name and their load
 	// balancers by ARN, in the API's Region, and the clients' interface
 	// endpoints.
@@ -553,8 +571,11 @@ type regional struct{ region, id string }
 type deployed struct {
 	apiURL, vpcID       string
 	functions, peerings map[string]string
-	serviceName         string
-	endpoints           map[string]string
+	// failoverPeerings are the clients' peering connections to the
+	// secondary API's VPC, by client Region; empty without one.
+	failoverPeerings map[string]string
+	serviceName      string
+	endpoints        map[string]string
 	// serviceID and loadBalancers are what EC2 says of the service named
 	// serviceName.
 	serviceID     string
@@ -572,7 +593,7 @@ func (r *runner) prove(ctx context.Context, p Plan, cloud Cloud, s *inventory, b
 	if before != nil {
 		phase = " after the update"
 	}
-	d := deployed{functions: map[string]string{}, peerings: map[string]string{}, endpoints: map[string]string{}}
+	d := deployed{functions: map[string]string{}, peerings: map[string]string{}, endpoints: map[string]string{}, failoverPeerings: map[string]string{}}
 	if err := r.step("read outputs"+phase, func() error {
 		apiOut, _, err := cloud.StackOutputs(ctx, c.ApiRegion, c.StackName(config.RoleApi))
 		if err != nil {
@@ -595,6 +616,9 @@ func (r *runner) prove(ctx context.Context, p Plan, cloud Cloud, s *inventory, b
 			}
 			s.services = appendNew(s.services, d.serviceName)
 		}
+		if err := readSecondary(ctx, c, cloud, s); err != nil {
+			return err
+		}
 		for _, cl := range c.ClientList() {
 			name := c.ClientStackName(config.RoleClient, cl)
 			clientOut, _, err := cloud.StackOutputs(ctx, cl.Region, name)
@@ -603,6 +627,17 @@ func (r *runner) prove(ctx context.Context, p Plan, cloud Cloud, s *inventory, b
 			}
 			if clientOut["FunctionName"] == "" || clientOut[link] == "" {
 				return fmt.Errorf("outputs FunctionName and %s of %s: %q, %q", link, name, clientOut["FunctionName"], clientOut[link])
+			}
+			if c.SecondaryApiRegion != "" {
+				failover := clientOut["Failover"+link]
+				if failover == "" {
+					return fmt.Errorf("output Failover%s of %s is missing: with secondaryApiRegion each client has a path to the API in %s", link, name, c.SecondaryApiRegion)
+				}
+				if c.UsesPeering() {
+					d.failoverPeerings[cl.Region] = failover
+				} else if !slices.Contains(s.endpoints, regional{cl.Region, failover}) {
+					s.endpoints = append(s.endpoints, regional{cl.Region, failover})
+				}
 			}
 			d.functions[cl.Region] = clientOut["FunctionName"]
 			if c.UsesPeering() {
@@ -850,42 +885,87 @@ func (r *runner) clientEndpoint(ctx context.Context, p Plan, cloud Cloud, cl con
 
 // probes waits, for every client, for the first datapoint of its scheduled
 // probe and then for its alarm to be OK: the schedule runs, the function
-// writes its metrics, and the alarm watches them.
+// writes its metrics, and the alarm watches them. With a secondary API
+// Region, for the first datapoint of each path and the alarm of each path,
+// then for the composite alarm.
 func (r *runner) probes(ctx context.Context, p Plan, cloud Cloud, account string) error {
 	c := p.Config
 	for _, cl := range c.ClientList() {
-		key := ProbeKey{App: c.AppName, ClientRegion: cl.Region, ClientAccount: account}
-		if err := r.step("first probe of the client in "+cl.Region, func() error {
-			return r.waitFor(ctx, p.Waits.FirstProbe, p.Waits.Poll, func() (bool, string, error) {
-				end := r.clock()
-				d, err := cloud.ProbeData(ctx, cl.Region, key, end.Add(-p.Waits.FirstProbe-5*time.Minute), end)
-				if err != nil {
-					return false, "", err
-				}
-				latest, ok := d.Latest()
-				if !ok {
-					return false, "no datapoint yet", nil
-				}
-				return true, "latest probe: " + latest.Summary(end), nil
-			}, func(string) error {
-				return fmt.Errorf("no %s datapoint in %s (%s) after %s: check the client stack's probe schedule (every %d minute(s)) and the client function's log group in %s",
-					probe.MetricSuccess, probe.Namespace, key, p.Waits.FirstProbe, c.ProbeIntervalMinutes, cl.Region)
-			})
-		}); err != nil {
-			return err
+		for _, a := range pathsOf(c, cl) {
+			key := ProbeKey{App: c.AppName, ClientRegion: cl.Region, ClientAccount: account, ApiRegion: a.apiRegion}
+			if err := r.step("first probe of the client in "+cl.Region+a.to(), func() error {
+				return r.waitFor(ctx, p.Waits.FirstProbe, p.Waits.Poll, func() (bool, string, error) {
+					end := r.clock()
+					d, err := cloud.ProbeData(ctx, cl.Region, key, end.Add(-p.Waits.FirstProbe-5*time.Minute), end)
+					if err != nil {
+						return false, "", err
+					}
+					latest, ok := d.Latest()
+					if !ok {
+						return false, "no datapoint yet", nil
+					}
+					return true, "latest probe: " + latest.Summary(end), nil
+				}, func(string) error {
+					return fmt.Errorf("no %s datapoint in %s (%s) after %s: check the client stack's probe schedule (every %d minute(s)) and the client function's log group in %s",
+						probe.MetricSuccess, probe.Namespace, key, p.Waits.FirstProbe, c.ProbeIntervalMinutes, cl.Region)
+				})
+			}); err != nil {
+				return err
+			}
+			if err := r.waitAlarm(ctx, p, cloud, "", cl, a, "OK"); err != nil {
+				return err
+			}
 		}
-		if err := r.waitAlarm(ctx, p, cloud, "", cl, "OK"); err != nil {
-			return err
+		if c.SecondaryApiRegion != "" {
+			if err := r.waitAlarm(ctx, p, cloud, "", cl, compositeOf(c, cl), "OK"); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
 }
 
-// waitAlarm is a step that waits for the probe alarm of cl to reach want.
-func (r *runner) waitAlarm(ctx context.Context, p Plan, cloud Cloud, prefix string, cl config.Client, want string) error {
+// alarmPath is a client's probe alarm: the one API's, a path's (apiRegion)
+// or, with composite, the composite alarm of a client of two API Regions.
+type alarmPath struct {
+	name, apiRegion string
+	composite       bool
+}
+
+// to says which alarm of the client it is, after "the client in {region}".
+func (a alarmPath) to() string {
+	if a.apiRegion == "" {
+		return ""
+	}
+	return " to the API in " + a.apiRegion
+}
+
+// pathsOf are the alarms of a client's paths: its one alarm, or one per
+// API Region.
+func pathsOf(c config.Config, cl config.Client) []alarmPath {
+	if c.SecondaryApiRegion == "" {
+		return []alarmPath{{name: probe.AlarmName(c.AppName, c.ClientID(cl))}}
+	}
+	var out []alarmPath
+	for _, region := range c.ApiRegions() {
+		out = append(out, alarmPath{name: probe.PathAlarmName(c.AppName, c.ClientID(cl), region), apiRegion: region})
+	}
+	return out
+}
+
+// compositeOf is the composite alarm of a client of two API Regions.
+func compositeOf(c config.Config, cl config.Client) alarmPath {
+	return alarmPath{name: probe.CompositeAlarmName(c.AppName, c.ClientID(cl)), composite: true}
+}
+
+// waitAlarm is a step that waits for the probe alarm a of cl to reach want.
+func (r *runner) waitAlarm(ctx context.Context, p Plan, cloud Cloud, prefix string, cl config.Client, a alarmPath, want string) error {
 	c := p.Config
-	name := probe.AlarmName(c.AppName, c.ClientID(cl))
-	return r.step(fmt.Sprintf("%sprobe alarm of the client in %s is %s", prefix, cl.Region, want), func() error {
+	name, kind := a.name, "probe alarm"
+	if a.composite {
+		kind = "composite probe alarm"
+	}
+	return r.step(fmt.Sprintf("%s%s of the client in %s%s is %s", prefix, kind, cl.Region, a.to(), want), func() error {
 		fmt.Fprintf(r.out, "    alarm %s in %s\n", name, cl.Region)
 		return r.waitFor(ctx, p.Waits.Alarm, p.Waits.Poll, func() (bool, string, error) {
 			state, exists, err := cloud.AlarmState(ctx, cl.Region, name)
@@ -904,11 +984,15 @@ func (r *runner) waitAlarm(ctx context.Context, p Plan, cloud Cloud, prefix stri
 
 // drill breaks the path of the first client and proves that its alarm
 // fires and clears: it deletes the client's return routes in the API's VPC
-// (vpc), waits for ALARM, puts the routes back as they were and waits for
-// OK. The routes are put back whatever fails after they were deleted.
-func (r *runner) drill(ctx context.Context, p Plan, cloud Cloud, account, vpc string) (err error) {
+// (first.vpcID), waits for ALARM, puts the routes back as they were and
+// waits for OK. With a secondary API Region, that is the path to the
+// primary API alone: between the two waits it proves that the client
+// still answers, from the secondary, and that the composite alarm is OK.
+// The routes are put back whatever fails after they were deleted.
+func (r *runner) drill(ctx context.Context, p Plan, cloud Cloud, first deployed) (err error) {
 	c := p.Config
 	cl := c.ClientList()[0]
+	primary := pathsOf(c, cl)[0]
 	var deleted []Route
 	restored := false
 	restore := func() error {
@@ -934,12 +1018,12 @@ func (r *runner) drill(ctx context.Context, p Plan, cloud Cloud, account, vpc st
 		}
 	}()
 	if err := r.step("drill: delete the return route to the client in "+cl.Region, func() error {
-		routes, err := cloud.ReturnRoutes(ctx, c.ApiRegion, vpc, cl.Cidr)
+		routes, err := cloud.ReturnRoutes(ctx, c.ApiRegion, first.vpcID, cl.Cidr)
 		if err != nil {
 			return err
 		}
 		if len(routes) == 0 {
-			return fmt.Errorf("no route to %s in the route tables of the API's VPC %s", cl.Cidr, vpc)
+			return fmt.Errorf("no route to %s in the route tables of the API's VPC %s", cl.Cidr, first.vpcID)
 		}
 		for _, rt := range routes {
 			if err := cloud.DeleteRoute(ctx, c.ApiRegion, rt); err != nil {
@@ -952,13 +1036,42 @@ func (r *runner) drill(ctx context.Context, p Plan, cloud Cloud, account, vpc st
 	}); err != nil {
 		return err
 	}
-	if err := r.waitAlarm(ctx, p, cloud, "drill: ", cl, "ALARM"); err != nil {
+	if c.SecondaryApiRegion != "" {
+		if err := r.step("drill: the client in "+cl.Region+" still answers, from "+c.SecondaryApiRegion, func() error {
+			res, err := InvokeClient(ctx, cloud, cl.Region, first.functions[cl.Region])
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(r.out, "    %s\n", res.Summary())
+			return res.Check(c.SecondaryApiRegion)
+		}); err != nil {
+			return err
+		}
+	}
+	if err := r.waitAlarm(ctx, p, cloud, "drill: ", cl, primary, "ALARM"); err != nil {
 		return err
+	}
+	if c.SecondaryApiRegion != "" {
+		composite := compositeOf(c, cl)
+		if err := r.step("drill: composite probe alarm of the client in "+cl.Region+" stays OK", func() error {
+			state, exists, err := cloud.AlarmState(ctx, cl.Region, composite.name)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(r.out, "    alarm %s in %s: %s\n", composite.name, cl.Region, state)
+			if !exists || state != "OK" {
+				return fmt.Errorf("composite alarm %s in %s is %q (exists: %v) while the path to %s answers, want OK: it fires only when no path answers",
+					composite.name, cl.Region, state, exists, c.SecondaryApiRegion)
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
 	}
 	if err := restore(); err != nil {
 		return err
 	}
-	return r.waitAlarm(ctx, p, cloud, "drill: ", cl, "OK")
+	return r.waitAlarm(ctx, p, cloud, "drill: ", cl, primary, "OK")
 }
 
 // Summary is one line for people, with how long before now the probe ran.
@@ -1010,6 +1123,25 @@ func leftovers(ctx context.Context, cloud Cloud, p Plan, s inventory) ([]string,
 		}
 		if exists {
 			left = append(left, "vpc "+id+" ("+c.ApiRegion+")")
+		}
+	}
+	for _, k := range s.secondary {
+		if strings.HasPrefix(k.id, "vpc-") {
+			exists, err := cloud.VpcExists(ctx, k.region, k.id)
+			if err != nil {
+				return nil, err
+			}
+			if exists {
+				left = append(left, "vpc "+k.id+" ("+k.region+")")
+			}
+			continue
+		}
+		_, exists, err := cloud.EndpointService(ctx, k.region, k.id)
+		if err != nil {
+			return nil, err
+		}
+		if exists {
+			left = append(left, "endpoint service "+k.id+" ("+k.region+")")
 		}
 	}
 	for _, name := range s.services {
@@ -1065,9 +1197,40 @@ func leftovers(ctx context.Context, cloud Cloud, p Plan, s inventory) ([]string,
 	return left, nil
 }
 
-// regions are the API's Region and every client's, once each.
+// readSecondary reads the secondary API stack's outputs, when there is
+// one, and keeps its VPC and, over PrivateLink, its endpoint service for
+// the leftovers check.
+func readSecondary(ctx context.Context, c config.Config, cloud Cloud, s *inventory) error {
+	if c.SecondaryApiRegion == "" {
+		return nil
+	}
+	region, name := c.SecondaryApiRegion, c.ApiStackName(c.SecondaryApiRegion)
+	out, _, err := cloud.StackOutputs(ctx, region, name)
+	if err != nil {
+		return err
+	}
+	if out["ApiId"] == "" || out["VpcId"] == "" {
+		return fmt.Errorf("outputs ApiId and VpcId of %s: %q, %q", name, out["ApiId"], out["VpcId"])
+	}
+	s.apiIDs = appendNew(s.apiIDs, out["ApiId"])
+	kept := []regional{{region, out["VpcId"]}}
+	if !c.UsesPeering() {
+		if out["EndpointServiceName"] == "" {
+			return fmt.Errorf("output EndpointServiceName of %s is missing: with transport %s each API stack has an endpoint service", name, config.TransportPrivateLink)
+		}
+		kept = append(kept, regional{region, out["EndpointServiceName"]})
+	}
+	for _, k := range kept {
+		if !slices.Contains(s.secondary, k) {
+			s.secondary = append(s.secondary, k)
+		}
+	}
+	return nil
+}
+
+// regions are the API's Regions and every client's, once each.
 func regions(c config.Config) []string {
-	out := []string{c.ApiRegion}
+	out := c.ApiRegions()
 	for _, cl := range c.ClientList() {
 		if !slices.Contains(out, cl.Region) {
 			out = append(out, cl.Region)

@@ -27,7 +27,10 @@ type fakeCloud struct {
 	roleArn         string
 	invokePayload   string
 	invokeError     string
-	outsideStatus   int
+	// answer, when set, is the payload of an invocation instead of
+	// invokePayload.
+	answer        func(region, function string) string
+	outsideStatus int
 
 	// The API's Region: VPCs, their route tables and the routes in them,
 	// and the peering connections (id -> accepter VPC).
@@ -55,9 +58,15 @@ type fakeCloud struct {
 	// Available.
 	alarms         map[string]string
 	alarmEndpoints map[string]string
-	alarmDelay     int
-	alarmLooks     map[string]int
-	alarmStuck     string
+	// alarmVpcs are the VPCs whose routes the alarms of the paths of a
+	// client of two API Regions watch (alarm -> VPC): each path's alarm
+	// watches its API's VPC alone. composites are the clients' composite
+	// alarms (alarm -> its paths' alarms): ALARM when every path's is.
+	alarmVpcs  map[string]string
+	composites map[string][]string
+	alarmDelay int
+	alarmLooks map[string]int
+	alarmStuck string
 	// probeDelay is how many looks find no probe datapoint of a client;
 	// noProbe, that none ever comes.
 	probeDelay int
@@ -96,6 +105,7 @@ func newFakeCloud() *fakeCloud {
 		vpcs: map[string]bool{}, routeTables: map[string]string{}, peerings: map[string]string{}, foreign: map[string]bool{},
 		loadBalancers: map[string]string{}, services: map[string]*fakeService{}, endpoints: map[string]*fakeEndpoint{},
 		alarms: map[string]string{}, alarmEndpoints: map[string]string{}, alarmLooks: map[string]int{}, probeLooks: map[string]int{},
+		alarmVpcs: map[string]string{}, composites: map[string][]string{},
 	}
 }
 
@@ -318,7 +328,15 @@ func (f *fakeCloud) deleteEndpoint(region, id string) { delete(f.endpoints, regi
 
 // --- Cloud: what the run reads.
 
-func (f *fakeCloud) AlarmState(_ context.Context, region, name string) (string, bool, error) {
+func (f *fakeCloud) AlarmState(ctx context.Context, region, name string) (string, bool, error) {
+	if paths, ok := f.composites[region+"/"+name]; ok {
+		for _, key := range paths {
+			if state, _, _ := f.AlarmState(ctx, region, strings.TrimPrefix(key, region+"/")); state != "ALARM" {
+				return "OK", true, nil
+			}
+		}
+		return "ALARM", true, nil
+	}
 	cidr, ok := f.alarms[region+"/"+name]
 	if !ok {
 		return "", false, nil
@@ -338,8 +356,9 @@ func (f *fakeCloud) AlarmState(_ context.Context, region, name string) (string, 
 		}
 		return "ALARM", true, nil
 	}
+	vpc := f.alarmVpcs[region+"/"+name]
 	for _, r := range f.routes {
-		if r.DestinationCidr == cidr {
+		if r.DestinationCidr == cidr && (vpc == "" || r.vpc == vpc) {
 			return "OK", true, nil
 		}
 	}
@@ -457,6 +476,9 @@ func (f *fakeCloud) StackOutputs(_ context.Context, region, stack string) (map[s
 
 func (f *fakeCloud) Invoke(_ context.Context, region, function string) ([]byte, string, error) {
 	f.calls = append(f.calls, "Invoke "+region+" "+function)
+	if f.answer != nil {
+		return []byte(f.answer(region, function)), f.invokeError, nil
+	}
 	return []byte(f.invokePayload), f.invokeError, nil
 }
 
@@ -528,6 +550,11 @@ type fakeCDK struct {
 
 	api     *fakeAPIStack
 	clients map[string]*fakeClientStack // by stack name
+	// secondary is the secondary API's stack (secondaryApiRegion), over
+	// peering, and failoverPeerings the clients' peering connections to
+	// its VPC, by client stack name.
+	secondary        *fakeAPIStack
+	failoverPeerings map[string]string
 	// cleanupFailures are the deletions CloudFormation skipped in the
 	// updates' cleanup phases (DELETE_FAILED in the stack's events).
 	cleanupFailures []error
@@ -591,6 +618,9 @@ func (d *fakeCDK) Deploy(_ context.Context, c map[string]string) error {
 		err = d.deployPrivateLink(c, sp)
 	} else {
 		err = d.deployPeering(c, sp)
+		if err == nil && c["secondaryApiRegion"] != "" {
+			err = d.deploySecondary(c, sp)
+		}
 	}
 	if err != nil {
 		return err
@@ -727,6 +757,47 @@ func (d *fakeCDK) deployPeering(c map[string]string, sp []spoke) error {
 	return nil
 }
 
+// deploySecondary deploys, over peering, the secondary API's stack (its
+// VPC, with two route tables), each client's peering connection to it
+// (output FailoverPeeringConnectionId) and each client's return-route
+// stack in its Region, with a route to the client in each route table.
+func (d *fakeCDK) deploySecondary(c map[string]string, sp []spoke) error {
+	f := d.cloud
+	app, region := c["appName"], c["secondaryApiRegion"]
+	if d.secondary == nil {
+		vpc := "vpc-sec" + strings.NewReplacer(".", "", "/", "").Replace(c["secondaryApiVpcCidr"])
+		f.createVpc(vpc)
+		d.secondary = &fakeAPIStack{vpc: vpc}
+		for _, suffix := range []string{"a", "b"} {
+			rt := "rtb-" + strings.TrimPrefix(vpc, "vpc-") + "-" + suffix
+			f.createRouteTable(rt, vpc)
+			d.secondary.routeTables = append(d.secondary.routeTables, rt)
+		}
+		d.failoverPeerings = map[string]string{}
+	}
+	f.stacks[region+"/"+app+"-Api-"+region] = map[string]string{"ApiId": "d4e5f6", "ApiUrl": "https://d4e5f6.execute-api." + region + ".amazonaws.com/v1/", "VpcId": d.secondary.vpc}
+	for _, s := range sp {
+		name := app + "-Client" + s.suffix
+		peering, ok := d.failoverPeerings[name]
+		if !ok {
+			peering = "pcx-" + s.region + "-" + d.secondary.vpc
+			f.createPeering(peering, d.secondary.vpc)
+			d.failoverPeerings[name] = peering
+		}
+		f.stacks[s.region+"/"+name]["FailoverPeeringConnectionId"] = peering
+		f.stacks[region+"/"+app+"-PeeringRoute"+s.suffix+"-"+region] = map[string]string{}
+		for _, rt := range d.secondary.routeTables {
+			if !slices.ContainsFunc(f.routes, func(v vpcRoute) bool { return v.RouteTableID == rt && v.DestinationCidr == s.cidr }) {
+				if err := f.createRoute(Route{rt, s.cidr, peering}); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	f.params[region] = append(f.params[region], "/"+app+"/api/route-table-0")
+	return nil
+}
+
 // deployPrivateLink deploys the API stack with its front and the client
 // stacks with their interface endpoints. A new API VPC gives a new front
 // (load balancer and service, new id and name) in it, and the cleanup
@@ -806,7 +877,18 @@ func (d *fakeCDK) deployCommon(c map[string]string, sp []spoke) {
 	f := d.cloud
 	app, api := c["appName"], c["apiRegion"]
 	for _, s := range sp {
-		if c["probeIntervalMinutes"] != "" && c["probeIntervalMinutes"] != "0" {
+		switch {
+		case c["probeIntervalMinutes"] == "" || c["probeIntervalMinutes"] == "0":
+		case c["secondaryApiRegion"] != "" && d.secondary != nil:
+			// An alarm per path, on its API's VPC, and the composite.
+			var paths []string
+			for region, a := range map[string]*fakeAPIStack{api: d.api, c["secondaryApiRegion"]: d.secondary} {
+				key := s.region + "/" + probe.PathAlarmName(app, s.id, region)
+				f.alarms[key], f.alarmVpcs[key] = s.cidr, a.vpc
+				paths = append(paths, key)
+			}
+			f.composites[s.region+"/"+probe.CompositeAlarmName(app, s.id)] = paths
+		default:
 			f.alarms[s.region+"/"+probe.AlarmName(app, s.id)] = s.cidr
 		}
 		f.logGroups[s.region] = append(f.logGroups[s.region], app+"-Client"+s.suffix+"-ClientFunctionLogs-1")
@@ -834,6 +916,17 @@ func (d *fakeCDK) Destroy(_ context.Context, c map[string]string) error {
 		}
 		delete(f.stacks, cs.region+"/"+name)
 		delete(d.clients, name)
+	}
+	for _, peering := range d.failoverPeerings {
+		f.deletePeering(peering)
+	}
+	if a := d.secondary; a != nil {
+		for _, rt := range a.routeTables {
+			f.deleteRouteTable(rt)
+		}
+		if err := f.deleteVpc(a.vpc); err == nil {
+			d.secondary = nil
+		}
 	}
 	var failed []error
 	if a := d.api; a != nil {
@@ -870,6 +963,8 @@ func (d *fakeCDK) Destroy(_ context.Context, c map[string]string) error {
 	}
 	clear(f.alarmEndpoints)
 	clear(f.alarms)
+	clear(f.alarmVpcs)
+	clear(f.composites)
 	for region := range f.logGroups {
 		f.logGroups[region] = nil
 	}
