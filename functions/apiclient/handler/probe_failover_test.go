@@ -168,7 +168,11 @@ func TestProbeEachRegionAtOnce(t *testing.T) {
 	if got := []any{recs[0].Members[probe.DimensionFailureKind], recs[1].Members[probe.MetricSuccess]}; !slices.Equal(got, []any{string(KindTimeout), json.Number("1")}) {
 		t.Errorf("records: got failure kind %v and success %v, want the primary's timeout and the failover's success", got[0], got[1])
 	}
-	if p, f := latency(recs[0]), latency(recs[1]); p < 350 || f > 200 {
-		t.Errorf("latencies: primary %d ms, failover %d ms; want the primary's, cut at the deadline's reserve (350 ms or more), and the failover's own answer (well under)", p, f)
+	// Probed one after the other, the failover Region would start only
+	// once the primary's stall ended at the deadline's reserve, and could
+	// not answer at all; probed at once, it answers in its own time, which
+	// a loaded machine may stretch, but not past the primary's.
+	if p, f := latency(recs[0]), latency(recs[1]); p < 350 || f >= p {
+		t.Errorf("latencies: primary %d ms, failover %d ms; want the primary's, cut at the deadline's reserve (350 ms or more), and the failover's own answer (under it)", p, f)
 	}
 }
