@@ -11,9 +11,11 @@
 // API's endpoint service with its load balancer in the API's VPC and each
 // client's interface endpoint to it, and after the update a new service in
 // the new VPC, the old one gone, and a new endpoint for every client. With
-// secondaryApiRegion it deploys the secondary API too, proves each path's
-// probe and alarm and each client's composite alarm, and the drill breaks
-// the primary path alone: the client still answers, from the secondary.
+// secondaryApiRegion it deploys the secondary API too (over PrivateLink it
+// proves the secondary's endpoint service and each client's failover
+// endpoint to it as it proves the primary's), proves each path's probe and
+// alarm and each client's composite alarm, and the drill breaks the primary
+// path alone: the client still answers, from the secondary.
 // The steps talk to AWS and to the CDK CLI
 // through two small interfaces, so their logic is tested offline with fakes;
 // only `make e2e` runs them against an account.
@@ -552,7 +554,7 @@ func Run(ctx context.Context, p Plan, cloud Cloud, cdk CDK, out io.Writer) (err 
 type inventory struct {
 	apiIDs, vpcIDs []string
 	// secondary are the secondary API's VPCs and, over PrivateLink, its
-	// endpoint services, in its Region.
+	// endpoint services and their load balancers (by ARN), in its Region.
 	secondary []regional
 	// Over PrivateLink: the endpoint services by name and their load
 	// balancers by ARN, in the API's Region, and the clients' interface
@@ -566,20 +568,61 @@ type regional struct{ region, id string }
 
 // deployed is what one deploy gave: the API's id, URL and VPC, and each
 // client's function and peering connection, by client Region; over
-// PrivateLink, the API's endpoint service and each client's interface
-// endpoint instead of its peering connection.
+// PrivateLink, the API's front and each client's interface endpoint to it
+// instead of its peering connection.
 type deployed struct {
 	apiURL, vpcID       string
 	functions, peerings map[string]string
 	// failoverPeerings are the clients' peering connections to the
 	// secondary API's VPC, by client Region; empty without one.
 	failoverPeerings map[string]string
-	serviceName      string
-	endpoints        map[string]string
+	// front is the primary API's PrivateLink side, and failoverFront the
+	// secondary's (nil over peering or without secondaryApiRegion).
+	front         front
+	failoverFront *front
+}
+
+// front is one API stack's PrivateLink side as a deploy gave it: its
+// endpoint service, and each client's interface endpoint to it. The
+// primary's and the secondary's are checked by the same steps.
+type front struct {
+	// region and stack are the API stack's; vpcID and serviceName its
+	// outputs VpcId and EndpointServiceName.
+	region, stack, vpcID, serviceName string
+	// failover is set for the secondary API's front, whose clients name
+	// their endpoint to it in output FailoverEndpointId.
+	failover bool
+	// endpoints are the clients' interface endpoints to the service, by
+	// client Region.
+	endpoints map[string]string
 	// serviceID and loadBalancers are what EC2 says of the service named
 	// serviceName.
 	serviceID     string
 	loadBalancers []string
+}
+
+// endpointOutput is the client stacks' output that names their endpoint
+// to this front's service.
+func (f *front) endpointOutput() string {
+	if f.failover {
+		return "FailoverEndpointId"
+	}
+	return "EndpointId"
+}
+
+// service and vpc name the front's service and VPC in the steps.
+func (f *front) service() string {
+	if f.failover {
+		return "the endpoint service of the API in " + f.region
+	}
+	return "the API's endpoint service"
+}
+
+func (f *front) vpc() string {
+	if f.failover {
+		return "the VPC of the API in " + f.region
+	}
+	return "the API VPC"
 }
 
 // prove reads the stacks' outputs and invokes every client, which must
@@ -593,7 +636,8 @@ func (r *runner) prove(ctx context.Context, p Plan, cloud Cloud, s *inventory, b
 	if before != nil {
 		phase = " after the update"
 	}
-	d := deployed{functions: map[string]string{}, peerings: map[string]string{}, endpoints: map[string]string{}, failoverPeerings: map[string]string{}}
+	d := deployed{functions: map[string]string{}, peerings: map[string]string{}, failoverPeerings: map[string]string{},
+		front: front{region: c.ApiRegion, stack: c.StackName(config.RoleApi), endpoints: map[string]string{}}}
 	if err := r.step("read outputs"+phase, func() error {
 		apiOut, _, err := cloud.StackOutputs(ctx, c.ApiRegion, c.StackName(config.RoleApi))
 		if err != nil {
@@ -606,17 +650,18 @@ func (r *runner) prove(ctx context.Context, p Plan, cloud Cloud, s *inventory, b
 		}
 		s.apiIDs = appendNew(s.apiIDs, apiID)
 		s.vpcIDs = appendNew(s.vpcIDs, d.vpcID)
+		d.front.vpcID = d.vpcID
 		link := "PeeringConnectionId"
 		if !c.UsesPeering() {
 			link = "EndpointId"
-			d.serviceName = apiOut["EndpointServiceName"]
-			if d.serviceName == "" {
+			d.front.serviceName = apiOut["EndpointServiceName"]
+			if d.front.serviceName == "" {
 				return fmt.Errorf("output EndpointServiceName of %s is missing: with transport %s the API stack has an endpoint service",
 					c.StackName(config.RoleApi), config.TransportPrivateLink)
 			}
-			s.services = appendNew(s.services, d.serviceName)
+			s.services = appendNew(s.services, d.front.serviceName)
 		}
-		if err := readSecondary(ctx, c, cloud, s); err != nil {
+		if d.failoverFront, err = readSecondary(ctx, c, cloud, s); err != nil {
 			return err
 		}
 		for _, cl := range c.ClientList() {
@@ -635,15 +680,18 @@ func (r *runner) prove(ctx context.Context, p Plan, cloud Cloud, s *inventory, b
 				}
 				if c.UsesPeering() {
 					d.failoverPeerings[cl.Region] = failover
-				} else if !slices.Contains(s.endpoints, regional{cl.Region, failover}) {
-					s.endpoints = append(s.endpoints, regional{cl.Region, failover})
+				} else {
+					d.failoverFront.endpoints[cl.Region] = failover
+					if !slices.Contains(s.endpoints, regional{cl.Region, failover}) {
+						s.endpoints = append(s.endpoints, regional{cl.Region, failover})
+					}
 				}
 			}
 			d.functions[cl.Region] = clientOut["FunctionName"]
 			if c.UsesPeering() {
 				d.peerings[cl.Region] = clientOut[link]
 			} else {
-				d.endpoints[cl.Region] = clientOut[link]
+				d.front.endpoints[cl.Region] = clientOut[link]
 				if !slices.Contains(s.endpoints, regional{cl.Region, clientOut[link]}) {
 					s.endpoints = append(s.endpoints, regional{cl.Region, clientOut[link]})
 				}
@@ -690,81 +738,108 @@ func (r *runner) prove(ctx context.Context, p Plan, cloud Cloud, s *inventory, b
 // balancer if there are endpoints connected to your endpoint service",
 // docs.aws.amazon.com/vpc/latest/privatelink/configure-endpoint-service.html),
 // so a new API VPC needs a new load balancer and a new service beside the
-// old ones, and an endpoint's ServiceName is create-only.
+// old ones, and an endpoint's ServiceName is create-only. The secondary
+// API's front, which the update does not touch, is checked the same way
+// after both deploys, each client's failover endpoint to it included.
 func (r *runner) privateLink(ctx context.Context, p Plan, cloud Cloud, s *inventory, d *deployed, before *deployed) error {
-	if err := r.endpointService(ctx, p, cloud, s, d, before); err != nil {
+	var old *front
+	if before != nil {
+		old = &before.front
+	}
+	if err := r.checkFront(ctx, p, cloud, s, &d.front, old, ""); err != nil {
 		return err
 	}
+	if d.failoverFront == nil {
+		return nil
+	}
+	phase := ""
 	if before != nil {
-		if err := r.replacedFrontGone(ctx, p, cloud, before); err != nil {
+		phase = " after the update"
+	}
+	return r.checkFront(ctx, p, cloud, s, d.failoverFront, nil, phase)
+}
+
+// checkFront checks one API's front (f): its endpoint service, then, when
+// it replaced old, that old's service and balancers are gone, then every
+// client's endpoint to it. phase ends the steps' names.
+func (r *runner) checkFront(ctx context.Context, p Plan, cloud Cloud, s *inventory, f, old *front, phase string) error {
+	if err := r.endpointService(ctx, p, cloud, s, f, old, phase); err != nil {
+		return err
+	}
+	if old != nil {
+		if err := r.replacedFrontGone(ctx, p, cloud, old); err != nil {
 			return err
 		}
 	}
 	for _, cl := range p.Config.ClientList() {
-		if err := r.clientEndpoint(ctx, p, cloud, cl, d, before); err != nil {
+		if err := r.clientEndpoint(ctx, p, cloud, cl, f, old, phase); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// endpointService checks the service the API stack names (output
-// EndpointServiceName): after the update a new one, Available, with its
-// load balancers in the (new) API VPC. It records the service's id and load
-// balancers in d, and the balancers in s for the leftovers check.
-func (r *runner) endpointService(ctx context.Context, p Plan, cloud Cloud, s *inventory, d *deployed, before *deployed) error {
-	c := p.Config
-	name, which := "the API's endpoint service is Available, its load balancer in the API VPC", "the API VPC"
-	if before != nil {
-		name, which = "the API's endpoint service is new and Available, its load balancer in the new API VPC", "the new API VPC"
+// endpointService checks the service an API stack names (output
+// EndpointServiceName of f.stack): Available, with its load balancers in
+// the API's VPC; when it replaced old, a new service, in the new VPC. It
+// records the service's id and load balancers in f, and the balancers in s
+// for the leftovers check.
+func (r *runner) endpointService(ctx context.Context, p Plan, cloud Cloud, s *inventory, f, old *front, phase string) error {
+	name, which := fmt.Sprintf("%s is Available, its load balancer in %s%s", f.service(), f.vpc(), phase), f.vpc()
+	if old != nil {
+		name, which = f.service()+" is new and Available, its load balancer in the new API VPC", "the new API VPC"
 	}
 	return r.step(name, func() error {
-		if before != nil && d.serviceName == before.serviceName {
+		if old != nil && f.serviceName == old.serviceName {
 			return fmt.Errorf("output EndpointServiceName of %s is still %s after the update: a new API VPC needs a new load balancer and a new endpoint service, "+
 				"since AWS refuses to move a service with connected endpoints to another load balancer (ExistingVpcEndpointConnections)",
-				c.StackName(config.RoleApi), d.serviceName)
+				f.stack, f.serviceName)
 		}
-		svc, exists, err := cloud.EndpointService(ctx, c.ApiRegion, d.serviceName)
+		svc, exists, err := cloud.EndpointService(ctx, f.region, f.serviceName)
 		if err != nil {
 			return err
 		}
 		if !exists {
-			return fmt.Errorf("there is no endpoint service %s (output EndpointServiceName of %s) in %s", d.serviceName, c.StackName(config.RoleApi), c.ApiRegion)
+			return fmt.Errorf("there is no endpoint service %s (output EndpointServiceName of %s) in %s", f.serviceName, f.stack, f.region)
 		}
 		for _, arn := range svc.LoadBalancers {
-			s.loadBalancers = appendNew(s.loadBalancers, arn)
+			if f.failover {
+				s.secondary = appendNew(s.secondary, regional{f.region, arn})
+			} else {
+				s.loadBalancers = appendNew(s.loadBalancers, arn)
+			}
 		}
-		d.serviceID, d.loadBalancers = svc.ID, svc.LoadBalancers
+		f.serviceID, f.loadBalancers = svc.ID, svc.LoadBalancers
 		// A service is Pending until it is ready, then Available; Deleting,
 		// Deleted and Failed are the others (EC2 API reference,
 		// ServiceConfiguration, ServiceState: "Pending | Available |
 		// Deleting | Deleted | Failed").
 		if !strings.EqualFold(svc.State, "Available") {
-			return fmt.Errorf("endpoint service %s (%s) is %s, want Available: its clients' endpoints cannot be served until it is", d.serviceName, svc.ID, svc.State)
+			return fmt.Errorf("endpoint service %s (%s) is %s, want Available: its clients' endpoints cannot be served until it is", f.serviceName, svc.ID, svc.State)
 		}
 		if len(svc.LoadBalancers) == 0 {
-			return fmt.Errorf("endpoint service %s (%s) has no Network Load Balancer", d.serviceName, svc.ID)
+			return fmt.Errorf("endpoint service %s (%s) has no Network Load Balancer", f.serviceName, svc.ID)
 		}
 		var errs []error
 		for _, arn := range svc.LoadBalancers {
-			vpc, exists, err := cloud.LoadBalancerVpc(ctx, c.ApiRegion, arn)
+			vpc, exists, err := cloud.LoadBalancerVpc(ctx, f.region, arn)
 			if err != nil {
 				return err
 			}
 			switch {
 			case !exists:
-				errs = append(errs, fmt.Errorf("load balancer %s of endpoint service %s does not exist", arn, d.serviceName))
-			case vpc != d.vpcID && before != nil:
+				errs = append(errs, fmt.Errorf("load balancer %s of endpoint service %s does not exist in %s", arn, f.serviceName, f.region))
+			case vpc != f.vpcID && old != nil:
 				errs = append(errs, fmt.Errorf("load balancer %s of endpoint service %s is in VPC %s, want the new API VPC %s; the old API VPC was %s",
-					arn, d.serviceName, vpc, d.vpcID, before.vpcID))
-			case vpc != d.vpcID:
-				errs = append(errs, fmt.Errorf("load balancer %s of endpoint service %s is in VPC %s, want %s %s", arn, d.serviceName, vpc, which, d.vpcID))
+					arn, f.serviceName, vpc, f.vpcID, old.vpcID))
+			case vpc != f.vpcID:
+				errs = append(errs, fmt.Errorf("load balancer %s of endpoint service %s is in VPC %s, want %s %s (output VpcId of %s)", arn, f.serviceName, vpc, which, f.vpcID, f.stack))
 			default:
 				was := ""
-				if before != nil {
-					was = fmt.Sprintf(" (was %s on %s)", before.serviceName, strings.Join(before.loadBalancers, ", "))
+				if old != nil {
+					was = fmt.Sprintf(" (was %s on %s)", old.serviceName, strings.Join(old.loadBalancers, ", "))
 				}
-				fmt.Fprintf(r.out, "    %s (%s, %s): %s in %s%s\n", d.serviceName, svc.ID, svc.State, arn, vpc, was)
+				fmt.Fprintf(r.out, "    %s (%s, %s): %s in %s%s\n", f.serviceName, svc.ID, svc.State, arn, vpc, was)
 			}
 		}
 		return errors.Join(errs...)
@@ -772,27 +847,26 @@ func (r *runner) endpointService(ctx context.Context, p Plan, cloud Cloud, s *in
 }
 
 // replacedFrontGone waits, for at most Waits.Gone, until the endpoint
-// service and the load balancers of the first deploy are gone: the update's
-// cleanup phase deletes them once the old service's connections are
-// rejected. CloudFormation does not fail an update for a resource it could
-// not delete in that phase: it "removes the old resource from the stack and
-// continues updating the stack" (CloudFormation User Guide,
+// service and the load balancers of the first deploy (old) are gone: the
+// update's cleanup phase deletes them once the old service's connections
+// are rejected. CloudFormation does not fail an update for a resource it
+// could not delete in that phase: it "removes the old resource from the
+// stack and continues updating the stack" (CloudFormation User Guide,
 // troubleshooting, "Resource removed from stack but not deleted"), so only
 // a look at the account tells.
-func (r *runner) replacedFrontGone(ctx context.Context, p Plan, cloud Cloud, before *deployed) error {
-	c := p.Config
+func (r *runner) replacedFrontGone(ctx context.Context, p Plan, cloud Cloud, old *front) error {
 	return r.step("the endpoint service and load balancer from before the update are gone", func() error {
 		return r.waitFor(ctx, p.Waits.Gone, p.Waits.Poll, func() (bool, string, error) {
 			var left []string
-			svc, exists, err := cloud.EndpointService(ctx, c.ApiRegion, before.serviceName)
+			svc, exists, err := cloud.EndpointService(ctx, old.region, old.serviceName)
 			if err != nil {
 				return false, "", err
 			}
 			if exists {
-				left = append(left, fmt.Sprintf("endpoint service %s (%s, %s)", before.serviceName, svc.ID, svc.State))
+				left = append(left, fmt.Sprintf("endpoint service %s (%s, %s)", old.serviceName, svc.ID, svc.State))
 			}
-			for _, arn := range before.loadBalancers {
-				_, exists, err := cloud.LoadBalancerVpc(ctx, c.ApiRegion, arn)
+			for _, arn := range old.loadBalancers {
+				_, exists, err := cloud.LoadBalancerVpc(ctx, old.region, arn)
 				if err != nil {
 					return false, "", err
 				}
@@ -801,32 +875,34 @@ func (r *runner) replacedFrontGone(ctx context.Context, p Plan, cloud Cloud, bef
 				}
 			}
 			if len(left) == 0 {
-				return true, fmt.Sprintf("%s and %s gone", before.serviceName, strings.Join(before.loadBalancers, ", ")), nil
+				return true, fmt.Sprintf("%s and %s gone", old.serviceName, strings.Join(old.loadBalancers, ", ")), nil
 			}
 			return false, "still there: " + strings.Join(left, ", "), nil
 		}, func(seen string) error {
 			return fmt.Errorf("after %s, %s: the update's cleanup did not delete them (look for DELETE_FAILED in the events of %s; "+
 				"a service with available or pending-acceptance connections cannot be deleted, nor a load balancer a service still uses)",
-				p.Waits.Gone, seen, c.StackName(config.RoleApi))
+				p.Waits.Gone, seen, old.stack)
 		})
 	})
 }
 
-// clientEndpoint checks one client's interface endpoint (output EndpointId):
-// available, connected to the API's endpoint service in the API's Region,
-// and listed by that service as an available connection; after the update,
-// a new endpoint to the new service.
-func (r *runner) clientEndpoint(ctx context.Context, p Plan, cloud Cloud, cl config.Client, d *deployed, before *deployed) error {
+// clientEndpoint checks one client's interface endpoint to f's service
+// (output EndpointId, or FailoverEndpointId for the secondary's):
+// available, connected to that service in f's Region, and listed by the
+// service as an available connection; when f replaced old, a new endpoint
+// to the new service.
+func (r *runner) clientEndpoint(ctx context.Context, p Plan, cloud Cloud, cl config.Client, f, old *front, phase string) error {
 	c := p.Config
-	name := "the client in " + cl.Region + " connects to the API's endpoint service"
-	if before != nil {
+	output := f.endpointOutput() + " of " + c.ClientStackName(config.RoleClient, cl)
+	name := "the client in " + cl.Region + " connects to " + f.service() + phase
+	if old != nil {
 		name = "the client in " + cl.Region + " has a new endpoint to the new endpoint service"
 	}
 	return r.step(name, func() error {
-		id := d.endpoints[cl.Region]
+		id := f.endpoints[cl.Region]
 		var problems []string
-		if before != nil && id == before.endpoints[cl.Region] {
-			problems = append(problems, "it is the endpoint from before the update (output EndpointId of "+c.ClientStackName(config.RoleClient, cl)+
+		if old != nil && id == old.endpoints[cl.Region] {
+			problems = append(problems, "it is the endpoint from before the update (output "+output+
 				" did not change): a new endpoint service needs a new interface endpoint, its ServiceName being create-only")
 		}
 		e, exists, err := cloud.VpcEndpoint(ctx, cl.Region, id)
@@ -834,7 +910,7 @@ func (r *runner) clientEndpoint(ctx context.Context, p Plan, cloud Cloud, cl con
 			return err
 		}
 		if !exists {
-			return fmt.Errorf("interface endpoint %s (output EndpointId of %s) does not exist in %s", id, c.ClientStackName(config.RoleClient, cl), cl.Region)
+			return fmt.Errorf("interface endpoint %s (output %s) does not exist in %s", id, output, cl.Region)
 		}
 		// An endpoint is available once the service has accepted its
 		// connection; pendingAcceptance until then, when the service
@@ -848,35 +924,35 @@ func (r *runner) clientEndpoint(ctx context.Context, p Plan, cloud Cloud, cl con
 			problems = append(problems, problem)
 		}
 		switch {
-		case e.ServiceName == d.serviceName:
-		case before != nil && e.ServiceName == before.serviceName:
+		case e.ServiceName == f.serviceName:
+		case old != nil && e.ServiceName == old.serviceName:
 			problems = append(problems, fmt.Sprintf("it still connects to %s, the endpoint service from before the update, want the new %s (output EndpointServiceName of %s)",
-				e.ServiceName, d.serviceName, c.StackName(config.RoleApi)))
+				e.ServiceName, f.serviceName, f.stack))
 		default:
 			problems = append(problems, fmt.Sprintf("it connects to %s, want the API stack's endpoint service %s (output EndpointServiceName of %s)",
-				e.ServiceName, d.serviceName, c.StackName(config.RoleApi)))
+				e.ServiceName, f.serviceName, f.stack))
 		}
-		if e.ServiceRegion != c.ApiRegion {
-			problems = append(problems, fmt.Sprintf("service Region %q, want the API's Region %s", e.ServiceRegion, c.ApiRegion))
+		if e.ServiceRegion != f.region {
+			problems = append(problems, fmt.Sprintf("service Region %q, want the API's Region %s", e.ServiceRegion, f.region))
 		}
 		if len(problems) == 0 {
 			// The service's own view: its connection from this endpoint.
-			conns, err := cloud.EndpointConnections(ctx, c.ApiRegion, d.serviceID)
+			conns, err := cloud.EndpointConnections(ctx, f.region, f.serviceID)
 			if err != nil {
 				return err
 			}
 			if state, ok := conns[id]; !ok {
-				problems = append(problems, fmt.Sprintf("endpoint service %s lists no connection from it", d.serviceID))
+				problems = append(problems, fmt.Sprintf("endpoint service %s lists no connection from it", f.serviceID))
 			} else if !strings.EqualFold(state, "available") {
-				problems = append(problems, fmt.Sprintf("endpoint service %s lists its connection as %s, want available", d.serviceID, state))
+				problems = append(problems, fmt.Sprintf("endpoint service %s lists its connection as %s, want available", f.serviceID, state))
 			}
 		}
 		if len(problems) > 0 {
 			return fmt.Errorf("interface endpoint %s in %s: %s", id, cl.Region, strings.Join(problems, "; "))
 		}
 		was := ""
-		if before != nil {
-			was = fmt.Sprintf(" (was %s to %s)", before.endpoints[cl.Region], before.serviceName)
+		if old != nil {
+			was = fmt.Sprintf(" (was %s to %s)", old.endpoints[cl.Region], old.serviceName)
 		}
 		fmt.Fprintf(r.out, "    %s: %s, %s in %s%s\n", id, e.State, e.ServiceName, e.ServiceRegion, was)
 		return nil
@@ -1092,7 +1168,7 @@ func (p Probe) Summary(now time.Time) string {
 	return b.String()
 }
 
-func appendNew(s []string, v string) []string {
+func appendNew[T comparable](s []T, v T) []T {
 	if slices.Contains(s, v) {
 		return s
 	}
@@ -1102,8 +1178,8 @@ func appendNew(s []string, v string) []string {
 // leftovers lists what of the copy still exists: stacks, log groups and SSM
 // parameters under its names, in every Region, and the API VPCs it had
 // (the one the update replaced included); over PrivateLink also the
-// endpoint service, its load balancers (the one the update replaced
-// included) and the clients' interface endpoints.
+// endpoint services, their load balancers (the ones the update replaced
+// included, and the secondary API's) and the clients' interface endpoints.
 func leftovers(ctx context.Context, cloud Cloud, p Plan, s inventory) ([]string, error) {
 	c := p.Config
 	var left []string
@@ -1126,13 +1202,23 @@ func leftovers(ctx context.Context, cloud Cloud, p Plan, s inventory) ([]string,
 		}
 	}
 	for _, k := range s.secondary {
-		if strings.HasPrefix(k.id, "vpc-") {
+		switch {
+		case strings.HasPrefix(k.id, "vpc-"):
 			exists, err := cloud.VpcExists(ctx, k.region, k.id)
 			if err != nil {
 				return nil, err
 			}
 			if exists {
 				left = append(left, "vpc "+k.id+" ("+k.region+")")
+			}
+			continue
+		case strings.HasPrefix(k.id, "arn:"):
+			_, exists, err := cloud.LoadBalancerVpc(ctx, k.region, k.id)
+			if err != nil {
+				return nil, err
+			}
+			if exists {
+				left = append(left, "load balancer "+k.id+" ("+k.region+")")
 			}
 			continue
 		}
@@ -1199,33 +1285,30 @@ func leftovers(ctx context.Context, cloud Cloud, p Plan, s inventory) ([]string,
 
 // readSecondary reads the secondary API stack's outputs, when there is
 // one, and keeps its VPC and, over PrivateLink, its endpoint service for
-// the leftovers check.
-func readSecondary(ctx context.Context, c config.Config, cloud Cloud, s *inventory) error {
+// the leftovers check. Over PrivateLink it returns the secondary's front,
+// without the clients' endpoints yet; nil otherwise.
+func readSecondary(ctx context.Context, c config.Config, cloud Cloud, s *inventory) (*front, error) {
 	if c.SecondaryApiRegion == "" {
-		return nil
+		return nil, nil
 	}
 	region, name := c.SecondaryApiRegion, c.ApiStackName(c.SecondaryApiRegion)
 	out, _, err := cloud.StackOutputs(ctx, region, name)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if out["ApiId"] == "" || out["VpcId"] == "" {
-		return fmt.Errorf("outputs ApiId and VpcId of %s: %q, %q", name, out["ApiId"], out["VpcId"])
+		return nil, fmt.Errorf("outputs ApiId and VpcId of %s: %q, %q", name, out["ApiId"], out["VpcId"])
 	}
 	s.apiIDs = appendNew(s.apiIDs, out["ApiId"])
-	kept := []regional{{region, out["VpcId"]}}
-	if !c.UsesPeering() {
-		if out["EndpointServiceName"] == "" {
-			return fmt.Errorf("output EndpointServiceName of %s is missing: with transport %s each API stack has an endpoint service", name, config.TransportPrivateLink)
-		}
-		kept = append(kept, regional{region, out["EndpointServiceName"]})
+	s.secondary = appendNew(s.secondary, regional{region, out["VpcId"]})
+	if c.UsesPeering() {
+		return nil, nil
 	}
-	for _, k := range kept {
-		if !slices.Contains(s.secondary, k) {
-			s.secondary = append(s.secondary, k)
-		}
+	if out["EndpointServiceName"] == "" {
+		return nil, fmt.Errorf("output EndpointServiceName of %s is missing: with transport %s each API stack has an endpoint service", name, config.TransportPrivateLink)
 	}
-	return nil
+	s.secondary = appendNew(s.secondary, regional{region, out["EndpointServiceName"]})
+	return &front{region: region, stack: name, vpcID: out["VpcId"], serviceName: out["EndpointServiceName"], failover: true, endpoints: map[string]string{}}, nil
 }
 
 // regions are the API's Regions and every client's, once each.

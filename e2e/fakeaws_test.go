@@ -550,9 +550,9 @@ type fakeCDK struct {
 
 	api     *fakeAPIStack
 	clients map[string]*fakeClientStack // by stack name
-	// secondary is the secondary API's stack (secondaryApiRegion), over
-	// peering, and failoverPeerings the clients' peering connections to
-	// its VPC, by client stack name.
+	// secondary is the secondary API's stack (secondaryApiRegion), with
+	// its front over PrivateLink, and failoverPeerings the clients' peering
+	// connections to its VPC over peering, by client stack name.
 	secondary        *fakeAPIStack
 	failoverPeerings map[string]string
 	// cleanupFailures are the deletions CloudFormation skipped in the
@@ -571,10 +571,12 @@ type fakeAPIStack struct {
 }
 
 // fakeClientStack is what a client stack holds: its peering connection or
-// its interface endpoint (and the service it names).
+// its interface endpoint (and the service it names) and, with a secondary
+// API over PrivateLink, its failover endpoint to the secondary's service.
 type fakeClientStack struct {
 	region, cidr                   string
 	peering, endpoint, serviceName string
+	failoverEndpoint, failoverName string
 }
 
 // spoke is one client of the -c values.
@@ -757,11 +759,10 @@ func (d *fakeCDK) deployPeering(c map[string]string, sp []spoke) error {
 	return nil
 }
 
-// deploySecondary deploys, over peering, the secondary API's stack (its
-// VPC, with two route tables), each client's peering connection to it
-// (output FailoverPeeringConnectionId) and each client's return-route
-// stack in its Region, with a route to the client in each route table.
-func (d *fakeCDK) deploySecondary(c map[string]string, sp []spoke) error {
+// deploySecondaryNetwork creates, on the first deploy, the secondary API
+// stack's VPC with two route tables, and writes the stack's outputs; the
+// update does not touch it.
+func (d *fakeCDK) deploySecondaryNetwork(c map[string]string) map[string]string {
 	f := d.cloud
 	app, region := c["appName"], c["secondaryApiRegion"]
 	if d.secondary == nil {
@@ -773,9 +774,24 @@ func (d *fakeCDK) deploySecondary(c map[string]string, sp []spoke) error {
 			f.createRouteTable(rt, vpc)
 			d.secondary.routeTables = append(d.secondary.routeTables, rt)
 		}
+	}
+	out := map[string]string{"ApiId": "d4e5f6", "ApiUrl": "https://d4e5f6.execute-api." + region + ".amazonaws.com/v1/", "VpcId": d.secondary.vpc}
+	f.stacks[region+"/"+app+"-Api-"+region] = out
+	f.params[region] = append(f.params[region], "/"+app+"/api/route-table-0")
+	return out
+}
+
+// deploySecondary deploys, over peering, the secondary API's stack, each
+// client's peering connection to its VPC (output
+// FailoverPeeringConnectionId) and each client's return-route stack in its
+// Region, with a route to the client in each route table.
+func (d *fakeCDK) deploySecondary(c map[string]string, sp []spoke) error {
+	f := d.cloud
+	app, region := c["appName"], c["secondaryApiRegion"]
+	d.deploySecondaryNetwork(c)
+	if d.failoverPeerings == nil {
 		d.failoverPeerings = map[string]string{}
 	}
-	f.stacks[region+"/"+app+"-Api-"+region] = map[string]string{"ApiId": "d4e5f6", "ApiUrl": "https://d4e5f6.execute-api." + region + ".amazonaws.com/v1/", "VpcId": d.secondary.vpc}
 	for _, s := range sp {
 		name := app + "-Client" + s.suffix
 		peering, ok := d.failoverPeerings[name]
@@ -794,8 +810,26 @@ func (d *fakeCDK) deploySecondary(c map[string]string, sp []spoke) error {
 			}
 		}
 	}
-	f.params[region] = append(f.params[region], "/"+app+"/api/route-table-0")
 	return nil
+}
+
+// deploySecondaryFront deploys, over PrivateLink, the secondary API's
+// stack with its front: on the first deploy a load balancer in its VPC and
+// an endpoint service on it, through the same operations, and so the same
+// refusals, as the primary's. It returns the service's name.
+func (d *fakeCDK) deploySecondaryFront(c map[string]string) string {
+	f := d.cloud
+	app, region := c["appName"], c["secondaryApiRegion"]
+	out := d.deploySecondaryNetwork(c)
+	if a := d.secondary; a.lb == "" {
+		a.lb = f.createLoadBalancer(region, a.vpc)
+		a.service = f.createService(region, a.lb, d.newServiceState).id
+		a.connections = !d.noConnectionsResource
+	}
+	out["EndpointServiceName"] = f.services[d.secondary.service].name
+	f.logGroups[region] = append(f.logGroups[region], app+"-Api-"+region+"-EndpointServiceEndpointAddressesLogs-1")
+	f.params[region] = append(f.params[region], "/"+app+"/api/endpoint-dns-name")
+	return out["EndpointServiceName"]
 }
 
 // deployPrivateLink deploys the API stack with its front and the client
@@ -836,23 +870,51 @@ func (d *fakeCDK) deployPrivateLink(c map[string]string, sp []spoke) error {
 	if old != nil && old != d.api {
 		d.cleanUp(old)
 	}
+	secondary, secondaryName := c["secondaryApiRegion"], ""
+	if secondary != "" {
+		secondaryName = d.deploySecondaryFront(c)
+	}
+	probes := c["probeIntervalMinutes"] != "" && c["probeIntervalMinutes"] != "0"
 	for _, s := range sp {
 		name := app + "-Client" + s.suffix
 		cs := d.clients[name]
-		if cs == nil || (cs.serviceName != service && !d.keepEndpoints) {
+		if cs == nil {
+			cs = &fakeClientStack{region: s.region, cidr: s.cidr}
+			d.clients[name] = cs
+		}
+		if cs.endpoint == "" || (cs.serviceName != service && !d.keepEndpoints) {
 			id, err := f.createEndpoint(s.region, service, api)
 			if err != nil {
 				return fmt.Errorf("%s: UPDATE_ROLLBACK_COMPLETE: %w", name, err)
 			}
-			if cs != nil {
+			if cs.endpoint != "" {
 				f.deleteEndpoint(cs.region, cs.endpoint)
 			}
-			cs = &fakeClientStack{region: s.region, cidr: s.cidr, endpoint: id, serviceName: service}
-			d.clients[name] = cs
+			cs.endpoint, cs.serviceName = id, service
 		}
-		f.stacks[s.region+"/"+name] = map[string]string{"FunctionName": name + "-Function-XYZ", "EndpointId": cs.endpoint}
-		if c["probeIntervalMinutes"] != "" && c["probeIntervalMinutes"] != "0" {
-			f.alarmEndpoints[s.region+"/"+probe.AlarmName(app, s.id)] = s.region + "/" + cs.endpoint
+		outputs := map[string]string{"FunctionName": name + "-Function-XYZ", "EndpointId": cs.endpoint}
+		f.stacks[s.region+"/"+name] = outputs
+		if secondary == "" {
+			if probes {
+				f.alarmEndpoints[s.region+"/"+probe.AlarmName(app, s.id)] = s.region + "/" + cs.endpoint
+			}
+			continue
+		}
+		if cs.failoverName != secondaryName {
+			id, err := f.createEndpoint(s.region, secondaryName, secondary)
+			if err != nil {
+				return fmt.Errorf("%s: UPDATE_ROLLBACK_COMPLETE: %w", name, err)
+			}
+			if cs.failoverEndpoint != "" {
+				f.deleteEndpoint(cs.region, cs.failoverEndpoint)
+			}
+			cs.failoverEndpoint, cs.failoverName = id, secondaryName
+		}
+		outputs["FailoverEndpointId"] = cs.failoverEndpoint
+		if probes {
+			// Each path's alarm watches its own endpoint.
+			f.alarmEndpoints[s.region+"/"+probe.PathAlarmName(app, s.id, api)] = s.region + "/" + cs.endpoint
+			f.alarmEndpoints[s.region+"/"+probe.PathAlarmName(app, s.id, secondary)] = s.region + "/" + cs.failoverEndpoint
 		}
 	}
 	f.logGroups[api] = append(f.logGroups[api], app+"-Api-EndpointServiceEndpointAddressesLogs-1")
@@ -911,6 +973,9 @@ func (d *fakeCDK) Destroy(_ context.Context, c map[string]string) error {
 		if cs.endpoint != "" {
 			f.deleteEndpoint(cs.region, cs.endpoint)
 		}
+		if cs.failoverEndpoint != "" {
+			f.deleteEndpoint(cs.region, cs.failoverEndpoint)
+		}
 		if cs.peering != "" {
 			f.deletePeering(cs.peering)
 		}
@@ -920,46 +985,31 @@ func (d *fakeCDK) Destroy(_ context.Context, c map[string]string) error {
 	for _, peering := range d.failoverPeerings {
 		f.deletePeering(peering)
 	}
-	if a := d.secondary; a != nil {
-		for _, rt := range a.routeTables {
-			f.deleteRouteTable(rt)
-		}
-		if err := f.deleteVpc(a.vpc); err == nil {
-			d.secondary = nil
-		}
-	}
+	// The API stacks last, the secondary's first; a stack whose deletion
+	// is refused stays.
 	var failed []error
-	if a := d.api; a != nil {
-		for _, rt := range a.routeTables {
-			f.routes = slices.DeleteFunc(f.routes, func(r vpcRoute) bool { return r.RouteTableID == rt })
+	kept := map[string]bool{}
+	for _, st := range []struct {
+		key string
+		api **fakeAPIStack
+	}{
+		{c["secondaryApiRegion"] + "/" + app + "-Api-" + c["secondaryApiRegion"], &d.secondary},
+		{api + "/" + app + "-Api", &d.api},
+	} {
+		if *st.api == nil {
+			continue
 		}
-		if a.service != "" {
-			if a.connections {
-				f.rejectConnections(a.service, f.connected(a.service))
-			}
-			if err := f.deleteService(a.service); err != nil {
-				failed = append(failed, err)
-			}
+		if errs := d.destroyAPI(*st.api); len(errs) > 0 {
+			failed = append(failed, fmt.Errorf("%s: DELETE_FAILED: %w", st.key[strings.Index(st.key, "/")+1:], errors.Join(errs...)))
+			kept[st.key] = true
+			continue
 		}
-		if a.lb != "" {
-			if err := f.deleteLoadBalancer(a.lb); err != nil {
-				failed = append(failed, err)
-			}
-		}
-		for _, rt := range a.routeTables {
-			f.deleteRouteTable(rt)
-		}
-		if err := f.deleteVpc(a.vpc); err != nil {
-			failed = append(failed, err)
-		}
+		*st.api = nil
 	}
 	for k := range f.stacks {
-		if strings.Contains(k, "/"+app+"-") && (k != api+"/"+app+"-Api" || len(failed) == 0) {
+		if strings.Contains(k, "/"+app+"-") && !kept[k] {
 			delete(f.stacks, k)
 		}
-	}
-	if len(failed) == 0 {
-		d.api = nil
 	}
 	clear(f.alarmEndpoints)
 	clear(f.alarms)
@@ -972,10 +1022,40 @@ func (d *fakeCDK) Destroy(_ context.Context, c map[string]string) error {
 		f.params[region] = nil
 	}
 	f.logGroups[api] = append(f.logGroups[api], d.destroyLeaks...)
-	if len(failed) > 0 {
-		return fmt.Errorf("%s-Api: DELETE_FAILED: %w", app, errors.Join(failed...))
+	return errors.Join(failed...)
+}
+
+// destroyAPI deletes an API stack's resources, as CloudFormation deletes
+// them, dependents first: its routes, its endpoint service (rejecting its
+// connections first when the stack has the connections resource), its
+// load balancer, its route tables and its VPC. It returns the deletions
+// AWS refused.
+func (d *fakeCDK) destroyAPI(a *fakeAPIStack) []error {
+	f := d.cloud
+	var failed []error
+	for _, rt := range a.routeTables {
+		f.routes = slices.DeleteFunc(f.routes, func(r vpcRoute) bool { return r.RouteTableID == rt })
 	}
-	return nil
+	if a.service != "" {
+		if a.connections {
+			f.rejectConnections(a.service, f.connected(a.service))
+		}
+		if err := f.deleteService(a.service); err != nil {
+			failed = append(failed, err)
+		}
+	}
+	if a.lb != "" {
+		if err := f.deleteLoadBalancer(a.lb); err != nil {
+			failed = append(failed, err)
+		}
+	}
+	for _, rt := range a.routeTables {
+		f.deleteRouteTable(rt)
+	}
+	if err := f.deleteVpc(a.vpc); err != nil {
+		failed = append(failed, err)
+	}
+	return failed
 }
 
 // fakeClock is a clock whose sleeps take no time.
