@@ -132,7 +132,11 @@ func pseudoOf(d deployed, stack string) map[string]string {
 	if account == "unknown-account" {
 		account = unknownAccount
 	}
-	return map[string]string{"AWS::Partition": d.partitionOfStack[stack], "AWS::Region": d.region[stack], "AWS::AccountId": account, "AWS::URLSuffix": "amazonaws.com"}
+	suffix := "amazonaws.com"
+	if d.partitionOfStack[stack] == "aws-cn" {
+		suffix = "amazonaws.com.cn"
+	}
+	return map[string]string{"AWS::Partition": d.partitionOfStack[stack], "AWS::Region": d.region[stack], "AWS::AccountId": account, "AWS::URLSuffix": suffix}
 }
 
 // TestInvariants checks, over every configuration of invariantConfigs, what
@@ -321,8 +325,7 @@ func realProducers(t *testing.T, d deployed) {
 func alarmsHeard(t *testing.T, d deployed) {
 	var checked int
 	for stack, tmpl := range d.templates {
-		pseudo := map[string]string{"AWS::Partition": d.partitionOfStack[stack], "AWS::Region": d.region[stack], "AWS::AccountId": d.account[stack]}
-		problems, n := cdktest.UnheardAlarms(tmpl, pseudo)
+		problems, n := cdktest.UnheardAlarms(tmpl, pseudoOf(d, stack))
 		for _, p := range problems {
 			t.Errorf("%s: %s", stack, p)
 		}
@@ -376,11 +379,7 @@ func weakReferencesOutOfReplacements(t *testing.T, d deployed) {
 func logKeysUsable(t *testing.T, d deployed) {
 	var checked int
 	for stack, tmpl := range d.templates {
-		pseudo := map[string]string{"AWS::Partition": d.partitionOfStack[stack], "AWS::Region": d.region[stack], "AWS::AccountId": d.account[stack],
-			"AWS::URLSuffix": map[string]string{"aws-cn": "amazonaws.com.cn"}[d.partitionOfStack[stack]]}
-		if pseudo["AWS::URLSuffix"] == "" {
-			pseudo["AWS::URLSuffix"] = "amazonaws.com"
-		}
+		pseudo := pseudoOf(d, stack)
 		resources := tmpl["Resources"].(map[string]any)
 		for id, r := range resources {
 			res := r.(map[string]any)
