@@ -127,6 +127,17 @@ func TestTwoRegionPaths(t *testing.T) {
 			cfg, d := tc.s.cfg, tc.s.deployed
 			regions := cfg.ApiRegions()
 			apis := []string{cfg.ApiStackName(regions[0]), cfg.ApiStackName(regions[1])}
+			// Each API's VPC has its own Region's range: the clients' routes
+			// to the two must not meet.
+			for i, region := range regions {
+				vpcs := cdktest.Props(d.templates[apis[i]], "AWS::EC2::VPC")
+				if len(vpcs) != 1 || vpcs[0]["CidrBlock"] != cfg.ApiVpcCidrOf(region) {
+					t.Errorf("%s: VPC %s, want one with %s", apis[i], cdktest.JSON(vpcs), cfg.ApiVpcCidrOf(region))
+				}
+			}
+			if cfg.ApiVpcCidrOf(regions[0]) == cfg.ApiVpcCidrOf(regions[1]) && cfg.UsesPeering() {
+				t.Errorf("the two API VPCs share %s over peering", cfg.ApiVpcCidrOf(regions[0]))
+			}
 			for _, cl := range cfg.ClientList() {
 				name := cfg.ClientStackName(config.RoleClient, cl)
 				tmpl := d.templates[name]
