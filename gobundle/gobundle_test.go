@@ -343,6 +343,7 @@ func TestBundleRebuildsOnlyWhatChanged(t *testing.T) {
 		{"the README", func() { write(t, root, "README.md", "notes\n") }, false},
 		{"a source file", func() { write(t, root, "main.go", strings.Replace(read(t, root, "main.go"), "first", "second", 1)) }, true},
 		{"a new source file in a package", func() { write(t, root, "lib/lib.go", "package lib\n") }, true},
+		{"an assembly file", func() { write(t, root, "stub.s", "// assembled with the package\n") }, true},
 		{"go.mod", func() { write(t, root, "go.mod", read(t, root, "go.mod")+"\n// pinned\n") }, true},
 		{"go.sum", func() {
 			write(t, root, "go.sum", "example.com/x v1.0.0 h1:0000000000000000000000000000000000000000000=\n")
