@@ -123,6 +123,9 @@ func TestChangesReachEveryStack(t *testing.T) {
 				config.RolePeeringRoute: {route},
 			},
 		},
+		// The fingerprints only: EC2 refuses the replaced subnet's range while
+		// the old subnet holds it (docs/architecture.md, the table of changes),
+		// so a deploy changes zones together with the VPC's range.
 		{
 			name:    "no replacement read: apiAvailabilityZones a,b -> a,c replaces a subnet, updates the endpoint in place",
 			before:  pinnedZones,
